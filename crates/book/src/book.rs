@@ -1,0 +1,452 @@
+//! The book's storage: an order arena, price levels, per-account lists and the id index, and the
+//! primitives that keep them consistent. Matching logic lives in `engine.rs`.
+//!
+//! Layout, chosen for speed and determinism:
+//! - orders live in a slab (`Vec<OrderNode>` plus a free list) and are linked into a doubly linked
+//!   FIFO per price level and a doubly linked list per account;
+//! - levels live in a slab too; each side keeps a `Vec` of `(key, level)` sorted ascending by key
+//!   with the **best level last** (key = price for bids, −price for asks), so the touch is at the
+//!   end and opening or closing a level near the touch moves few entries;
+//! - an id → slot hash map answers point lookups only; nothing ever iterates it in an order that
+//!   could reach the output.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use zkclob_core::{AccountId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
+
+use crate::event::Event;
+use crate::hash::IdMap;
+use crate::limits::BookLimits;
+use crate::order::StpMode;
+
+pub(crate) const NIL: u32 = u32::MAX;
+
+#[derive(Clone, Debug)]
+pub(crate) struct OrderNode {
+    pub id: u64,
+    pub account: u64,
+    pub price: i64,
+    /// Displayed quantity, in lots (> 0 while the order is live).
+    pub visible: u64,
+    /// Iceberg reserve, in lots.
+    pub reserve: u64,
+    /// Iceberg slice size, in lots; 0 for a plain order.
+    pub display: u64,
+    /// GTD expiry in ns, or 0.
+    pub expires_at: u64,
+    /// Arrival sequence number; a new one on every loss of priority.
+    pub seq: u64,
+    pub prev: u32,
+    pub next: u32,
+    pub acct_prev: u32,
+    pub acct_next: u32,
+    pub level: u32,
+    pub side: Side,
+    pub stp: StpMode,
+    pub post_only: bool,
+}
+
+impl OrderNode {
+    #[inline]
+    pub fn total(&self) -> u64 {
+        self.visible + self.reserve
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Level {
+    pub price: i64,
+    /// Sum of the displayed quantities of the level's orders.
+    pub visible_total: u64,
+    pub count: u32,
+    pub head: u32,
+    pub tail: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LevelKey {
+    pub key: i64,
+    pub level: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct AccountEntry {
+    pub count: u32,
+    pub head: u32,
+    pub tail: u32,
+}
+
+/// One market's order book and matching engine.
+///
+/// All actions take the current time from the caller (`now`, a batch timestamp), expire due GTD
+/// orders first, and return the events they caused. See the crate docs for an example.
+#[derive(Clone, Debug)]
+pub struct Book {
+    pub(crate) spec: MarketSpec,
+    pub(crate) limits: BookLimits,
+    pub(crate) orders: Vec<OrderNode>,
+    pub(crate) free_orders: Vec<u32>,
+    pub(crate) levels: Vec<Level>,
+    pub(crate) free_levels: Vec<u32>,
+    pub(crate) bids: Vec<LevelKey>,
+    pub(crate) asks: Vec<LevelKey>,
+    pub(crate) index: IdMap<u32>,
+    pub(crate) accounts: IdMap<AccountEntry>,
+    /// GTD orders by (expiry, arrival sequence) → slot.
+    pub(crate) gtd: BTreeMap<(u64, u64), u32>,
+    pub(crate) seq: u64,
+    pub(crate) now: u64,
+    pub(crate) events: Vec<Event>,
+}
+
+impl Book {
+    /// An empty book for `spec` with `limits`. The spec is expected to be valid
+    /// ([`MarketSpec::validate`]).
+    pub fn new(spec: MarketSpec, limits: BookLimits) -> Book {
+        Book {
+            spec,
+            limits,
+            orders: Vec::new(),
+            free_orders: Vec::new(),
+            levels: Vec::new(),
+            free_levels: Vec::new(),
+            bids: Vec::new(),
+            asks: Vec::new(),
+            index: IdMap::default(),
+            accounts: IdMap::default(),
+            gtd: BTreeMap::new(),
+            seq: 0,
+            now: 0,
+            events: Vec::new(),
+        }
+    }
+
+    /// The market's spec.
+    pub fn spec(&self) -> &MarketSpec {
+        &self.spec
+    }
+
+    /// The book's limits.
+    pub fn limits(&self) -> &BookLimits {
+        &self.limits
+    }
+
+    /// The book's current time: the latest `now` it was given.
+    pub fn now(&self) -> Timestamp {
+        Timestamp(self.now)
+    }
+
+    /// Number of live orders.
+    pub fn order_count(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Number of live orders of `account`.
+    pub fn account_order_count(&self, account: AccountId) -> u32 {
+        self.accounts.get(&account.0).map_or(0, |a| a.count)
+    }
+
+    /// Number of price levels on `side`.
+    pub fn level_count(&self, side: Side) -> usize {
+        self.side_levels(side).len()
+    }
+
+    #[inline]
+    pub(crate) fn side_levels(&self, side: Side) -> &Vec<LevelKey> {
+        match side {
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn side_levels_mut(&mut self, side: Side) -> &mut Vec<LevelKey> {
+        match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        }
+    }
+
+    /// The sort key of a price on a side: ascending keys put the best price last.
+    #[inline]
+    pub(crate) fn key(side: Side, price: i64) -> i64 {
+        match side {
+            Side::Buy => price,
+            Side::Sell => -price,
+        }
+    }
+
+    /// The best level of a side, if any.
+    #[inline]
+    pub(crate) fn best_level(&self, side: Side) -> Option<u32> {
+        self.side_levels(side).last().map(|k| k.level)
+    }
+
+    /// The level at `price` on `side`, if it exists.
+    #[inline]
+    pub(crate) fn find_level(&self, side: Side, price: i64) -> Option<u32> {
+        let levels = self.side_levels(side);
+        let key = Self::key(side, price);
+        // Fast path: most activity is at the touch.
+        if let Some(last) = levels.last() {
+            if last.key == key {
+                return Some(last.level);
+            }
+        }
+        levels.binary_search_by(|k| k.key.cmp(&key)).ok().map(|i| levels[i].level)
+    }
+
+    /// Returns the level at `price`, creating it if needed. The caller has checked the level limit.
+    pub(crate) fn level_for_insert(&mut self, side: Side, price: i64) -> u32 {
+        let key = Self::key(side, price);
+        let levels = self.side_levels(side);
+        let pos = match levels.last() {
+            Some(last) if last.key == key => return last.level,
+            // A new best level: the common case, no entries move.
+            Some(last) if last.key < key => levels.len(),
+            None => 0,
+            _ => match levels.binary_search_by(|k| k.key.cmp(&key)) {
+                Ok(i) => return levels[i].level,
+                Err(i) => i,
+            },
+        };
+        let level = Level { price, visible_total: 0, count: 0, head: NIL, tail: NIL };
+        let idx = match self.free_levels.pop() {
+            Some(i) => {
+                self.levels[i as usize] = level;
+                i
+            }
+            None => {
+                self.levels.push(level);
+                (self.levels.len() - 1) as u32
+            }
+        };
+        self.side_levels_mut(side).insert(pos, LevelKey { key, level: idx });
+        idx
+    }
+
+    /// Removes an empty level from its side and frees it.
+    pub(crate) fn drop_level(&mut self, side: Side, level: u32) {
+        debug_assert_eq!(self.levels[level as usize].count, 0);
+        let key = Self::key(side, self.levels[level as usize].price);
+        let levels = self.side_levels_mut(side);
+        if levels.last().is_some_and(|k| k.level == level) {
+            levels.pop();
+        } else if let Ok(i) = levels.binary_search_by(|k| k.key.cmp(&key)) {
+            levels.remove(i);
+        } else {
+            debug_assert!(false, "level missing from its side");
+        }
+        self.free_levels.push(level);
+    }
+
+    /// Appends an order (already in the arena) to the back of its level.
+    #[inline]
+    pub(crate) fn push_back(&mut self, level: u32, slot: u32) {
+        let tail = self.levels[level as usize].tail;
+        {
+            let node = &mut self.orders[slot as usize];
+            node.prev = tail;
+            node.next = NIL;
+            node.level = level;
+        }
+        if tail == NIL {
+            self.levels[level as usize].head = slot;
+        } else {
+            self.orders[tail as usize].next = slot;
+        }
+        let visible = self.orders[slot as usize].visible;
+        let lvl = &mut self.levels[level as usize];
+        lvl.tail = slot;
+        lvl.count += 1;
+        lvl.visible_total += visible;
+    }
+
+    /// Unlinks an order from its level (the level may become empty; it is not dropped here).
+    #[inline]
+    pub(crate) fn unlink_from_level(&mut self, slot: u32) {
+        let (prev, next, level, visible) = {
+            let n = &self.orders[slot as usize];
+            (n.prev, n.next, n.level, n.visible)
+        };
+        if prev == NIL {
+            self.levels[level as usize].head = next;
+        } else {
+            self.orders[prev as usize].next = next;
+        }
+        if next == NIL {
+            self.levels[level as usize].tail = prev;
+        } else {
+            self.orders[next as usize].prev = prev;
+        }
+        let lvl = &mut self.levels[level as usize];
+        lvl.count -= 1;
+        lvl.visible_total -= visible;
+    }
+
+    /// Stores a new order in the arena, the id index, the account list and the GTD index, and
+    /// puts it at the back of its level. The caller has checked every limit.
+    pub(crate) fn insert_resting(&mut self, mut node: OrderNode) -> u32 {
+        self.seq += 1;
+        node.seq = self.seq;
+        let (id, account, side, price, expires_at, seq) =
+            (node.id, node.account, node.side, node.price, node.expires_at, node.seq);
+        let slot = match self.free_orders.pop() {
+            Some(s) => {
+                self.orders[s as usize] = node;
+                s
+            }
+            None => {
+                self.orders.push(node);
+                (self.orders.len() - 1) as u32
+            }
+        };
+        self.index.insert(id, slot);
+        self.link_account(account, slot);
+        if expires_at != 0 {
+            self.gtd.insert((expires_at, seq), slot);
+        }
+        let level = self.level_for_insert(side, price);
+        self.push_back(level, slot);
+        slot
+    }
+
+    fn link_account(&mut self, account: u64, slot: u32) {
+        let entry = self.accounts.entry(account).or_insert(AccountEntry { count: 0, head: NIL, tail: NIL });
+        let tail = entry.tail;
+        entry.tail = slot;
+        entry.count += 1;
+        if tail == NIL {
+            entry.head = slot;
+        }
+        {
+            let node = &mut self.orders[slot as usize];
+            node.acct_prev = tail;
+            node.acct_next = NIL;
+        }
+        if tail != NIL {
+            self.orders[tail as usize].acct_next = slot;
+        }
+    }
+
+    fn unlink_account(&mut self, slot: u32) {
+        let (account, prev, next) = {
+            let n = &self.orders[slot as usize];
+            (n.account, n.acct_prev, n.acct_next)
+        };
+        if prev != NIL {
+            self.orders[prev as usize].acct_next = next;
+        }
+        if next != NIL {
+            self.orders[next as usize].acct_prev = prev;
+        }
+        let remove = match self.accounts.get_mut(&account) {
+            Some(entry) => {
+                if prev == NIL {
+                    entry.head = next;
+                }
+                if next == NIL {
+                    entry.tail = prev;
+                }
+                entry.count -= 1;
+                entry.count == 0
+            }
+            None => {
+                debug_assert!(false, "order's account missing");
+                false
+            }
+        };
+        if remove {
+            self.accounts.remove(&account);
+        }
+    }
+
+    /// Removes a live order completely: level (dropping it if empty), account list, GTD index,
+    /// id index, arena.
+    pub(crate) fn remove_order(&mut self, slot: u32) {
+        self.unlink_from_level(slot);
+        let (level, side, id, expires_at, seq) = {
+            let n = &self.orders[slot as usize];
+            (n.level, n.side, n.id, n.expires_at, n.seq)
+        };
+        if self.levels[level as usize].count == 0 {
+            self.drop_level(side, level);
+        }
+        self.unlink_account(slot);
+        if expires_at != 0 {
+            self.gtd.remove(&(expires_at, seq));
+        }
+        self.index.remove(&id);
+        let node = &mut self.orders[slot as usize];
+        node.visible = 0;
+        node.reserve = 0;
+        self.free_orders.push(slot);
+    }
+
+    /// Moves a live order to the back of its level with a new sequence number (loss of priority).
+    pub(crate) fn requeue(&mut self, slot: u32) {
+        let level = self.orders[slot as usize].level;
+        self.unlink_from_level(slot);
+        self.seq += 1;
+        let node = &mut self.orders[slot as usize];
+        let old_seq = node.seq;
+        node.seq = self.seq;
+        let (expires_at, new_seq) = (node.expires_at, node.seq);
+        if expires_at != 0 {
+            self.gtd.remove(&(expires_at, old_seq));
+            self.gtd.insert((expires_at, new_seq), slot);
+        }
+        self.push_back(level, slot);
+    }
+
+    /// Slot of a live order.
+    #[inline]
+    pub(crate) fn slot_of(&self, id: OrderId) -> Option<u32> {
+        self.index.get(&id.0).copied()
+    }
+
+    /// Whether an order on `side` at `price` would trade with the opposite side's best level.
+    #[inline]
+    pub(crate) fn crosses(&self, side: Side, price: i64) -> bool {
+        match self.best_level(side.opposite()) {
+            Some(l) => side.accepts(Price(price), Price(self.levels[l as usize].price)),
+            None => false,
+        }
+    }
+
+    /// A public view of the order in `slot`.
+    pub(crate) fn view(&self, slot: u32) -> OrderView {
+        let n = &self.orders[slot as usize];
+        OrderView {
+            id: OrderId(n.id),
+            account: AccountId(n.account),
+            side: n.side,
+            price: Price(n.price),
+            visible: Qty(n.visible),
+            reserve: Qty(n.reserve),
+            expires_at: if n.expires_at == 0 { None } else { Some(Timestamp(n.expires_at)) },
+            seq: n.seq,
+        }
+    }
+}
+
+/// A resting order as market data shows it (L3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderView {
+    /// The order's id.
+    pub id: OrderId,
+    /// Its owner.
+    pub account: AccountId,
+    /// Its side.
+    pub side: Side,
+    /// Its price.
+    pub price: Price,
+    /// Displayed quantity.
+    pub visible: Qty,
+    /// Hidden iceberg reserve (not shown in public market data).
+    pub reserve: Qty,
+    /// GTD expiry, if any.
+    pub expires_at: Option<Timestamp>,
+    /// Arrival sequence number (time priority within a level).
+    pub seq: u64,
+}

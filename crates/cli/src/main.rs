@@ -1,0 +1,35 @@
+//! # zkclob
+//!
+//! The `zkclob` command-line tool. Every subcommand is a thin call into a library crate: argument
+//! parsing, file reading and printing live here; logic does not.
+
+use clap::{Parser, Subcommand};
+
+mod lobster_cmd;
+mod research;
+
+/// zkclob: a verifiable central limit order book and a market-making research stack.
+#[derive(Parser, Debug)]
+#[command(name = "zkclob", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Rebuild an order book from LOBSTER messages and compare it with the recorded book after
+    /// every message (default: the embedded AAPL sample).
+    LobsterReplay(lobster_cmd::LobsterReplayArgs),
+    /// Quant calculators: Hawkes processes, Hurst exponents, fractional Brownian motion.
+    #[command(flatten)]
+    Research(research::ResearchCmd),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::LobsterReplay(args) => lobster_cmd::run(args),
+        Command::Research(cmd) => research::run(cmd),
+    }
+}
