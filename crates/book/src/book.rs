@@ -40,6 +40,8 @@ pub(crate) struct OrderNode {
     pub next: u32,
     pub acct_prev: u32,
     pub acct_next: u32,
+    /// Slot of the owner's entry in `account_slots`.
+    pub acct: u32,
     pub level: u32,
     pub side: Side,
     pub stp: StpMode,
@@ -69,8 +71,10 @@ pub(crate) struct LevelKey {
     pub level: u32,
 }
 
+/// An account's live orders in this book; `count == 0` marks a free entry.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct AccountEntry {
+    pub account: u64,
     pub count: u32,
     pub head: u32,
     pub tail: u32,
@@ -91,7 +95,10 @@ pub struct Book {
     pub(crate) bids: Vec<LevelKey>,
     pub(crate) asks: Vec<LevelKey>,
     pub(crate) index: IdMap<u32>,
-    pub(crate) accounts: IdMap<AccountEntry>,
+    /// Account id → slot in `account_slots` (point lookups only).
+    pub(crate) accounts: IdMap<u32>,
+    pub(crate) account_slots: Vec<AccountEntry>,
+    pub(crate) free_accounts: Vec<u32>,
     /// GTD orders by (expiry, arrival sequence) → slot.
     pub(crate) gtd: BTreeMap<(u64, u64), u32>,
     pub(crate) seq: u64,
@@ -114,6 +121,8 @@ impl Book {
             asks: Vec::new(),
             index: IdMap::default(),
             accounts: IdMap::default(),
+            account_slots: Vec::new(),
+            free_accounts: Vec::new(),
             gtd: BTreeMap::new(),
             seq: 0,
             now: 0,
@@ -143,7 +152,7 @@ impl Book {
 
     /// Number of live orders of `account`.
     pub fn account_order_count(&self, account: AccountId) -> u32 {
-        self.accounts.get(&account.0).map_or(0, |a| a.count)
+        self.account_entry(account.0).map_or(0, |a| a.count)
     }
 
     /// Number of price levels on `side`.
@@ -182,33 +191,39 @@ impl Book {
         self.side_levels(side).last().map(|k| k.level)
     }
 
+    /// Where `key` is (`Ok`) or would go (`Err`) in a side's ascending vector. Activity clusters at
+    /// the touch, which is the end of the vector, so a short backward scan usually answers before
+    /// the binary search is needed.
+    #[inline]
+    fn locate(levels: &[LevelKey], key: i64) -> Result<usize, usize> {
+        const SCAN: usize = 8;
+        let n = levels.len();
+        for i in (n.saturating_sub(SCAN)..n).rev() {
+            let k = levels[i].key;
+            if k == key {
+                return Ok(i);
+            }
+            if k < key {
+                return Err(i + 1);
+            }
+        }
+        levels[..n.saturating_sub(SCAN)].binary_search_by(|k| k.key.cmp(&key))
+    }
+
     /// The level at `price` on `side`, if it exists.
     #[inline]
     pub(crate) fn find_level(&self, side: Side, price: i64) -> Option<u32> {
         let levels = self.side_levels(side);
-        let key = Self::key(side, price);
-        // Fast path: most activity is at the touch.
-        if let Some(last) = levels.last() {
-            if last.key == key {
-                return Some(last.level);
-            }
-        }
-        levels.binary_search_by(|k| k.key.cmp(&key)).ok().map(|i| levels[i].level)
+        Self::locate(levels, Self::key(side, price)).ok().map(|i| levels[i].level)
     }
 
     /// Returns the level at `price`, creating it if needed. The caller has checked the level limit.
     pub(crate) fn level_for_insert(&mut self, side: Side, price: i64) -> u32 {
         let key = Self::key(side, price);
         let levels = self.side_levels(side);
-        let pos = match levels.last() {
-            Some(last) if last.key == key => return last.level,
-            // A new best level: the common case, no entries move.
-            Some(last) if last.key < key => levels.len(),
-            None => 0,
-            _ => match levels.binary_search_by(|k| k.key.cmp(&key)) {
-                Ok(i) => return levels[i].level,
-                Err(i) => i,
-            },
+        let pos = match Self::locate(levels, key) {
+            Ok(i) => return levels[i].level,
+            Err(i) => i,
         };
         let level = Level { price, visible_total: 0, count: 0, head: NIL, tail: NIL };
         let idx = match self.free_levels.pop() {
@@ -232,7 +247,7 @@ impl Book {
         let levels = self.side_levels_mut(side);
         if levels.last().is_some_and(|k| k.level == level) {
             levels.pop();
-        } else if let Ok(i) = levels.binary_search_by(|k| k.key.cmp(&key)) {
+        } else if let Ok(i) = Self::locate(levels, key) {
             levels.remove(i);
         } else {
             debug_assert!(false, "level missing from its side");
@@ -286,7 +301,7 @@ impl Book {
 
     /// Stores a new order in the arena, the id index, the account list and the GTD index, and
     /// puts it at the back of its level. The caller has checked every limit.
-    pub(crate) fn insert_resting(&mut self, mut node: OrderNode) -> u32 {
+    pub(crate) fn insert_resting(&mut self, mut node: OrderNode, account_hint: Option<u32>) -> u32 {
         self.seq += 1;
         node.seq = self.seq;
         let (id, account, side, price, expires_at, seq) =
@@ -302,7 +317,7 @@ impl Book {
             }
         };
         self.index.insert(id, slot);
-        self.link_account(account, slot);
+        self.link_account(account, account_hint, slot);
         if expires_at != 0 {
             self.gtd.insert((expires_at, seq), slot);
         }
@@ -311,8 +326,48 @@ impl Book {
         slot
     }
 
-    fn link_account(&mut self, account: u64, slot: u32) {
-        let entry = self.accounts.entry(account).or_insert(AccountEntry { count: 0, head: NIL, tail: NIL });
+    /// The live entry of `account`, if it has orders here.
+    #[inline]
+    pub(crate) fn account_entry(&self, account: u64) -> Option<&AccountEntry> {
+        self.accounts.get(&account).map(|&s| &self.account_slots[s as usize])
+    }
+
+    /// Slot of `account`'s entry, if it has orders here.
+    #[inline]
+    pub(crate) fn account_slot(&self, account: u64) -> Option<u32> {
+        self.accounts.get(&account).copied()
+    }
+
+    /// Finds or creates `account`'s entry. `hint` is a slot found earlier in the same action; it
+    /// is used only if still live for this account (matching may have emptied and freed it).
+    fn account_slot_for_insert(&mut self, account: u64, hint: Option<u32>) -> u32 {
+        if let Some(s) = hint {
+            let e = &self.account_slots[s as usize];
+            if e.count > 0 && e.account == account {
+                return s;
+            }
+        }
+        if let Some(&s) = self.accounts.get(&account) {
+            return s;
+        }
+        let entry = AccountEntry { account, count: 0, head: NIL, tail: NIL };
+        let s = match self.free_accounts.pop() {
+            Some(s) => {
+                self.account_slots[s as usize] = entry;
+                s
+            }
+            None => {
+                self.account_slots.push(entry);
+                (self.account_slots.len() - 1) as u32
+            }
+        };
+        self.accounts.insert(account, s);
+        s
+    }
+
+    fn link_account(&mut self, account: u64, hint: Option<u32>, slot: u32) {
+        let acct = self.account_slot_for_insert(account, hint);
+        let entry = &mut self.account_slots[acct as usize];
         let tail = entry.tail;
         entry.tail = slot;
         entry.count += 1;
@@ -323,6 +378,7 @@ impl Book {
             let node = &mut self.orders[slot as usize];
             node.acct_prev = tail;
             node.acct_next = NIL;
+            node.acct = acct;
         }
         if tail != NIL {
             self.orders[tail as usize].acct_next = slot;
@@ -330,9 +386,9 @@ impl Book {
     }
 
     fn unlink_account(&mut self, slot: u32) {
-        let (account, prev, next) = {
+        let (prev, next, acct) = {
             let n = &self.orders[slot as usize];
-            (n.account, n.acct_prev, n.acct_next)
+            (n.acct_prev, n.acct_next, n.acct)
         };
         if prev != NIL {
             self.orders[prev as usize].acct_next = next;
@@ -340,24 +396,18 @@ impl Book {
         if next != NIL {
             self.orders[next as usize].acct_prev = prev;
         }
-        let remove = match self.accounts.get_mut(&account) {
-            Some(entry) => {
-                if prev == NIL {
-                    entry.head = next;
-                }
-                if next == NIL {
-                    entry.tail = prev;
-                }
-                entry.count -= 1;
-                entry.count == 0
-            }
-            None => {
-                debug_assert!(false, "order's account missing");
-                false
-            }
-        };
-        if remove {
+        let entry = &mut self.account_slots[acct as usize];
+        if prev == NIL {
+            entry.head = next;
+        }
+        if next == NIL {
+            entry.tail = prev;
+        }
+        entry.count -= 1;
+        if entry.count == 0 {
+            let account = entry.account;
             self.accounts.remove(&account);
+            self.free_accounts.push(acct);
         }
     }
 

@@ -30,6 +30,8 @@ struct RestAttrs {
     display: u64,
     expires_at: u64,
     post_only: bool,
+    /// The owner's account slot as validation found it.
+    account_hint: Option<u32>,
 }
 
 enum StpOutcome {
@@ -45,10 +47,13 @@ impl Book {
     /// rest that cannot rest, and `Done`.
     pub fn place(&mut self, order: NewOrder, now: Timestamp) -> &[Event] {
         self.begin(now);
-        if let Err(reason) = self.validate_new(&order) {
-            self.events.push(Event::Rejected { order_id: order.id, reason });
-            return &self.events;
-        }
+        let account_hint = match self.validate_new(&order) {
+            Ok(hint) => hint,
+            Err(reason) => {
+                self.events.push(Event::Rejected { order_id: order.id, reason });
+                return &self.events;
+            }
+        };
         self.events.push(Event::Accepted {
             order_id: order.id,
             account: order.account,
@@ -80,6 +85,7 @@ impl Book {
                 _ => 0,
             },
             post_only: order.post_only,
+            account_hint,
         };
         self.finish_taker(&taker, attrs);
         &self.events
@@ -98,7 +104,7 @@ impl Book {
     /// Cancels every live order of `account`, or only those on `side`, in the order they arrived.
     pub fn mass_cancel(&mut self, account: AccountId, side: Option<Side>, now: Timestamp) -> &[Event] {
         self.begin(now);
-        let mut cur = self.accounts.get(&account.0).map_or(NIL, |a| a.head);
+        let mut cur = self.account_entry(account.0).map_or(NIL, |a| a.head);
         while cur != NIL {
             let (next, order_side) = {
                 let n = &self.orders[cur as usize];
@@ -161,7 +167,8 @@ impl Book {
         }
     }
 
-    fn validate_new(&self, o: &NewOrder) -> Result<(), RejectReason> {
+    /// Validates a new order; on success returns the owner's account slot, if it has one.
+    fn validate_new(&self, o: &NewOrder) -> Result<Option<u32>, RejectReason> {
         if self.index.contains_key(&o.id.0) {
             return Err(RejectReason::DuplicateOrderId);
         }
@@ -185,20 +192,22 @@ impl Book {
                 return Err(RejectReason::AlreadyExpired);
             }
         }
-        if rests {
-            self.check_rest_limits(o.account.0, o.side, o.price.0)?;
-        }
+        let account_slot = if rests { self.check_rest_limits(o.account.0, o.side, o.price.0)? } else { None };
         if o.post_only && self.crosses(o.side, o.price.0) {
             return Err(RejectReason::WouldTake);
         }
-        Ok(())
+        Ok(account_slot)
     }
 
-    fn check_rest_limits(&self, account: u64, side: Side, price: i64) -> Result<(), RejectReason> {
+    /// Checks the capacity limits for an order that would rest; returns the owner's account slot.
+    fn check_rest_limits(&self, account: u64, side: Side, price: i64) -> Result<Option<u32>, RejectReason> {
         if self.index.len() >= self.limits.max_orders as usize {
             return Err(RejectReason::BookFull);
         }
-        if self.accounts.get(&account).is_some_and(|a| a.count >= self.limits.max_orders_per_account) {
+        let account_slot = self.account_slot(account);
+        if account_slot
+            .is_some_and(|s| self.account_slots[s as usize].count >= self.limits.max_orders_per_account)
+        {
             return Err(RejectReason::AccountLimit);
         }
         if self.side_levels(side).len() >= self.limits.max_levels_per_side as usize
@@ -206,7 +215,7 @@ impl Book {
         {
             return Err(RejectReason::LevelLimit);
         }
-        Ok(())
+        Ok(account_slot)
     }
 
     fn owned_slot(&self, order_id: OrderId, account: AccountId) -> Result<u32, RejectReason> {
@@ -252,6 +261,7 @@ impl Book {
             display: node.display,
             expires_at: node.expires_at,
             post_only: node.post_only,
+            account_hint: None,
         };
         let mut taker = Taker {
             id: node.id,
@@ -419,24 +429,28 @@ impl Book {
                 self.push_cancel(t.id, t.account, t.remaining, 0, CancelReason::SelfTrade);
             } else if attrs.can_rest {
                 let visible = if attrs.display == 0 { t.remaining } else { attrs.display.min(t.remaining) };
-                self.insert_resting(OrderNode {
-                    id: t.id,
-                    account: t.account,
-                    price: t.limit,
-                    visible,
-                    reserve: t.remaining - visible,
-                    display: attrs.display,
-                    expires_at: attrs.expires_at,
-                    seq: 0,
-                    prev: NIL,
-                    next: NIL,
-                    acct_prev: NIL,
-                    acct_next: NIL,
-                    level: NIL,
-                    side: t.side,
-                    stp: t.stp,
-                    post_only: attrs.post_only,
-                });
+                self.insert_resting(
+                    OrderNode {
+                        id: t.id,
+                        account: t.account,
+                        price: t.limit,
+                        visible,
+                        reserve: t.remaining - visible,
+                        display: attrs.display,
+                        expires_at: attrs.expires_at,
+                        seq: 0,
+                        prev: NIL,
+                        next: NIL,
+                        acct_prev: NIL,
+                        acct_next: NIL,
+                        acct: NIL,
+                        level: NIL,
+                        side: t.side,
+                        stp: t.stp,
+                        post_only: attrs.post_only,
+                    },
+                    attrs.account_hint,
+                );
                 resting = t.remaining;
             } else {
                 self.push_cancel(t.id, t.account, t.remaining, 0, CancelReason::ImmediateOrCancel);

@@ -130,15 +130,19 @@ impl Book {
 
     fn check_accounts(&self, live: usize) -> Result<(), InvariantViolation> {
         let mut sum = 0usize;
-        for (&account, entry) in self.accounts.iter() {
+        for (&account, &acct) in self.accounts.iter() {
             // Iteration order does not matter here: only a count and a pass/fail come out.
+            let entry = &self.account_slots[acct as usize];
+            if entry.account != account {
+                return fail("account slot holds another account", None, None);
+            }
             if entry.count == 0 || entry.count > self.limits.max_orders_per_account {
                 return fail("account order count out of range", None, None);
             }
             let (mut n, mut prev, mut cur) = (0u32, NIL, entry.head);
             while cur != NIL {
                 let o = &self.orders[cur as usize];
-                if o.account != account || o.acct_prev != prev {
+                if o.account != account || o.acct_prev != prev || o.acct != acct {
                     return fail("broken account list", Some(o.id), None);
                 }
                 n += 1;
@@ -152,6 +156,11 @@ impl Book {
         }
         if sum != live {
             return fail("account lists do not cover every order once", None, None);
+        }
+        let free_live =
+            self.free_accounts.iter().filter(|&&s| self.account_slots[s as usize].count != 0).count();
+        if free_live != 0 || self.account_slots.len() != self.accounts.len() + self.free_accounts.len() {
+            return fail("account slots leak or a free slot is live", None, None);
         }
         Ok(())
     }

@@ -31,7 +31,7 @@ pub mod spec;
 pub mod types;
 
 pub use error::{ArithError, PriceError, QtyError, SpecError};
-pub use fx::Fx;
+pub use fx::{Fx, FxError, Rounding};
 pub use rng::DetRng;
 pub use spec::MarketSpec;
 pub use types::{AccountId, Amount, AssetId, MarketId, OrderId, Price, Qty, Side, SignedAmount, Timestamp};

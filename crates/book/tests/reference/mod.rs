@@ -121,9 +121,7 @@ impl RefBook {
         self.spec.check_qty(o.qty)?;
         self.spec.check_price(o.price)?;
         let rests = o.kind == OrderKind::Limit && matches!(o.tif, TimeInForce::Gtc | TimeInForce::Gtd(_));
-        if (o.kind == OrderKind::Market && rests)
-            || (o.kind == OrderKind::Market && !matches!(o.tif, TimeInForce::Ioc | TimeInForce::Fok))
-        {
+        if o.kind == OrderKind::Market && !matches!(o.tif, TimeInForce::Ioc | TimeInForce::Fok) {
             return Err(RejectReason::InvalidCombination);
         }
         if o.post_only && !rests {
