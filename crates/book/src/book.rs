@@ -94,9 +94,9 @@ pub struct Book {
     pub(crate) free_levels: Vec<u32>,
     pub(crate) bids: Vec<LevelKey>,
     pub(crate) asks: Vec<LevelKey>,
-    pub(crate) index: IdMap<u32>,
+    pub(crate) index: IdMap,
     /// Account id → slot in `account_slots` (point lookups only).
-    pub(crate) accounts: IdMap<u32>,
+    pub(crate) accounts: IdMap,
     pub(crate) account_slots: Vec<AccountEntry>,
     pub(crate) free_accounts: Vec<u32>,
     /// GTD orders by (expiry, arrival sequence) → slot.
