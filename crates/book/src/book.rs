@@ -192,22 +192,29 @@ impl Book {
     }
 
     /// Where `key` is (`Ok`) or would go (`Err`) in a side's ascending vector. Activity clusters at
-    /// the touch, which is the end of the vector, so a short backward scan usually answers before
-    /// the binary search is needed.
+    /// the touch, which is the end of the vector, so the search gallops back from the end (1, 2, 4,
+    /// ... entries) and binary-searches only the bracket it lands in: O(log distance from touch).
     #[inline]
     fn locate(levels: &[LevelKey], key: i64) -> Result<usize, usize> {
-        const SCAN: usize = 8;
         let n = levels.len();
-        for i in (n.saturating_sub(SCAN)..n).rev() {
-            let k = levels[i].key;
+        let mut hi = n; // levels[hi..] are all > key
+        let mut step = 1;
+        while hi > 0 {
+            let probe = hi.saturating_sub(step);
+            let k = levels[probe].key;
             if k == key {
-                return Ok(i);
+                return Ok(probe);
             }
             if k < key {
-                return Err(i + 1);
+                return levels[probe + 1..hi]
+                    .binary_search_by(|x| x.key.cmp(&key))
+                    .map(|i| i + probe + 1)
+                    .map_err(|i| i + probe + 1);
             }
+            hi = probe;
+            step *= 2;
         }
-        levels[..n.saturating_sub(SCAN)].binary_search_by(|k| k.key.cmp(&key))
+        Err(0)
     }
 
     /// The level at `price` on `side`, if it exists.

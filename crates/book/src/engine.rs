@@ -148,6 +148,7 @@ impl Book {
         &self.events
     }
 
+    #[inline(always)]
     fn begin(&mut self, now: Timestamp) {
         self.events.clear();
         if now.0 > self.now {
@@ -168,6 +169,7 @@ impl Book {
     }
 
     /// Validates a new order; on success returns the owner's account slot, if it has one.
+    #[inline(always)]
     fn validate_new(&self, o: &NewOrder) -> Result<Option<u32>, RejectReason> {
         if self.index.contains_key(&o.id.0) {
             return Err(RejectReason::DuplicateOrderId);
@@ -200,6 +202,7 @@ impl Book {
     }
 
     /// Checks the capacity limits for an order that would rest; returns the owner's account slot.
+    #[inline(always)]
     fn check_rest_limits(&self, account: u64, side: Side, price: i64) -> Result<Option<u32>, RejectReason> {
         if self.index.len() >= self.limits.max_orders as usize {
             return Err(RejectReason::BookFull);
@@ -321,6 +324,7 @@ impl Book {
         false
     }
 
+    #[inline(always)]
     fn match_incoming(&mut self, t: &mut Taker) {
         let opposite = t.side.opposite();
         while t.remaining > 0 {
@@ -422,6 +426,7 @@ impl Book {
     }
 
     /// Rests the unfilled part of a taker if it may, otherwise cancels it; then reports `Done`.
+    #[inline(always)]
     fn finish_taker(&mut self, t: &Taker, attrs: RestAttrs) {
         let mut resting = 0;
         if t.remaining > 0 {
