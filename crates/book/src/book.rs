@@ -92,8 +92,8 @@ pub struct Book {
     pub(crate) free_orders: Vec<u32>,
     pub(crate) levels: Vec<Level>,
     pub(crate) free_levels: Vec<u32>,
-    pub(crate) bids: Vec<LevelKey>,
-    pub(crate) asks: Vec<LevelKey>,
+    /// Levels per side, indexed by `Side as usize` (bids, asks); see [`Book::key`].
+    pub(crate) sides: [Vec<LevelKey>; 2],
     pub(crate) index: IdMap,
     /// Account id → slot in `account_slots` (point lookups only).
     pub(crate) accounts: IdMap,
@@ -117,8 +117,7 @@ impl Book {
             free_orders: Vec::new(),
             levels: Vec::new(),
             free_levels: Vec::new(),
-            bids: Vec::new(),
-            asks: Vec::new(),
+            sides: [Vec::new(), Vec::new()],
             index: IdMap::default(),
             accounts: IdMap::default(),
             account_slots: Vec::new(),
@@ -162,27 +161,30 @@ impl Book {
 
     #[inline]
     pub(crate) fn side_levels(&self, side: Side) -> &Vec<LevelKey> {
-        match side {
-            Side::Buy => &self.bids,
-            Side::Sell => &self.asks,
-        }
+        // Indexing instead of matching: the side of random order flow is unpredictable, and
+        // this stays branch-free.
+        &self.sides[side as usize]
     }
 
     #[inline]
     pub(crate) fn side_levels_mut(&mut self, side: Side) -> &mut Vec<LevelKey> {
-        match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
-        }
+        &mut self.sides[side as usize]
     }
 
     /// The sort key of a price on a side: ascending keys put the best price last.
     #[inline]
     pub(crate) fn key(side: Side, price: i64) -> i64 {
-        match side {
-            Side::Buy => price,
-            Side::Sell => -price,
-        }
+        // Branch-free: +price for bids, -price for asks (prices are far inside i64).
+        price * (1 - 2 * side as i64)
+    }
+
+    /// Whether a taker on `side` with limit `limit` accepts a resting price, without branching
+    /// on the side: it does iff the resting level's key is not below the limit's key on the
+    /// resting side.
+    #[inline]
+    pub(crate) fn takes(side: Side, limit: i64, resting: i64) -> bool {
+        let opposite = side.opposite();
+        Self::key(opposite, resting) >= Self::key(opposite, limit)
     }
 
     /// The best level of a side, if any.
@@ -466,7 +468,7 @@ impl Book {
     #[inline]
     pub(crate) fn crosses(&self, side: Side, price: i64) -> bool {
         match self.best_level(side.opposite()) {
-            Some(l) => side.accepts(Price(price), Price(self.levels[l as usize].price)),
+            Some(l) => Self::takes(side, price, self.levels[l as usize].price),
             None => false,
         }
     }

@@ -303,7 +303,7 @@ impl Book {
         let mut need = t.remaining;
         for key in self.side_levels(t.side.opposite()).iter().rev() {
             let level = &self.levels[key.level as usize];
-            if !t.side.accepts(Price(t.limit), Price(level.price)) {
+            if !Book::takes(t.side, t.limit, level.price) {
                 return false;
             }
             let mut cur = level.head;
@@ -329,7 +329,7 @@ impl Book {
         let opposite = t.side.opposite();
         while t.remaining > 0 {
             let Some(level) = self.best_level(opposite) else { break };
-            if !t.side.accepts(Price(t.limit), Price(self.levels[level as usize].price)) {
+            if !Book::takes(t.side, t.limit, self.levels[level as usize].price) {
                 break;
             }
             if !self.match_level(t, level) {
