@@ -3,6 +3,8 @@
 //! The `zkclob` command-line tool. Every subcommand is a thin call into a library crate: argument
 //! parsing, file reading and printing live here; logic does not.
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 mod lobster_cmd;
@@ -26,10 +28,18 @@ enum Command {
     Research(research::ResearchCmd),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::LobsterReplay(args) => lobster_cmd::run(args),
         Command::Research(cmd) => research::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` prints the whole cause chain on one line and never a backtrace.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
