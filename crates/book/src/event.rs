@@ -25,7 +25,7 @@ pub struct Fill {
 }
 
 /// Why the book refused an action. A rejected action changes nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum RejectReason {
     /// The quantity is not acceptable for this market.
     Qty(QtyError),
@@ -85,7 +85,7 @@ pub enum CancelReason {
 }
 
 /// Something that happened in the book.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum Event {
     /// A new order passed validation and is being processed.
     Accepted {

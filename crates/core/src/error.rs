@@ -1,5 +1,6 @@
 //! Typed errors of the core units and of market specifications.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use thiserror::Error;
 
 /// An integer operation on exchange units left its type's range.
@@ -20,7 +21,7 @@ pub enum ArithError {
 }
 
 /// A price that a market does not accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error, BorshSerialize, BorshDeserialize)]
 pub enum PriceError {
     /// The price is not a multiple of the market's tick size.
     #[error("price {price_ticks} is not a multiple of the tick size {tick_size}")]
@@ -43,7 +44,7 @@ pub enum PriceError {
 }
 
 /// A quantity that a market does not accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error, BorshSerialize, BorshDeserialize)]
 pub enum QtyError {
     /// Zero lots.
     #[error("quantity is zero")]

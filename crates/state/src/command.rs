@@ -1,0 +1,210 @@
+//! Commands, their signed envelope, batches and receipts.
+
+use alloc::vec::Vec;
+use borsh::{BorshDeserialize, BorshSerialize};
+use zkclob_book::{OrderKind, RejectReason, StpMode, TimeInForce};
+use zkclob_core::{Amount, AssetId, MarketId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
+
+use crate::crypto::{Address, Crypto, PublicKey, Signature};
+
+/// Most commands in one batch.
+pub const MAX_BATCH_COMMANDS: usize = 100_000;
+/// Largest encoded command accepted by [`crate::codec`-style decoders], in bytes.
+pub const MAX_COMMAND_BYTES: usize = 1_024;
+/// Highest fee rate, in basis points (10%).
+pub const MAX_FEE_BPS: u16 = 1_000;
+/// Domain tag of the signed payload; changes with any change of the signed encoding.
+pub const SIGNING_DOMAIN: &[u8] = b"zkclob/command/v1";
+
+/// Maker and taker fee rates of a market, in basis points of the amount the trader *receives*
+/// (a buyer pays in base, a seller in quote), rounded up to a whole atom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct FeeSchedule {
+    /// Fee of the resting side, bps.
+    pub maker_bps: u16,
+    /// Fee of the incoming side, bps.
+    pub taker_bps: u16,
+}
+
+/// A new order as a user signs it; the exchange assigns its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct OrderParams {
+    /// The market.
+    pub market: MarketId,
+    /// Buy or sell.
+    pub side: Side,
+    /// Limit or market.
+    pub kind: OrderKind,
+    /// Limit price, or a market order's protection price.
+    pub price: Price,
+    /// Quantity in lots.
+    pub qty: Qty,
+    /// Time in force.
+    pub tif: TimeInForce,
+    /// Post-only.
+    pub post_only: bool,
+    /// Iceberg slice.
+    pub display_qty: Option<Qty>,
+    /// Self-trade prevention.
+    pub stp: StpMode,
+}
+
+/// What a signed command asks for.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum Action {
+    /// Place an order.
+    Place(OrderParams),
+    /// Cancel one of the signer's orders.
+    Cancel {
+        /// Its market.
+        market: MarketId,
+        /// The order.
+        order_id: OrderId,
+    },
+    /// Change the price and/or total quantity of one of the signer's orders.
+    Amend {
+        /// Its market.
+        market: MarketId,
+        /// The order.
+        order_id: OrderId,
+        /// New price.
+        price: Price,
+        /// New total quantity.
+        qty: Qty,
+    },
+    /// Cancel all of the signer's orders in a market, or those on one side.
+    MassCancel {
+        /// The market.
+        market: MarketId,
+        /// Only this side, if given.
+        side: Option<Side>,
+    },
+    /// Move available funds out to L1 (queued for the settlement contract).
+    Withdraw {
+        /// The asset.
+        asset: AssetId,
+        /// Atoms.
+        amount: Amount,
+    },
+    /// Open a market (operator only).
+    AddMarket {
+        /// Its spec; `spec.market_id` must be new.
+        spec: MarketSpec,
+        /// Its fees.
+        fees: FeeSchedule,
+    },
+}
+
+/// A command signed by its account's key.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SignedCommand {
+    /// The signer's public key; its address is the account.
+    pub signer: PublicKey,
+    /// Must equal the account's next nonce.
+    pub nonce: u64,
+    /// What to do.
+    pub action: Action,
+    /// ECDSA over [`signing_hash`].
+    pub signature: Signature,
+}
+
+/// One entry of a batch.
+// Nearly every command is `Signed`; boxing it would add an allocation to each.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum Command {
+    /// Credit from L1, included by the sequencer (the rollup ties it to an L1 deposit event).
+    Deposit {
+        /// The credited account.
+        to: Address,
+        /// The asset.
+        asset: AssetId,
+        /// Atoms.
+        amount: Amount,
+    },
+    /// A user or operator command.
+    Signed(SignedCommand),
+}
+
+/// The 32-byte hash a signer signs: keccak-256 of the domain tag, the chain id, the nonce and the
+/// canonical encoding of the action.
+pub fn signing_hash(crypto: &impl Crypto, chain_id: u64, nonce: u64, action: &Action) -> [u8; 32] {
+    let mut msg = Vec::with_capacity(96);
+    msg.extend_from_slice(SIGNING_DOMAIN);
+    msg.extend_from_slice(&chain_id.to_le_bytes());
+    msg.extend_from_slice(&nonce.to_le_bytes());
+    action.serialize(&mut msg).expect("writing to a Vec is infallible");
+    crypto.keccak256(&msg)
+}
+
+/// A batch's header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct BatchHeader {
+    /// One more than the previous batch's.
+    pub batch_number: u64,
+    /// The batch's time; never before the previous batch's.
+    pub timestamp: Timestamp,
+    /// The state root the batch applies to.
+    pub prev_root: [u8; 32],
+}
+
+/// Why a command was rejected. A rejected command changes nothing, its nonce included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum RejectCode {
+    /// The signature does not verify for the signer's key.
+    BadSignature,
+    /// The nonce was already used; the account expects `expected`.
+    NonceReused {
+        /// The account's next nonce.
+        expected: u64,
+    },
+    /// The nonce skips ahead; the account expects `expected`.
+    NonceGap {
+        /// The account's next nonce.
+        expected: u64,
+    },
+    /// The signer has never received a deposit.
+    UnknownAccount,
+    /// No such market.
+    UnknownMarket,
+    /// The order belongs to another account, or to another market.
+    NotYourOrder,
+    /// Only the operator may do this.
+    NotOperator,
+    /// Available balance is below what the command needs.
+    InsufficientBalance,
+    /// Zero amount.
+    ZeroAmount,
+    /// The market id is taken.
+    MarketExists,
+    /// The market spec is invalid.
+    InvalidSpec,
+    /// The fee schedule is above [`MAX_FEE_BPS`].
+    InvalidFees,
+    /// An amount would leave its type's range.
+    Overflow,
+    /// The order book refused it.
+    Book(RejectReason),
+}
+
+/// What an applied command did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Applied {
+    /// The order placed or acted on, if any.
+    pub order_id: Option<OrderId>,
+    /// Quantity traded by this command.
+    pub filled: Qty,
+    /// Quantity left resting by this command.
+    pub resting: Qty,
+    /// Number of fills.
+    pub fills: u32,
+}
+
+/// The outcome of one command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum Receipt {
+    /// It was applied.
+    Applied(Applied),
+    /// It was rejected and changed nothing.
+    Rejected(RejectCode),
+}

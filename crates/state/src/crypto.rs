@@ -1,0 +1,121 @@
+//! The one hashing and signature interface of the state transition.
+//!
+//! Natively, [`NativeCrypto`] uses plain Rust crates (`sha2` 0.10.9, `sha3` 0.10.8, `k256`
+//! 0.13.4). Inside the zkVM guests, each guest implements [`Crypto`] with its zkVM's precompiles
+//! (SP1's SHA-256 extend/compress, keccak permute and secp256k1 syscalls; ZisK's `zisklib`), and
+//! the results must be the same bit for bit. Nothing else in the state crate hashes or verifies.
+//!
+//! Accounts are Ethereum addresses: the last 20 bytes of keccak-256 of the 64-byte uncompressed
+//! public key. Signatures are secp256k1 ECDSA `(r, s)` over a 32-byte keccak-256 prehash, with
+//! `s` in the lower half of the group order (no malleable twins). Commands carry the signer's
+//! public key, so the transition *verifies* against a known key instead of recovering one:
+//! recovery is several times dearer in the zkVMs (see `../shared/ZKVM.md`).
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use core::fmt;
+
+/// A 20-byte Ethereum address.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, BorshSerialize, BorshDeserialize)]
+pub struct Address(pub [u8; 20]);
+
+impl fmt::Debug for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("0x")?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// An uncompressed secp256k1 public key without its 0x04 prefix: `x || y`, big-endian.
+pub type PublicKey = [u8; 64];
+/// An ECDSA signature `r || s`, big-endian.
+pub type Signature = [u8; 64];
+
+/// Hashing and signature verification, the only cryptography the state transition uses.
+pub trait Crypto {
+    /// SHA-256.
+    fn sha256(&self, data: &[u8]) -> [u8; 32];
+    /// Keccak-256 (Ethereum's, not NIST SHA3-256).
+    fn keccak256(&self, data: &[u8]) -> [u8; 32];
+    /// Whether `sig` is a valid low-`s` ECDSA signature by `pubkey` over the 32-byte `prehash`.
+    /// Invalid keys and signatures (off-curve points, zero or out-of-range scalars) are `false`.
+    fn secp256k1_verify(&self, pubkey: &PublicKey, prehash: &[u8; 32], sig: &Signature) -> bool;
+
+    /// The Ethereum address of a public key.
+    fn address_of(&self, pubkey: &PublicKey) -> Address {
+        let h = self.keccak256(pubkey);
+        let mut a = [0u8; 20];
+        a.copy_from_slice(&h[12..]);
+        Address(a)
+    }
+}
+
+/// The native implementation with plain Rust crates.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NativeCrypto;
+
+impl Crypto for NativeCrypto {
+    fn sha256(&self, data: &[u8]) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(data).into()
+    }
+
+    fn keccak256(&self, data: &[u8]) -> [u8; 32] {
+        use sha3::Digest;
+        sha3::Keccak256::digest(data).into()
+    }
+
+    fn secp256k1_verify(&self, pubkey: &PublicKey, prehash: &[u8; 32], sig: &Signature) -> bool {
+        use k256::ecdsa::signature::hazmat::PrehashVerifier;
+        let mut sec1 = [0u8; 65];
+        sec1[0] = 0x04;
+        sec1[1..].copy_from_slice(pubkey);
+        let Ok(key) = k256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1) else { return false };
+        let Ok(sig) = k256::ecdsa::Signature::from_slice(sig) else { return false };
+        if sig.normalize_s().is_some() {
+            // High-s: a malleable twin of a valid signature; refuse it.
+            return false;
+        }
+        key.verify_prehash(prehash, &sig).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn hashes_match_published_vectors() {
+        let c = NativeCrypto;
+        assert_eq!(
+            hex::encode(c.sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex::encode(c.keccak256(b"")),
+            "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+        );
+    }
+
+    #[test]
+    fn address_of_the_private_key_one_is_the_known_one() {
+        // The generator point G is the public key of private key 1; its address is well known.
+        let g = hex::decode(concat!(
+            "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
+            "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8"
+        ))
+        .unwrap();
+        let mut pk = [0u8; 64];
+        pk.copy_from_slice(&g);
+        assert_eq!(NativeCrypto.address_of(&pk).to_string(), "0x7e5f4552091a69125d5dfcb7b8c2659029395bdf");
+    }
+}

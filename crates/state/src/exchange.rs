@@ -1,0 +1,574 @@
+//! [`ExchangeState`] and the state transition [`ExchangeState::apply_batch`].
+//!
+//! Spot trading, fully collateralised: a resting buy locks quote (its limit price times its
+//! remaining quantity), a resting sell locks base; fills move balances; cancels and expiries
+//! unlock. Fees are charged in the asset a trader receives, rounded up to a whole atom, and credited
+//! to the fee account, so the lock of an order is always exact and never needs topping up.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use thiserror::Error;
+use zkclob_book::{Book, BookLimits, Event, Fill, NewOrder};
+use zkclob_core::{AccountId, Amount, AssetId, MarketId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
+
+use crate::command::{
+    signing_hash, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams, Receipt, RejectCode,
+    SignedCommand, MAX_BATCH_COMMANDS, MAX_FEE_BPS,
+};
+use crate::crypto::{Address, Crypto};
+
+/// Available and locked atoms of one asset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Balance {
+    /// Free to trade or withdraw.
+    pub available: u128,
+    /// Held by resting orders.
+    pub locked: u128,
+}
+
+/// One account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Its Ethereum address.
+    pub address: Address,
+    /// The next nonce it must use.
+    pub nonce: u64,
+    /// Balances by asset.
+    pub balances: BTreeMap<AssetId, Balance>,
+}
+
+/// What the state remembers of a live order (the book holds its queue position).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderMeta {
+    /// Its market.
+    pub market: MarketId,
+    /// Its owner.
+    pub account: AccountId,
+    /// Its side.
+    pub side: Side,
+    /// Its limit price.
+    pub price: Price,
+    /// What is left of it, displayed plus reserve.
+    pub remaining: Qty,
+}
+
+/// One market: its spec, fees and book.
+#[derive(Clone, Debug)]
+pub struct Market {
+    /// The spec.
+    pub spec: MarketSpec,
+    /// The fees.
+    pub fees: FeeSchedule,
+    /// The order book.
+    pub book: Book,
+}
+
+/// A withdrawal queued for L1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Withdrawal {
+    /// Who withdrew (and receives on L1).
+    pub to: Address,
+    /// The asset.
+    pub asset: AssetId,
+    /// Atoms.
+    pub amount: Amount,
+}
+
+/// Why a whole batch was refused (its commands are never looked at).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub enum BatchError {
+    /// The batch number is not the next one.
+    #[error("batch {got} does not follow batch {current}")]
+    WrongBatchNumber {
+        /// The state's last batch.
+        current: u64,
+        /// The header's.
+        got: u64,
+    },
+    /// The timestamp is before the previous batch's.
+    #[error("batch time goes backwards")]
+    TimeWentBack,
+    /// The header's previous root is not the state's root.
+    #[error("the header's previous root is not the state's root")]
+    WrongPrevRoot,
+    /// More than [`MAX_BATCH_COMMANDS`].
+    #[error("too many commands in one batch")]
+    TooManyCommands,
+}
+
+/// The whole exchange state.
+#[derive(Clone, Debug)]
+pub struct ExchangeState {
+    /// Signatures commit to this, so they cannot be replayed on another deployment.
+    pub chain_id: u64,
+    /// May open markets.
+    pub operator: Address,
+    /// The last applied batch.
+    pub batch_number: u64,
+    /// The last applied batch's time.
+    pub timestamp: Timestamp,
+    pub(crate) accounts: Vec<Account>,
+    pub(crate) by_address: BTreeMap<Address, AccountId>,
+    pub(crate) markets: BTreeMap<MarketId, Market>,
+    pub(crate) orders: BTreeMap<OrderId, OrderMeta>,
+    pub(crate) next_order_id: u64,
+    /// Fees collected, by asset.
+    pub(crate) fees: BTreeMap<AssetId, u128>,
+    pub(crate) deposited: BTreeMap<AssetId, u128>,
+    pub(crate) withdrawn: BTreeMap<AssetId, u128>,
+    pub(crate) withdrawals: Vec<Withdrawal>,
+}
+
+/// Atoms of `amount` charged at `bps`, rounded up.
+pub fn fee_atoms(amount: u128, bps: u16) -> Option<u128> {
+    let scaled = amount.checked_mul(bps as u128)?;
+    Some(scaled.div_ceil(10_000))
+}
+
+impl ExchangeState {
+    /// An empty exchange.
+    pub fn new(chain_id: u64, operator: Address) -> ExchangeState {
+        ExchangeState {
+            chain_id,
+            operator,
+            batch_number: 0,
+            timestamp: Timestamp(0),
+            accounts: Vec::new(),
+            by_address: BTreeMap::new(),
+            markets: BTreeMap::new(),
+            orders: BTreeMap::new(),
+            next_order_id: 1,
+            fees: BTreeMap::new(),
+            deposited: BTreeMap::new(),
+            withdrawn: BTreeMap::new(),
+            withdrawals: Vec::new(),
+        }
+    }
+
+    /// The account of an address.
+    pub fn account(&self, address: &Address) -> Option<&Account> {
+        self.by_address.get(address).map(|id| &self.accounts[id.0 as usize])
+    }
+
+    /// An account's balance of an asset.
+    pub fn balance(&self, address: &Address, asset: AssetId) -> Balance {
+        self.account(address).and_then(|a| a.balances.get(&asset).copied()).unwrap_or_default()
+    }
+
+    /// A market.
+    pub fn market(&self, id: MarketId) -> Option<&Market> {
+        self.markets.get(&id)
+    }
+
+    /// A live order.
+    pub fn order(&self, id: OrderId) -> Option<&OrderMeta> {
+        self.orders.get(&id)
+    }
+
+    /// Fees collected in an asset.
+    pub fn fees_collected(&self, asset: AssetId) -> u128 {
+        self.fees.get(&asset).copied().unwrap_or(0)
+    }
+
+    /// Withdrawals queued for L1, oldest first.
+    pub fn withdrawals(&self) -> &[Withdrawal] {
+        &self.withdrawals
+    }
+
+    /// Applies a batch: checks the header, advances time (expiring due GTD orders in every
+    /// market), then applies each command, receipting each. `state_root` is the caller's view of
+    /// the current root (the commitment computes it); the header must name it.
+    pub fn apply_batch(
+        &mut self,
+        crypto: &impl Crypto,
+        header: &BatchHeader,
+        state_root: [u8; 32],
+        commands: &[Command],
+    ) -> Result<Vec<Receipt>, BatchError> {
+        if header.batch_number != self.batch_number + 1 {
+            return Err(BatchError::WrongBatchNumber {
+                current: self.batch_number,
+                got: header.batch_number,
+            });
+        }
+        if header.timestamp < self.timestamp {
+            return Err(BatchError::TimeWentBack);
+        }
+        if header.prev_root != state_root {
+            return Err(BatchError::WrongPrevRoot);
+        }
+        if commands.len() > MAX_BATCH_COMMANDS {
+            return Err(BatchError::TooManyCommands);
+        }
+        self.batch_number = header.batch_number;
+        self.timestamp = header.timestamp;
+        self.expire_all();
+        Ok(commands.iter().map(|c| self.apply(crypto, c)).collect())
+    }
+
+    /// Advances every book to the batch time and settles the expiries, so that no command of the
+    /// batch sees time move (a rejected command then truly changes nothing).
+    fn expire_all(&mut self) {
+        let now = self.timestamp;
+        let ids: Vec<MarketId> = self.markets.keys().copied().collect();
+        for id in ids {
+            let events = match self.markets.get_mut(&id) {
+                Some(m) => m.book.advance_time(now).to_vec(),
+                None => continue,
+            };
+            self.settle_events(id, &events);
+        }
+    }
+
+    /// Applies one command; the receipt says what happened.
+    pub fn apply(&mut self, crypto: &impl Crypto, command: &Command) -> Receipt {
+        let result = match command {
+            Command::Deposit { to, asset, amount } => self.deposit(*to, *asset, *amount),
+            Command::Signed(cmd) => self.apply_signed(crypto, cmd),
+        };
+        match result {
+            Ok(applied) => Receipt::Applied(applied),
+            Err(code) => Receipt::Rejected(code),
+        }
+    }
+
+    fn deposit(&mut self, to: Address, asset: AssetId, amount: Amount) -> Result<Applied, RejectCode> {
+        if amount.0 == 0 {
+            return Err(RejectCode::ZeroAmount);
+        }
+        let total = self.deposited.get(&asset).copied().unwrap_or(0);
+        let new_total = total.checked_add(amount.0).ok_or(RejectCode::Overflow)?;
+        let id = self.account_id_or_create(to);
+        let bal = self.accounts[id.0 as usize].balances.entry(asset).or_default();
+        bal.available = bal.available.checked_add(amount.0).ok_or(RejectCode::Overflow)?;
+        self.deposited.insert(asset, new_total);
+        Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
+    }
+
+    fn account_id_or_create(&mut self, address: Address) -> AccountId {
+        if let Some(&id) = self.by_address.get(&address) {
+            return id;
+        }
+        let id = AccountId(self.accounts.len() as u64);
+        self.accounts.push(Account { address, nonce: 0, balances: BTreeMap::new() });
+        self.by_address.insert(address, id);
+        id
+    }
+
+    /// Checks signature and nonce, applies the action, and consumes the nonce only on success.
+    fn apply_signed(&mut self, crypto: &impl Crypto, cmd: &SignedCommand) -> Result<Applied, RejectCode> {
+        let address = crypto.address_of(&cmd.signer);
+        let hash = signing_hash(crypto, self.chain_id, cmd.nonce, &cmd.action);
+        if !crypto.secp256k1_verify(&cmd.signer, &hash, &cmd.signature) {
+            return Err(RejectCode::BadSignature);
+        }
+        if let Action::AddMarket { spec, fees } = &cmd.action {
+            // The operator needs no deposit to act; it has no account nonce either way, so its
+            // commands are protected from replay by the market id being taken afterwards.
+            if address != self.operator {
+                return Err(RejectCode::NotOperator);
+            }
+            return self.add_market(*spec, *fees);
+        }
+        let id = *self.by_address.get(&address).ok_or(RejectCode::UnknownAccount)?;
+        let expected = self.accounts[id.0 as usize].nonce;
+        if cmd.nonce < expected {
+            return Err(RejectCode::NonceReused { expected });
+        }
+        if cmd.nonce > expected {
+            return Err(RejectCode::NonceGap { expected });
+        }
+        let applied = match &cmd.action {
+            Action::Place(p) => self.place(id, p),
+            Action::Cancel { market, order_id } => self.cancel(id, *market, *order_id),
+            Action::Amend { market, order_id, price, qty } => {
+                self.amend(id, *market, *order_id, *price, *qty)
+            }
+            Action::MassCancel { market, side } => self.mass_cancel(id, *market, *side),
+            Action::Withdraw { asset, amount } => self.withdraw(id, *asset, *amount),
+            Action::AddMarket { .. } => Err(RejectCode::NotOperator),
+        }?;
+        self.accounts[id.0 as usize].nonce += 1;
+        Ok(applied)
+    }
+
+    fn add_market(&mut self, spec: MarketSpec, fees: FeeSchedule) -> Result<Applied, RejectCode> {
+        if self.markets.contains_key(&spec.market_id) {
+            return Err(RejectCode::MarketExists);
+        }
+        spec.validate().map_err(|_| RejectCode::InvalidSpec)?;
+        if fees.maker_bps > MAX_FEE_BPS || fees.taker_bps > MAX_FEE_BPS {
+            return Err(RejectCode::InvalidFees);
+        }
+        // Fees on the largest possible amounts must be computable.
+        let max_quote =
+            spec.quote_amount(spec.max_price, spec.max_qty).map_err(|_| RejectCode::InvalidSpec)?;
+        let max_base = spec.base_amount(spec.max_qty).map_err(|_| RejectCode::InvalidSpec)?;
+        if fee_atoms(max_quote.0, MAX_FEE_BPS).is_none() || fee_atoms(max_base.0, MAX_FEE_BPS).is_none() {
+            return Err(RejectCode::InvalidSpec);
+        }
+        let book = Book::new(spec, BookLimits::default());
+        self.markets.insert(spec.market_id, Market { spec, fees, book });
+        Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
+    }
+
+    fn withdraw(&mut self, id: AccountId, asset: AssetId, amount: Amount) -> Result<Applied, RejectCode> {
+        if amount.0 == 0 {
+            return Err(RejectCode::ZeroAmount);
+        }
+        let account = &mut self.accounts[id.0 as usize];
+        let bal = account.balances.get_mut(&asset).ok_or(RejectCode::InsufficientBalance)?;
+        bal.available = bal.available.checked_sub(amount.0).ok_or(RejectCode::InsufficientBalance)?;
+        let to = account.address;
+        *self.withdrawn.entry(asset).or_insert(0) += amount.0;
+        self.withdrawals.push(Withdrawal { to, asset, amount });
+        Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
+    }
+
+    /// The asset and atoms an order of `qty` lots at `price` on `side` locks.
+    fn lock_need(
+        spec: &MarketSpec,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    ) -> Result<(AssetId, u128), RejectCode> {
+        match side {
+            Side::Buy => spec
+                .quote_amount(price, qty)
+                .map(|a| (spec.quote_asset, a.0))
+                .map_err(|_| RejectCode::Overflow),
+            Side::Sell => {
+                spec.base_amount(qty).map(|a| (spec.base_asset, a.0)).map_err(|_| RejectCode::Overflow)
+            }
+        }
+    }
+
+    fn available(&self, id: AccountId, asset: AssetId) -> u128 {
+        self.accounts[id.0 as usize].balances.get(&asset).map_or(0, |b| b.available)
+    }
+
+    fn place(&mut self, id: AccountId, p: &OrderParams) -> Result<Applied, RejectCode> {
+        let market = self.markets.get(&p.market).ok_or(RejectCode::UnknownMarket)?;
+        // Validate what the lock needs before computing it; the book re-checks everything.
+        market.spec.check_qty(p.qty).map_err(|e| RejectCode::Book(e.into()))?;
+        market.spec.check_price(p.price).map_err(|e| RejectCode::Book(e.into()))?;
+        let (asset, need) = Self::lock_need(&market.spec, p.side, p.price, p.qty)?;
+        if self.available(id, asset) < need {
+            return Err(RejectCode::InsufficientBalance);
+        }
+        let order_id = OrderId(self.next_order_id);
+        let order = NewOrder {
+            id: order_id,
+            account: id,
+            side: p.side,
+            kind: p.kind,
+            price: p.price,
+            qty: p.qty,
+            tif: p.tif,
+            post_only: p.post_only,
+            display_qty: p.display_qty,
+            stp: p.stp,
+        };
+        let now = self.timestamp;
+        let events =
+            self.markets.get_mut(&p.market).map(|m| m.book.place(order, now).to_vec()).unwrap_or_default();
+        if let Some(Event::Rejected { reason, .. }) = events.first() {
+            return Err(RejectCode::Book(*reason));
+        }
+        self.next_order_id += 1;
+        Ok(self.settle_events(p.market, &events))
+    }
+
+    fn owned(&self, id: AccountId, market: MarketId, order_id: OrderId) -> Result<OrderMeta, RejectCode> {
+        if !self.markets.contains_key(&market) {
+            return Err(RejectCode::UnknownMarket);
+        }
+        match self.orders.get(&order_id) {
+            Some(m) if m.account == id && m.market == market => Ok(*m),
+            Some(_) => Err(RejectCode::NotYourOrder),
+            None => Err(RejectCode::Book(zkclob_book::RejectReason::UnknownOrder)),
+        }
+    }
+
+    fn cancel(&mut self, id: AccountId, market: MarketId, order_id: OrderId) -> Result<Applied, RejectCode> {
+        self.owned(id, market, order_id)?;
+        let now = self.timestamp;
+        let events = self
+            .markets
+            .get_mut(&market)
+            .map(|m| m.book.cancel(order_id, id, now).to_vec())
+            .unwrap_or_default();
+        if let Some(Event::Rejected { reason, .. }) = events.first() {
+            return Err(RejectCode::Book(*reason));
+        }
+        let mut applied = self.settle_events(market, &events);
+        applied.order_id = Some(order_id);
+        Ok(applied)
+    }
+
+    fn mass_cancel(
+        &mut self,
+        id: AccountId,
+        market: MarketId,
+        side: Option<Side>,
+    ) -> Result<Applied, RejectCode> {
+        let now = self.timestamp;
+        let events = self
+            .markets
+            .get_mut(&market)
+            .map(|m| m.book.mass_cancel(id, side, now).to_vec())
+            .ok_or(RejectCode::UnknownMarket)?;
+        Ok(self.settle_events(market, &events))
+    }
+
+    fn amend(
+        &mut self,
+        id: AccountId,
+        market: MarketId,
+        order_id: OrderId,
+        price: Price,
+        qty: Qty,
+    ) -> Result<Applied, RejectCode> {
+        let meta = self.owned(id, market, order_id)?;
+        let spec = self.markets.get(&market).map(|m| m.spec).ok_or(RejectCode::UnknownMarket)?;
+        spec.check_price(price).map_err(|e| RejectCode::Book(e.into()))?;
+        let (asset, old_need) = Self::lock_need(&spec, meta.side, meta.price, meta.remaining)?;
+        let (_, new_need) = Self::lock_need(&spec, meta.side, price, qty)?;
+        if new_need > old_need && self.available(id, asset) < new_need - old_need {
+            return Err(RejectCode::InsufficientBalance);
+        }
+        let now = self.timestamp;
+        let events = self
+            .markets
+            .get_mut(&market)
+            .map(|m| m.book.amend(order_id, id, price, qty, now).to_vec())
+            .unwrap_or_default();
+        if let Some(Event::Rejected { reason, .. }) = events.first() {
+            return Err(RejectCode::Book(*reason));
+        }
+        let mut applied = self.settle_events(market, &events);
+        applied.order_id = Some(order_id);
+        Ok(applied)
+    }
+
+    /// Applies the balance effects of a book action's events and summarises them.
+    fn settle_events(&mut self, market: MarketId, events: &[Event]) -> Applied {
+        let mut applied = Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 };
+        for e in events {
+            match *e {
+                Event::Accepted { order_id, account, side, price, qty } => {
+                    applied.order_id = Some(order_id);
+                    self.open_order(market, order_id, account, side, price, qty);
+                }
+                Event::Fill(f) => {
+                    applied.fills += 1;
+                    applied.filled = Qty(applied.filled.0 + f.qty.0);
+                    self.settle_fill(market, &f);
+                }
+                Event::Cancelled { order_id, cancelled, .. } => self.release(market, order_id, cancelled),
+                Event::Expired { order_id, remaining, .. } => self.release(market, order_id, remaining),
+                Event::Amended { order_id, price, qty, .. } => self.reprice(market, order_id, price, qty),
+                Event::Done { resting, .. } => applied.resting = resting,
+                Event::Rejected { .. } => {}
+            }
+        }
+        applied
+    }
+
+    fn balance_mut(&mut self, account: AccountId, asset: AssetId) -> &mut Balance {
+        self.accounts[account.0 as usize].balances.entry(asset).or_default()
+    }
+
+    fn open_order(
+        &mut self,
+        market: MarketId,
+        order_id: OrderId,
+        account: AccountId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    ) {
+        let Some(spec) = self.markets.get(&market).map(|m| m.spec) else { return };
+        // Checked before placing: the need is computable and available.
+        let Ok((asset, need)) = Self::lock_need(&spec, side, price, qty) else { return };
+        let bal = self.balance_mut(account, asset);
+        debug_assert!(bal.available >= need);
+        bal.available -= need;
+        bal.locked += need;
+        self.orders.insert(order_id, OrderMeta { market, account, side, price, remaining: qty });
+    }
+
+    /// Unlocks what `qty` lots of an order held and shrinks it.
+    fn release(&mut self, market: MarketId, order_id: OrderId, qty: Qty) {
+        let Some(spec) = self.markets.get(&market).map(|m| m.spec) else { return };
+        let Some(meta) = self.orders.get(&order_id).copied() else { return };
+        if let Ok((asset, amount)) = Self::lock_need(&spec, meta.side, meta.price, qty) {
+            let bal = self.balance_mut(meta.account, asset);
+            bal.locked -= amount;
+            bal.available += amount;
+        }
+        self.shrink(order_id, qty);
+    }
+
+    fn shrink(&mut self, order_id: OrderId, qty: Qty) {
+        if let Some(meta) = self.orders.get_mut(&order_id) {
+            meta.remaining = Qty(meta.remaining.0 - qty.0);
+            if meta.remaining.0 == 0 {
+                self.orders.remove(&order_id);
+            }
+        }
+    }
+
+    /// An amendment: the order's lock moves from its old need to its new one (availability was
+    /// checked before the book acted).
+    fn reprice(&mut self, market: MarketId, order_id: OrderId, price: Price, qty: Qty) {
+        let Some(spec) = self.markets.get(&market).map(|m| m.spec) else { return };
+        let Some(meta) = self.orders.get(&order_id).copied() else { return };
+        let (Ok((asset, old)), Ok((_, new))) = (
+            Self::lock_need(&spec, meta.side, meta.price, meta.remaining),
+            Self::lock_need(&spec, meta.side, price, qty),
+        ) else {
+            return;
+        };
+        let bal = self.balance_mut(meta.account, asset);
+        bal.locked = bal.locked - old + new;
+        bal.available = bal.available + old - new;
+        if let Some(m) = self.orders.get_mut(&order_id) {
+            m.price = price;
+            m.remaining = qty;
+        }
+    }
+
+    /// Moves the assets of one fill between maker, taker and the fee account.
+    fn settle_fill(&mut self, market: MarketId, f: &Fill) {
+        let Some((spec, fees)) = self.markets.get(&market).map(|m| (m.spec, m.fees)) else { return };
+        let (Some(maker), Some(taker)) =
+            (self.orders.get(&f.maker_order).copied(), self.orders.get(&f.taker_order).copied())
+        else {
+            debug_assert!(false, "fill of an order the state does not know");
+            return;
+        };
+        let (buyer, seller, buyer_bps, seller_bps) = match f.taker_side {
+            Side::Buy => (taker, maker, fees.taker_bps, fees.maker_bps),
+            Side::Sell => (maker, taker, fees.maker_bps, fees.taker_bps),
+        };
+        // Validated at market creation: these amounts and their fees fit.
+        let base = spec.base_amount(f.qty).map_or(0, |a| a.0);
+        let quote = spec.quote_amount(f.price, f.qty).map_or(0, |a| a.0);
+        let buyer_locked = spec.quote_amount(buyer.price, f.qty).map_or(0, |a| a.0);
+        let fee_base = fee_atoms(base, buyer_bps).unwrap_or(0);
+        let fee_quote = fee_atoms(quote, seller_bps).unwrap_or(0);
+        {
+            let b = self.balance_mut(buyer.account, spec.quote_asset);
+            b.locked -= buyer_locked;
+            b.available += buyer_locked - quote; // price improvement comes back
+        }
+        self.balance_mut(buyer.account, spec.base_asset).available += base - fee_base;
+        self.balance_mut(seller.account, spec.base_asset).locked -= base;
+        self.balance_mut(seller.account, spec.quote_asset).available += quote - fee_quote;
+        *self.fees.entry(spec.base_asset).or_insert(0) += fee_base;
+        *self.fees.entry(spec.quote_asset).or_insert(0) += fee_quote;
+        self.shrink(f.maker_order, f.qty);
+        self.shrink(f.taker_order, f.qty);
+    }
+}

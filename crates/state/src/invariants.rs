@@ -1,0 +1,104 @@
+//! [`ExchangeState::check_invariants`]: conservation and lock accounting, for tests and fuzzers.
+
+use alloc::collections::BTreeMap;
+use thiserror::Error;
+use zkclob_core::{AccountId, AssetId, Side};
+
+use crate::exchange::ExchangeState;
+
+/// A broken state invariant: always a bug, never a user error.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StateViolation {
+    /// Σ balances + fees ≠ deposits − withdrawals for an asset.
+    #[error("asset {0:?} is not conserved")]
+    NotConserved(AssetId),
+    /// An account's locked balance differs from what its resting orders need.
+    #[error("account {0:?} locks the wrong amount of asset {1:?}")]
+    WrongLock(AccountId, AssetId),
+    /// The state's orders and the books' orders differ.
+    #[error("order {0} differs between state and book")]
+    OrderMismatch(u64),
+    /// A book's own invariants failed.
+    #[error("book invariant: {0}")]
+    Book(zkclob_book::InvariantViolation),
+}
+
+impl ExchangeState {
+    /// Checks: per asset, Σ(available + locked) + fees = deposits − withdrawals; per account and
+    /// asset, locked = what its resting orders need; every live order is in its book with the same
+    /// owner, side, price and remaining quantity, and the books hold no other; every book's own
+    /// invariants. Linear in the state's size.
+    pub fn check_invariants(&self) -> Result<(), StateViolation> {
+        let mut held: BTreeMap<AssetId, u128> = BTreeMap::new();
+        for a in &self.accounts {
+            for (asset, b) in &a.balances {
+                *held.entry(*asset).or_insert(0) += b.available + b.locked;
+            }
+        }
+        for (asset, fee) in &self.fees {
+            *held.entry(*asset).or_insert(0) += fee;
+        }
+        for (asset, dep) in &self.deposited {
+            let out = self.withdrawn.get(asset).copied().unwrap_or(0);
+            if held.remove(asset).unwrap_or(0) != dep - out {
+                return Err(StateViolation::NotConserved(*asset));
+            }
+        }
+        if let Some((asset, _)) = held.iter().find(|(_, v)| **v != 0) {
+            return Err(StateViolation::NotConserved(*asset));
+        }
+        self.check_locks()?;
+        self.check_books()
+    }
+
+    fn check_locks(&self) -> Result<(), StateViolation> {
+        let mut need: BTreeMap<(AccountId, AssetId), u128> = BTreeMap::new();
+        for (id, o) in &self.orders {
+            let spec = &self.markets[&o.market].spec;
+            let (asset, amount) = match o.side {
+                Side::Buy => (spec.quote_asset, spec.quote_amount(o.price, o.remaining)),
+                Side::Sell => (spec.base_asset, spec.base_amount(o.remaining)),
+            };
+            let amount = amount.map_err(|_| StateViolation::OrderMismatch(id.0))?;
+            *need.entry((o.account, asset)).or_insert(0) += amount.0;
+        }
+        for (i, a) in self.accounts.iter().enumerate() {
+            let account = AccountId(i as u64);
+            for (asset, b) in &a.balances {
+                if need.remove(&(account, *asset)).unwrap_or(0) != b.locked {
+                    return Err(StateViolation::WrongLock(account, *asset));
+                }
+            }
+        }
+        match need.into_iter().find(|(_, v)| *v != 0) {
+            Some(((account, asset), _)) => Err(StateViolation::WrongLock(account, asset)),
+            None => Ok(()),
+        }
+    }
+
+    fn check_books(&self) -> Result<(), StateViolation> {
+        let mut in_books = 0usize;
+        for (market_id, m) in &self.markets {
+            m.book.check_invariants().map_err(StateViolation::Book)?;
+            for side in [Side::Buy, Side::Sell] {
+                for o in m.book.orders(side) {
+                    in_books += 1;
+                    let ok = self.orders.get(&o.id).is_some_and(|meta| {
+                        meta.market == *market_id
+                            && meta.account == o.account
+                            && meta.side == side
+                            && meta.price == o.price
+                            && meta.remaining.0 == o.visible.0 + o.reserve.0
+                    });
+                    if !ok {
+                        return Err(StateViolation::OrderMismatch(o.id.0));
+                    }
+                }
+            }
+        }
+        if in_books != self.orders.len() {
+            return Err(StateViolation::OrderMismatch(0));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,37 @@
+//! # zkclob-state
+//!
+//! The exchange's state and its state transition — the code that runs natively in the node and,
+//! unchanged, inside the SP1 and ZisK guests. It owns:
+//!
+//! - [`ExchangeState`]: markets (each a [`zkclob_book::Book`] with its spec and fees), accounts
+//!   keyed by Ethereum address with per-asset available and locked balances, live-order metadata,
+//!   the fee account, and the withdrawal queue;
+//! - commands ([`Command`], [`Action`]) signed with secp256k1 over a canonical encoding with a
+//!   per-account nonce ([`SignedCommand`], [`signing_hash`]);
+//! - [`ExchangeState::apply_batch`]: header checks, time, and one [`Receipt`] per command; a
+//!   rejected command changes nothing;
+//! - the only cryptography interface of the transition ([`Crypto`]), implemented natively here and
+//!   with zkVM precompiles in the guests;
+//! - the Merkle tree of the state commitment ([`merkle`]).
+//!
+//! It is `#![no_std]` + `alloc`: integers only, `BTreeMap`s only, no clocks. It must never depend
+//! on the node, the prover or any research crate.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod command;
+pub mod crypto;
+pub mod exchange;
+mod invariants;
+pub mod merkle;
+
+pub use command::{
+    signing_hash, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams, Receipt, RejectCode,
+    SignedCommand,
+};
+pub use crypto::{Address, Crypto, NativeCrypto, PublicKey, Signature};
+pub use exchange::{Account, Balance, BatchError, ExchangeState, Market, OrderMeta, Withdrawal};
+pub use invariants::StateViolation;

@@ -1,0 +1,418 @@
+//! The state transition: balances, locks, fees, signatures, nonces, ownership, and invariants after
+//! every command of random signed streams.
+
+use k256::ecdsa::SigningKey;
+use zkclob_book::{OrderKind, RejectReason, StpMode, TimeInForce};
+use zkclob_core::{Amount, AssetId, DetRng, MarketId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
+use zkclob_state::{
+    signing_hash, Action, Address, BatchHeader, Command, Crypto, ExchangeState, FeeSchedule, NativeCrypto,
+    OrderParams, Receipt, RejectCode, SignedCommand,
+};
+
+const CHAIN: u64 = 31337;
+const BASE: AssetId = AssetId(1);
+const QUOTE: AssetId = AssetId(2);
+
+struct Wallet {
+    key: SigningKey,
+    pubkey: [u8; 64],
+    address: Address,
+    nonce: u64,
+}
+
+impl Wallet {
+    fn new(seed: u8) -> Wallet {
+        let mut secret = [0u8; 32];
+        secret[31] = seed;
+        secret[0] = 1;
+        let key = SigningKey::from_slice(&secret).unwrap();
+        let point = key.verifying_key().to_encoded_point(false);
+        let mut pubkey = [0u8; 64];
+        pubkey.copy_from_slice(&point.as_bytes()[1..]);
+        let address = NativeCrypto.address_of(&pubkey);
+        Wallet { key, pubkey, address, nonce: 0 }
+    }
+
+    /// Signs `action` with the wallet's next nonce (and advances it).
+    fn sign(&mut self, action: Action) -> Command {
+        let c = self.sign_with_nonce(self.nonce, action);
+        self.nonce += 1;
+        c
+    }
+
+    fn sign_with_nonce(&self, nonce: u64, action: Action) -> Command {
+        let hash = signing_hash(&NativeCrypto, CHAIN, nonce, &action);
+        let (sig, _) = self.key.sign_prehash_recoverable(&hash).unwrap();
+        let sig = sig.normalize_s().unwrap_or(sig);
+        let mut signature = [0u8; 64];
+        signature.copy_from_slice(&sig.to_bytes());
+        Command::Signed(SignedCommand { signer: self.pubkey, nonce, action, signature })
+    }
+}
+
+fn spec(id: u32) -> MarketSpec {
+    MarketSpec {
+        market_id: MarketId(id),
+        base_asset: BASE,
+        quote_asset: QUOTE,
+        tick_size: 1,
+        lot_size: 1,
+        min_qty: Qty(1),
+        max_qty: Qty(10_000),
+        min_price: Price(1),
+        max_price: Price(100_000),
+        base_atoms_per_lot: 1_000,
+        quote_atoms_per_tick_lot: 10,
+    }
+}
+
+const FEES: FeeSchedule = FeeSchedule { maker_bps: 10, taker_bps: 25 };
+
+fn limit(market: u32, side: Side, price: i64, qty: u64) -> Action {
+    Action::Place(OrderParams {
+        market: MarketId(market),
+        side,
+        kind: OrderKind::Limit,
+        price: Price(price),
+        qty: Qty(qty),
+        tif: TimeInForce::Gtc,
+        post_only: false,
+        display_qty: None,
+        stp: StpMode::CancelNewest,
+    })
+}
+
+struct World {
+    state: ExchangeState,
+    operator: Wallet,
+    batch: u64,
+}
+
+impl World {
+    fn new() -> World {
+        let mut operator = Wallet::new(200);
+        let mut state = ExchangeState::new(CHAIN, operator.address);
+        for id in [0, 1] {
+            let r =
+                state.apply(&NativeCrypto, &operator.sign(Action::AddMarket { spec: spec(id), fees: FEES }));
+            assert!(matches!(r, Receipt::Applied(_)), "{r:?}");
+        }
+        World { state, operator, batch: 0 }
+    }
+
+    fn fund(&mut self, w: &Wallet, base: u128, quote: u128) {
+        for (asset, amount) in [(BASE, base), (QUOTE, quote)] {
+            if amount == 0 {
+                continue;
+            }
+            let r = self
+                .state
+                .apply(&NativeCrypto, &Command::Deposit { to: w.address, asset, amount: Amount(amount) });
+            assert!(matches!(r, Receipt::Applied(_)));
+        }
+    }
+
+    /// Signs `action` with the wallet's next nonce and applies it; the nonce advances only if
+    /// the command was applied (a rejected command consumes nothing).
+    fn act(&mut self, wallet: &mut Wallet, action: Action) -> Receipt {
+        let r = self.run(wallet.sign_with_nonce(wallet.nonce, action));
+        if matches!(r, Receipt::Applied(_)) {
+            wallet.nonce += 1;
+        }
+        r
+    }
+
+    fn run(&mut self, c: Command) -> Receipt {
+        let r = self.state.apply(&NativeCrypto, &c);
+        self.state.check_invariants().expect("invariants");
+        r
+    }
+}
+
+fn rejected(r: Receipt) -> RejectCode {
+    match r {
+        Receipt::Rejected(c) => c,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn resting_buy_locks_quote_and_cancel_unlocks_it() {
+    let mut w = World::new();
+    let mut alice = Wallet::new(1);
+    w.fund(&alice, 0, 1_000_000);
+    let r = w.act(&mut alice, limit(0, Side::Buy, 100, 50));
+    let Receipt::Applied(a) = r else { panic!("{r:?}") };
+    let b = w.state.balance(&alice.address, QUOTE);
+    assert_eq!((b.available, b.locked), (1_000_000 - 100 * 50 * 10, 100 * 50 * 10));
+    let id = a.order_id.unwrap();
+    w.act(&mut alice, Action::Cancel { market: MarketId(0), order_id: id });
+    let b = w.state.balance(&alice.address, QUOTE);
+    assert_eq!((b.available, b.locked), (1_000_000, 0));
+}
+
+#[test]
+fn a_fill_moves_assets_and_charges_fees_in_the_received_asset() {
+    let mut w = World::new();
+    let (mut maker, mut taker) = (Wallet::new(1), Wallet::new(2));
+    w.fund(&maker, 100_000, 0);
+    w.fund(&taker, 0, 10_000_000);
+    w.act(&mut maker, limit(0, Side::Sell, 100, 40));
+    // The taker bids 105: trades at 100, gets the price improvement back.
+    let r = w.act(&mut taker, limit(0, Side::Buy, 105, 40));
+    assert!(matches!(r, Receipt::Applied(a) if a.filled == Qty(40) && a.fills == 1));
+    let base = 40 * 1_000u128;
+    let quote = 100 * 40 * 10u128;
+    let taker_fee = (base * 25).div_ceil(10_000);
+    let maker_fee = (quote * 10).div_ceil(10_000);
+    assert_eq!(w.state.balance(&taker.address, BASE).available, base - taker_fee);
+    assert_eq!(w.state.balance(&taker.address, QUOTE).available, 10_000_000 - quote);
+    assert_eq!(w.state.balance(&maker.address, QUOTE).available, quote - maker_fee);
+    assert_eq!(w.state.balance(&maker.address, BASE).available, 100_000 - base);
+    assert_eq!((w.state.fees_collected(BASE), w.state.fees_collected(QUOTE)), (taker_fee, maker_fee));
+}
+
+#[test]
+fn insufficient_balance_is_rejected_and_changes_nothing() {
+    let mut w = World::new();
+    let mut alice = Wallet::new(1);
+    w.fund(&alice, 10, 100);
+    let before = w.state.balance(&alice.address, QUOTE);
+    assert_eq!(rejected(w.act(&mut alice, limit(0, Side::Buy, 100, 1))), RejectCode::InsufficientBalance);
+    assert_eq!(w.state.balance(&alice.address, QUOTE), before);
+    // The nonce was not consumed: the same nonce works for the next command.
+    assert_eq!(w.state.account(&alice.address).unwrap().nonce, 0);
+    let r = w.act(&mut alice, Action::Withdraw { asset: QUOTE, amount: Amount(100) });
+    assert!(matches!(r, Receipt::Applied(_)), "{r:?}");
+    assert_eq!(w.state.withdrawals().len(), 1);
+    assert_eq!(
+        rejected(w.act(&mut alice, Action::Withdraw { asset: QUOTE, amount: Amount(1) })),
+        RejectCode::InsufficientBalance
+    );
+}
+
+#[test]
+fn forged_signature_is_rejected() {
+    let mut w = World::new();
+    let mut alice = Wallet::new(1);
+    w.fund(&alice, 0, 1_000_000);
+    let Command::Signed(mut cmd) = alice.sign(limit(0, Side::Buy, 100, 1)) else { unreachable!() };
+    cmd.signature[10] ^= 1;
+    assert_eq!(rejected(w.run(Command::Signed(cmd.clone()))), RejectCode::BadSignature);
+    // A valid signature over a different action does not carry over.
+    let Command::Signed(other) = alice.sign_with_nonce(0, limit(0, Side::Buy, 101, 1)) else {
+        unreachable!()
+    };
+    cmd.signature = other.signature;
+    assert_eq!(rejected(w.run(Command::Signed(cmd))), RejectCode::BadSignature);
+    // Someone else's key claiming alice's command: verifies for the wrong address, which has no account.
+    let mallory = Wallet::new(9);
+    assert_eq!(
+        rejected(w.run(mallory.sign_with_nonce(0, limit(0, Side::Buy, 100, 1)))),
+        RejectCode::UnknownAccount
+    );
+}
+
+#[test]
+fn high_s_twin_of_a_valid_signature_is_rejected() {
+    let mut w = World::new();
+    let mut alice = Wallet::new(1);
+    w.fund(&alice, 0, 1_000_000);
+    let Command::Signed(mut cmd) = alice.sign(limit(0, Side::Buy, 100, 1)) else { unreachable!() };
+    let sig = k256::ecdsa::Signature::from_slice(&cmd.signature).unwrap();
+    let (r, s) = sig.split_scalars();
+    let high = k256::ecdsa::Signature::from_scalars(r, -*s).unwrap();
+    cmd.signature.copy_from_slice(&high.to_bytes());
+    assert_eq!(rejected(w.run(Command::Signed(cmd))), RejectCode::BadSignature);
+}
+
+#[test]
+fn replayed_and_skipped_nonces_are_rejected() {
+    let mut w = World::new();
+    let mut alice = Wallet::new(1);
+    w.fund(&alice, 0, 1_000_000);
+    let first = alice.sign(limit(0, Side::Buy, 100, 1));
+    assert!(matches!(w.run(first.clone()), Receipt::Applied(_)));
+    assert_eq!(rejected(w.run(first)), RejectCode::NonceReused { expected: 1 });
+    let skipped = alice.sign_with_nonce(5, limit(0, Side::Buy, 100, 1));
+    assert_eq!(rejected(w.run(skipped)), RejectCode::NonceGap { expected: 1 });
+}
+
+#[test]
+fn acting_on_another_accounts_order_is_rejected() {
+    let mut w = World::new();
+    let (mut alice, mut bob) = (Wallet::new(1), Wallet::new(2));
+    w.fund(&alice, 0, 1_000_000);
+    w.fund(&bob, 0, 1_000_000);
+    let Receipt::Applied(a) = w.act(&mut alice, limit(0, Side::Buy, 100, 5)) else { panic!() };
+    let id = a.order_id.unwrap();
+    assert_eq!(
+        rejected(w.act(&mut bob, Action::Cancel { market: MarketId(0), order_id: id })),
+        RejectCode::NotYourOrder
+    );
+    let amend = Action::Amend { market: MarketId(0), order_id: id, price: Price(90), qty: Qty(1) };
+    assert_eq!(rejected(w.act(&mut bob, amend)), RejectCode::NotYourOrder);
+    // Alice naming the wrong market is also refused.
+    assert_eq!(
+        rejected(w.act(&mut alice, Action::Cancel { market: MarketId(1), order_id: id })),
+        RejectCode::NotYourOrder
+    );
+    assert!(w.state.order(id).is_some());
+}
+
+#[test]
+fn only_the_operator_adds_markets_and_specs_are_checked() {
+    let mut w = World::new();
+    let mut alice = Wallet::new(1);
+    w.fund(&alice, 1, 1);
+    assert_eq!(
+        rejected(w.act(&mut alice, Action::AddMarket { spec: spec(7), fees: FEES })),
+        RejectCode::NotOperator
+    );
+    let op = &mut w.operator;
+    let dup = op.sign(Action::AddMarket { spec: spec(0), fees: FEES });
+    let bad = op.sign(Action::AddMarket { spec: MarketSpec { tick_size: 0, ..spec(8) }, fees: FEES });
+    let fees =
+        op.sign(Action::AddMarket { spec: spec(9), fees: FeeSchedule { maker_bps: 0, taker_bps: 5_000 } });
+    assert_eq!(rejected(w.run(dup)), RejectCode::MarketExists);
+    assert_eq!(rejected(w.run(bad)), RejectCode::InvalidSpec);
+    assert_eq!(rejected(w.run(fees)), RejectCode::InvalidFees);
+}
+
+#[test]
+fn book_rejections_are_receipted_with_the_book_reason() {
+    let mut w = World::new();
+    let mut alice = Wallet::new(1);
+    w.fund(&alice, 0, 1_000_000);
+    let r = w.act(&mut alice, limit(0, Side::Buy, 0, 1));
+    assert!(matches!(rejected(r), RejectCode::Book(RejectReason::Price(_))));
+    let r = w.act(&mut alice, limit(0, Side::Buy, 10, 0));
+    assert!(matches!(rejected(r), RejectCode::Book(RejectReason::Qty(_))));
+    assert_eq!(rejected(w.act(&mut alice, limit(5, Side::Buy, 10, 1))), RejectCode::UnknownMarket);
+}
+
+#[test]
+fn amend_up_needs_funds_and_amend_down_releases_them() {
+    let mut w = World::new();
+    let mut alice = Wallet::new(1);
+    w.fund(&alice, 0, 60_000);
+    let Receipt::Applied(a) = w.act(&mut alice, limit(0, Side::Buy, 100, 50)) else { panic!() };
+    let id = a.order_id.unwrap();
+    let up = Action::Amend { market: MarketId(0), order_id: id, price: Price(200), qty: Qty(50) };
+    assert_eq!(rejected(w.act(&mut alice, up)), RejectCode::InsufficientBalance);
+    let down = Action::Amend { market: MarketId(0), order_id: id, price: Price(100), qty: Qty(10) };
+    assert!(matches!(w.act(&mut alice, down), Receipt::Applied(_)));
+    assert_eq!(w.state.balance(&alice.address, QUOTE).locked, 100 * 10 * 10);
+}
+
+#[test]
+fn gtd_orders_expire_at_the_batch_time_and_unlock() {
+    let mut w = World::new();
+    let mut alice = Wallet::new(1);
+    w.fund(&alice, 1_000, 0);
+    let gtd = Action::Place(OrderParams {
+        market: MarketId(0),
+        side: Side::Sell,
+        kind: OrderKind::Limit,
+        price: Price(100),
+        qty: Qty(1),
+        tif: TimeInForce::Gtd(Timestamp(5_000)),
+        post_only: false,
+        display_qty: None,
+        stp: StpMode::CancelNewest,
+    });
+    w.act(&mut alice, gtd);
+    assert_eq!(w.state.balance(&alice.address, BASE).locked, 1_000);
+    w.batch += 1;
+    let header = BatchHeader { batch_number: w.batch, timestamp: Timestamp(5_000), prev_root: [0; 32] };
+    w.state.apply_batch(&NativeCrypto, &header, [0; 32], &[]).unwrap();
+    assert_eq!(w.state.balance(&alice.address, BASE), zkclob_state::Balance { available: 1_000, locked: 0 });
+    w.state.check_invariants().unwrap();
+}
+
+#[test]
+fn batch_headers_are_checked() {
+    let mut w = World::new();
+    let h = |n, t| BatchHeader { batch_number: n, timestamp: Timestamp(t), prev_root: [0; 32] };
+    assert!(w.state.apply_batch(&NativeCrypto, &h(2, 1), [0; 32], &[]).is_err());
+    assert!(w.state.apply_batch(&NativeCrypto, &h(1, 10), [1; 32], &[]).is_err());
+    assert!(w.state.apply_batch(&NativeCrypto, &h(1, 10), [0; 32], &[]).is_ok());
+    assert!(w.state.apply_batch(&NativeCrypto, &h(2, 9), [0; 32], &[]).is_err());
+}
+
+/// A random but valid-looking command for one of `wallets`.
+fn random_action(rng: &mut DetRng, live: &[OrderId]) -> Action {
+    let market = MarketId(rng.below(2) as u32);
+    match rng.below(100) {
+        0..=59 => {
+            let side = if rng.chance(1, 2) { Side::Buy } else { Side::Sell };
+            let tif = [TimeInForce::Gtc, TimeInForce::Gtc, TimeInForce::Ioc, TimeInForce::Fok]
+                [rng.below(4) as usize];
+            let kind = if rng.chance(1, 10) { OrderKind::Market } else { OrderKind::Limit };
+            let tif = if kind == OrderKind::Market { TimeInForce::Ioc } else { tif };
+            let qty = 1 + rng.below(60);
+            let display =
+                if tif == TimeInForce::Gtc && kind == OrderKind::Limit && rng.chance(1, 10) && qty > 2 {
+                    Some(Qty(1 + rng.below(qty - 1)))
+                } else {
+                    None
+                };
+            let stp = [StpMode::CancelNewest, StpMode::CancelOldest, StpMode::CancelBoth, StpMode::Decrement]
+                [rng.below(4) as usize];
+            Action::Place(OrderParams {
+                market,
+                side,
+                kind,
+                price: Price(rng.range_i64(90, 110)),
+                qty: Qty(qty),
+                tif,
+                post_only: kind == OrderKind::Limit && tif == TimeInForce::Gtc && rng.chance(1, 10),
+                display_qty: display,
+                stp,
+            })
+        }
+        60..=79 if !live.is_empty() => {
+            Action::Cancel { market, order_id: live[rng.below(live.len() as u64) as usize] }
+        }
+        80..=89 if !live.is_empty() => Action::Amend {
+            market,
+            order_id: live[rng.below(live.len() as u64) as usize],
+            price: Price(rng.range_i64(90, 110)),
+            qty: Qty(1 + rng.below(60)),
+        },
+        90..=94 => Action::MassCancel { market, side: None },
+        _ => Action::Withdraw {
+            asset: if rng.chance(1, 2) { BASE } else { QUOTE },
+            amount: Amount(1 + rng.below(5_000) as u128),
+        },
+    }
+}
+
+#[test]
+fn a_thousand_random_signed_commands_keep_every_invariant() {
+    let mut w = World::new();
+    let mut wallets: Vec<Wallet> = (1..=6).map(Wallet::new).collect();
+    for wallet in &wallets {
+        w.fund(wallet, 200_000, 20_000_000);
+    }
+    let mut rng = DetRng::seed_from_u64(77);
+    let (mut applied, mut fills) = (0, 0);
+    for step in 0..1_000 {
+        let live: Vec<OrderId> = (1..200).map(OrderId).filter(|id| w.state.order(*id).is_some()).collect();
+        let who = rng.below(wallets.len() as u64) as usize;
+        let action = random_action(&mut rng, &live);
+        let cmd = wallets[who].sign(action);
+        let r = w.state.apply(&NativeCrypto, &cmd);
+        match r {
+            Receipt::Applied(a) => {
+                applied += 1;
+                fills += a.fills;
+            }
+            Receipt::Rejected(_) => wallets[who].nonce -= 1, // not consumed
+        }
+        if let Err(v) = w.state.check_invariants() {
+            panic!("step {step}: {v} after {cmd:?} -> {r:?}");
+        }
+    }
+    assert!(applied > 500 && fills > 100, "the stream exercised little: {applied} applied, {fills} fills");
+}
