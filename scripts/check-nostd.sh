@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the consensus crates (zkclob-core, zkclob-book) for the SP1 RISC-V zkVM target with only
+# Builds the consensus crates (zkclob-core, zkclob-book, zkclob-state) for the SP1 RISC-V zkVM target with only
 # `core` and `alloc` available. A dependency that needs `std` fails this build, so it proves the
 # crates are `no_std` + alloc and that they compile for RV64IM, the guests' architecture.
 #
@@ -22,10 +22,10 @@ unset RUSTUP_TOOLCHAIN
 export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
 target="$root/zkvm/riscv64im-succinct-zkvm-elf.json"
 target_dir="${ZKCLOB_NOSTD_TARGET_DIR:-$root/target/nostd}"
-echo "building zkclob-core and zkclob-book for riscv64im-succinct-zkvm-elf with core+alloc only ($(/usr/bin/rustc --version))"
+echo "building zkclob-core, zkclob-book and zkclob-state for riscv64im-succinct-zkvm-elf with core+alloc only ($(/usr/bin/rustc --version))"
 /usr/bin/cargo build --quiet --release \
-  --manifest-path "$root/Cargo.toml" -p zkclob-core -p zkclob-book \
+  --manifest-path "$root/Cargo.toml" -p zkclob-core -p zkclob-book -p zkclob-state \
   --target "$target" -Zbuild-std=core,alloc -Zjson-target-spec \
   --target-dir "$target_dir"
-ls "$target_dir"/riscv64im-succinct-zkvm-elf/release/libzkclob_core.rlib "$target_dir"/riscv64im-succinct-zkvm-elf/release/libzkclob_book.rlib >/dev/null
-echo "no_std build of zkclob-core and zkclob-book for RISC-V: ok"
+ls "$target_dir"/riscv64im-succinct-zkvm-elf/release/libzkclob_core.rlib "$target_dir"/riscv64im-succinct-zkvm-elf/release/libzkclob_book.rlib "$target_dir"/riscv64im-succinct-zkvm-elf/release/libzkclob_state.rlib >/dev/null
+echo "no_std build of zkclob-core, zkclob-book and zkclob-state for RISC-V: ok"
