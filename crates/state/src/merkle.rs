@@ -325,14 +325,11 @@ impl<H: MerkleHasher> MerkleTree<H> {
         let mut dirty: Vec<(u64, ())> = leaves.iter().map(|&(index, _)| (index, ())).collect();
         dirty.sort_unstable_by_key(|&(index, ())| index);
         dirty.dedup();
-        let result = fold_levels(self.depth, &mut dirty, |level, parent, _, _| {
+        let Ok(()) = fold_levels(self.depth, &mut dirty, |level, parent, _, _| {
             self.recompute(level, parent);
             Ok::<(), Infallible>(())
         });
-        match result {
-            Ok(()) => Ok(()),
-            Err(never) => match never {},
-        }
+        Ok(())
     }
 
     /// The sibling path of leaf `index`.
@@ -450,14 +447,11 @@ fn check_indices(depth: u8, indices: &[u64]) -> Result<(), MerkleError> {
 fn slot_count(depth: u8, indices: &[u64]) -> usize {
     let mut slots = 0usize;
     let mut nodes: Vec<(u64, ())> = indices.iter().map(|&index| (index, ())).collect();
-    let counted = fold_levels(depth, &mut nodes, |_, _, left, right| {
+    let Ok(()) = fold_levels(depth, &mut nodes, |_, _, left, right| {
         slots += usize::from(left.is_none() || right.is_none());
         Ok::<(), Infallible>(())
     });
-    match counted {
-        Ok(()) => slots,
-        Err(never) => match never {},
-    }
+    slots
 }
 
 #[derive(Default)]
@@ -487,13 +481,16 @@ fn bit(bytes: &[u8], index: usize) -> Option<bool> {
 /// Sibling slots are the siblings not derivable from the proven leaves, ordered by level
 /// (bottom-up) then position (ascending); the slot count follows from `depth` and `indices`.
 ///
-/// # Encoding (borsh-compatible; [`MultiProof::decode`] and `BorshDeserialize` validate it)
-/// | field | bytes |
-/// |---|---|
-/// | `depth: u8` | 1, in `1..=MAX_DEPTH` |
-/// | `indices: Vec<u64>` | `u32` LE count in `1..=MAX_PROOF_LEAVES`, then `u64` LE each, strictly increasing, `< 2^depth` |
-/// | `empty_bits: Vec<u8>` | `u32` LE length `= ceil(slots / 8)`, then bit `s` (LSB first) = 1 iff slot `s` is an empty subtree; padding bits 0 |
-/// | `hashes: Vec<[u8; 32]>` | `u32` LE count `≤ MAX_PROOF_HASHES` and equal to the number of 0 bits, then 32 bytes each |
+/// # Encoding
+/// Borsh-compatible (it is what `#[derive(BorshSerialize)]` writes for the fields in order);
+/// [`MultiProof::decode`] and `BorshDeserialize` check every rule below before trusting it:
+/// 1. `depth: u8`, in `1..=MAX_DEPTH`;
+/// 2. `indices`: `u32` LE count in `1..=MAX_PROOF_LEAVES`, then that many `u64` LE, strictly
+///    increasing, each `< 2^depth`;
+/// 3. `empty_bits`: `u32` LE length, exactly `ceil(slots / 8)`, then the bitmap: bit `s` (LSB
+///    first) is 1 iff slot `s` is an empty subtree; padding bits are 0;
+/// 4. `hashes`: `u32` LE count, at most `MAX_PROOF_HASHES` and equal to the number of 0 bits, then
+///    32 bytes per hash, in slot order.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize)]
 pub struct MultiProof {
     depth: u8,
@@ -731,5 +728,37 @@ impl BorshDeserialize for MultiProof {
             ReadError::Io(error) => error,
             ReadError::Invalid(error) => IoError::new(ErrorKind::InvalidData, alloc::format!("{error}")),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_count_of_a_lone_leaf_is_the_depth_and_of_a_full_tree_is_zero() {
+        assert_eq!(slot_count(5, &[3]), 5);
+        let all: Vec<u64> = (0..32).collect();
+        assert_eq!(slot_count(5, &all), 0);
+        assert_eq!(slot_count(5, &[0, 1]), 4);
+        assert_eq!(slot_count(5, &[0, 31]), 8);
+    }
+
+    #[test]
+    fn bit_writer_packs_lsb_first() {
+        let mut bits = BitWriter::default();
+        for bit in [true, false, true, true, false, false, false, false, true] {
+            bits.push(bit);
+        }
+        assert_eq!(bits.bytes, [0b0000_1101, 0b1]);
+        assert_eq!(bit(&bits.bytes, 8), Some(true));
+        assert_eq!(bit(&bits.bytes, 16), None);
+    }
+
+    #[test]
+    fn fits_handles_full_width_indices() {
+        assert!(fits(64, u64::MAX));
+        assert!(fits(32, u64::from(u32::MAX)));
+        assert!(!fits(32, 1 << 32));
     }
 }

@@ -225,7 +225,8 @@ fn depth_must_be_between_1_and_64() {
 // Golden vectors.
 
 const GOLDEN_EMPTY_ROOT_DEPTH_32: &str = "782d35b1fdad7d54e7a1b36a2ab1021e872c7692bb80fdd12bfc321e9e420409";
-const GOLDEN_ROOT_DEPTH_32_THREE_LEAVES: &str = "14884b174f5f1c04f18f438e2f7879e819220eaf30250559716b293e67a6bd9c";
+const GOLDEN_ROOT_DEPTH_32_THREE_LEAVES: &str =
+    "14884b174f5f1c04f18f438e2f7879e819220eaf30250559716b293e67a6bd9c";
 
 #[test]
 fn golden_roots_at_depth_32_match_naive_sha256() {
@@ -336,7 +337,10 @@ proptest! {
     }
 
     #[test]
-    fn multiproof_tampering_gives_typed_errors((present, proven, _) in multiproof_case(), pick in any::<usize>()) {
+    fn multiproof_tampering_gives_typed_errors(
+        (present, proven, _) in multiproof_case(),
+        pick in any::<usize>(),
+    ) {
         let tree = sample_tree(16, &present);
         let proof = tree.prove_many(&proven).unwrap();
         let root = tree.root();
@@ -346,10 +350,11 @@ proptest! {
 
         let mut wrong_old = old.clone();
         wrong_old[pick % old.len()].1[0] ^= 1;
-        prop_assert_eq!(proof.update_root(&Sha256Hasher, &root, &wrong_old, &new), Err(MerkleError::RootMismatch));
+        let h = Sha256Hasher;
+        prop_assert_eq!(proof.update_root(&h, &root, &wrong_old, &new), Err(MerkleError::RootMismatch));
         let mut wrong_root = root;
         wrong_root[31] ^= 0x80;
-        prop_assert_eq!(proof.update_root(&Sha256Hasher, &wrong_root, &old, &new), Err(MerkleError::RootMismatch));
+        prop_assert_eq!(proof.update_root(&h, &wrong_root, &old, &new), Err(MerkleError::RootMismatch));
         let outside = (0..1u64 << 16).find(|i| !proof.indices().contains(i)).unwrap();
         prop_assert_eq!(
             proof.update_root(&Sha256Hasher, &root, &old, &[(outside, [7; 32])]),
@@ -369,7 +374,7 @@ proptest! {
             let hashes_start = bytes.len() - 32 * proof.sibling_hash_count();
             bytes[hashes_start + pick % (32 * proof.sibling_hash_count())] ^= 0x10;
             let bad = MultiProof::decode(&bytes).unwrap();
-            prop_assert_eq!(bad.update_root(&Sha256Hasher, &root, &old, &new), Err(MerkleError::RootMismatch));
+            prop_assert_eq!(bad.update_root(&h, &root, &old, &new), Err(MerkleError::RootMismatch));
         }
     }
 
@@ -539,42 +544,70 @@ fn union_nodes(depth: u8, indices: &[u64]) -> u64 {
     (1..=depth).map(|l| indices.iter().map(|i| i >> l).collect::<BTreeSet<_>>().len() as u64).sum()
 }
 
-#[test]
-fn multiproof_for_100_of_100000_accounts_reports_its_size_and_hash_count() {
-    let (n, k, depth) = (100_000u64, 100usize, 32u8);
-    let mut tree = counting_tree(depth);
-    tree.set_many_hashes((0..n).map(|i| (i, naive_leaf(&i.to_le_bytes())))).unwrap();
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+struct ProofReport {
+    k: u64,
+    hashes: u64,
+    empties: u64,
+    bytes: usize,
+    verify_nodes: u64,
+    update_nodes: u64,
+}
+
+/// Proves `k` random accounts of `tree`, checks the structural counts, and measures the hashing.
+fn measure_multiproof(
+    tree: &MerkleTree<CountingHasher<Sha256Hasher>>,
+    n: u64,
+    k: usize,
+    seed: u64,
+) -> ProofReport {
+    let mut rng = XorShift(seed);
     let mut indices: Vec<u64> = (0..k).map(|_| rng.next() % n).collect();
     indices.sort_unstable();
     indices.dedup();
     let k = indices.len() as u64;
-
     let proof = tree.prove_many(&indices).unwrap();
-    let bytes = borsh::to_vec(&proof).unwrap();
     let (hashes, empties) = (proof.sibling_hash_count() as u64, proof.empty_sibling_count() as u64);
-    let union = union_nodes(depth, &indices);
-    // Each parent in the union has one child in the set; a slot is every other child: 2·|union| − (|union| + k − 1).
+    let union = union_nodes(tree.depth(), &indices);
+    // Every union node has two children, one of them derived; the others are slots:
+    // 2·|union| − (|union| + k − 1) = |union| − k + 1.
     assert_eq!(hashes + empties, union - k + 1);
-    // Non-empty siblings only below level 17 (n ≤ 2^17), at most one per leaf per level.
-    assert!(hashes <= 17 * k && hashes >= 8 * k, "{hashes}");
-    // Levels 17..=31 have one empty sibling each; leaves near index n see a few more.
-    assert!((15..15 + 17).contains(&empties), "{empties}");
 
     let hasher = CountingHasher::new(Sha256Hasher);
-    let old = leaves_of(&tree, &indices);
+    let old = leaves_of(tree, &indices);
     assert_eq!(proof.compute_root(&hasher, &old), Ok(tree.root()));
     let verify_nodes = hasher.node_hashes();
-    assert_eq!(verify_nodes, union + 31, "one hash per union node, plus empty[1..=31] on first use");
+    // One hash per union node, plus empty[1..=31] computed on first use (level 31's sibling is empty).
+    assert_eq!(verify_nodes, union + u64::from(tree.depth()) - 1);
 
     hasher.reset();
-    let new: Vec<(u64, Hash)> = indices.iter().take(10).map(|&i| (i, [9; 32])).collect();
+    let new: Vec<(u64, Hash)> = indices.iter().step_by(10).map(|&i| (i, [9; 32])).collect();
     proof.update_root(&hasher, &tree.root(), &old, &new).unwrap();
     let update_nodes = hasher.node_hashes();
     assert!(update_nodes < 2 * verify_nodes);
+    let bytes = borsh::to_vec(&proof).unwrap().len();
+    ProofReport { k, hashes, empties, bytes, verify_nodes, update_nodes }
+}
 
-    println!("multiproof for {k} of {n} accounts at depth {depth}:");
-    println!("  sibling hashes {hashes}, empty siblings {empties} (bits), encoded {} bytes", bytes.len());
-    println!("  compute_root: {verify_nodes} node hashes (k single proofs: {} hashes)", k * 32);
-    println!("  update_root changing 10 of {k}: {update_nodes} node hashes");
+#[test]
+fn multiproof_for_100_of_100000_accounts_reports_its_size_and_hash_count() {
+    let (n, depth) = (100_000u64, 32u8);
+    let mut tree = counting_tree(depth);
+    tree.set_many_hashes((0..n).map(|i| (i, naive_leaf(&i.to_le_bytes())))).unwrap();
+    println!("multiproofs over {n} accounts at depth {depth} (update_root changes every 10th leaf):");
+    for k in [1usize, 10, 100, 1000] {
+        let r = measure_multiproof(&tree, n, k, 0x9E37_79B9_7F4A_7C15);
+        println!(
+            "  k={:>4}: {:>5} sibling hashes + {:>2} empty bits, {:>6} bytes; compute_root {:>5} node hashes \
+             (k single proofs: {:>5}); update_root {:>5}",
+            r.k, r.hashes, r.empties, r.bytes, r.verify_nodes, r.k * 32, r.update_nodes
+        );
+        // Non-empty siblings only exist below level 17 (n ≤ 2^17), at most one per leaf per level.
+        assert!(r.hashes <= 17 * r.k, "{}", r.hashes);
+        // At least 15 empty bits: levels 17..=31 each have one empty sibling.
+        assert!(r.empties >= 15, "{}", r.empties);
+        if k == 100 {
+            // Random leaves rarely share ancestors below level log2(n / k) ≈ 10.
+            assert!(r.hashes >= 8 * r.k, "{}", r.hashes);
+        }
+    }
 }
