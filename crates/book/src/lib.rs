@@ -46,6 +46,7 @@ pub mod lobster;
 pub mod market_data;
 mod order;
 mod query;
+mod snapshot;
 
 pub use book::{Book, OrderView};
 pub use event::{CancelReason, Event, Fill, RejectReason};
@@ -53,3 +54,4 @@ pub use invariants::InvariantViolation;
 pub use limits::{BookLimits, MAX_LEVELS_PER_SIDE, MAX_ORDERS, MAX_ORDERS_PER_ACCOUNT};
 pub use order::{NewOrder, OrderKind, StpMode, TimeInForce};
 pub use query::{DepthLevel, L3Iter};
+pub use snapshot::{BookSnapshot, SnapshotError, SnapshotOrder};
