@@ -5,7 +5,7 @@
 //! unlock. Fees are charged in the asset a trader receives, rounded up to a whole atom, and credited
 //! to the fee account, so the lock of an order is always exact and never needs topping up.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use thiserror::Error;
 use zkclob_book::{Book, BookLimits, Event, Fill, NewOrder};
@@ -64,7 +64,7 @@ pub struct Market {
 }
 
 /// A withdrawal queued for L1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Withdrawal {
     /// Who withdrew (and receives on L1).
     pub to: Address,
@@ -117,6 +117,13 @@ pub struct ExchangeState {
     pub(crate) deposited: BTreeMap<AssetId, u128>,
     pub(crate) withdrawn: BTreeMap<AssetId, u128>,
     pub(crate) withdrawals: Vec<Withdrawal>,
+    /// sha256 chain over `withdrawals` (what the commitment and L1 see).
+    pub(crate) withdrawal_chain: [u8; 32],
+    /// Address buckets of the commitment: bucket → (address, id), ascending address.
+    pub(crate) buckets: BTreeMap<u32, Vec<(Address, AccountId)>>,
+    pub(crate) dirty_accounts: BTreeSet<AccountId>,
+    pub(crate) dirty_markets: BTreeSet<MarketId>,
+    pub(crate) dirty_buckets: BTreeSet<u32>,
 }
 
 /// Atoms of `amount` charged at `bps`, rounded up.
@@ -142,7 +149,25 @@ impl ExchangeState {
             deposited: BTreeMap::new(),
             withdrawn: BTreeMap::new(),
             withdrawals: Vec::new(),
+            withdrawal_chain: [0; 32],
+            buckets: BTreeMap::new(),
+            dirty_accounts: BTreeSet::new(),
+            dirty_markets: BTreeSet::new(),
+            dirty_buckets: BTreeSet::new(),
         }
+    }
+
+    /// Takes the sets of accounts, markets and address buckets changed since the last call.
+    pub(crate) fn take_dirty(&mut self) -> (BTreeSet<AccountId>, BTreeSet<MarketId>, BTreeSet<u32>) {
+        (
+            core::mem::take(&mut self.dirty_accounts),
+            core::mem::take(&mut self.dirty_markets),
+            core::mem::take(&mut self.dirty_buckets),
+        )
+    }
+
+    pub(crate) fn clear_dirty(&mut self) {
+        self.take_dirty();
     }
 
     /// The account of an address.
@@ -223,7 +248,7 @@ impl ExchangeState {
     /// Applies one command; the receipt says what happened.
     pub fn apply(&mut self, crypto: &impl Crypto, command: &Command) -> Receipt {
         let result = match command {
-            Command::Deposit { to, asset, amount } => self.deposit(*to, *asset, *amount),
+            Command::Deposit { to, asset, amount } => self.deposit(crypto, *to, *asset, *amount),
             Command::Signed(cmd) => self.apply_signed(crypto, cmd),
         };
         match result {
@@ -232,26 +257,41 @@ impl ExchangeState {
         }
     }
 
-    fn deposit(&mut self, to: Address, asset: AssetId, amount: Amount) -> Result<Applied, RejectCode> {
+    fn deposit(
+        &mut self,
+        crypto: &impl Crypto,
+        to: Address,
+        asset: AssetId,
+        amount: Amount,
+    ) -> Result<Applied, RejectCode> {
         if amount.0 == 0 {
             return Err(RejectCode::ZeroAmount);
         }
         let total = self.deposited.get(&asset).copied().unwrap_or(0);
         let new_total = total.checked_add(amount.0).ok_or(RejectCode::Overflow)?;
-        let id = self.account_id_or_create(to);
-        let bal = self.accounts[id.0 as usize].balances.entry(asset).or_default();
-        bal.available = bal.available.checked_add(amount.0).ok_or(RejectCode::Overflow)?;
+        let existing = self.by_address.get(&to).copied();
+        if let Some(id) = existing {
+            let held = self.accounts[id.0 as usize].balances.get(&asset).map_or(0, |b| b.available);
+            held.checked_add(amount.0).ok_or(RejectCode::Overflow)?;
+        } else if self.accounts.len() as u64 >= 1 << crate::commitment::ID_BITS {
+            return Err(RejectCode::Overflow);
+        }
+        let id = existing.unwrap_or_else(|| self.create_account(crypto, to));
+        self.balance_mut(id, asset).available += amount.0;
         self.deposited.insert(asset, new_total);
         Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
     }
 
-    fn account_id_or_create(&mut self, address: Address) -> AccountId {
-        if let Some(&id) = self.by_address.get(&address) {
-            return id;
-        }
+    fn create_account(&mut self, crypto: &impl Crypto, address: Address) -> AccountId {
         let id = AccountId(self.accounts.len() as u64);
         self.accounts.push(Account { address, nonce: 0, balances: BTreeMap::new() });
         self.by_address.insert(address, id);
+        let bucket = crate::commitment::bucket_of(crypto, &address);
+        let entries = self.buckets.entry(bucket).or_default();
+        let pos = entries.partition_point(|(a, _)| *a < address);
+        entries.insert(pos, (address, id));
+        self.dirty_buckets.insert(bucket);
+        self.dirty_accounts.insert(id);
         id
     }
 
@@ -285,16 +325,20 @@ impl ExchangeState {
                 self.amend(id, *market, *order_id, *price, *qty)
             }
             Action::MassCancel { market, side } => self.mass_cancel(id, *market, *side),
-            Action::Withdraw { asset, amount } => self.withdraw(id, *asset, *amount),
+            Action::Withdraw { asset, amount } => self.withdraw(crypto, id, *asset, *amount),
             Action::AddMarket { .. } => Err(RejectCode::NotOperator),
         }?;
         self.accounts[id.0 as usize].nonce += 1;
+        self.dirty_accounts.insert(id);
         Ok(applied)
     }
 
     fn add_market(&mut self, spec: MarketSpec, fees: FeeSchedule) -> Result<Applied, RejectCode> {
         if self.markets.contains_key(&spec.market_id) {
             return Err(RejectCode::MarketExists);
+        }
+        if spec.market_id.0 as u64 >= 1 << crate::commitment::ID_BITS {
+            return Err(RejectCode::InvalidSpec);
         }
         spec.validate().map_err(|_| RejectCode::InvalidSpec)?;
         if fees.maker_bps > MAX_FEE_BPS || fees.taker_bps > MAX_FEE_BPS {
@@ -309,10 +353,17 @@ impl ExchangeState {
         }
         let book = Book::new(spec, BookLimits::default());
         self.markets.insert(spec.market_id, Market { spec, fees, book });
+        self.dirty_markets.insert(spec.market_id);
         Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
     }
 
-    fn withdraw(&mut self, id: AccountId, asset: AssetId, amount: Amount) -> Result<Applied, RejectCode> {
+    fn withdraw(
+        &mut self,
+        crypto: &impl Crypto,
+        id: AccountId,
+        asset: AssetId,
+        amount: Amount,
+    ) -> Result<Applied, RejectCode> {
         if amount.0 == 0 {
             return Err(RejectCode::ZeroAmount);
         }
@@ -321,7 +372,13 @@ impl ExchangeState {
         bal.available = bal.available.checked_sub(amount.0).ok_or(RejectCode::InsufficientBalance)?;
         let to = account.address;
         *self.withdrawn.entry(asset).or_insert(0) += amount.0;
-        self.withdrawals.push(Withdrawal { to, asset, amount });
+        let w = Withdrawal { to, asset, amount };
+        let mut link = Vec::with_capacity(32 + 56);
+        link.extend_from_slice(&self.withdrawal_chain);
+        link.extend_from_slice(&zkclob_core::codec::encode(&w));
+        self.withdrawal_chain = crypto.sha256(&link);
+        self.withdrawals.push(w);
+        self.dirty_accounts.insert(id);
         Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
     }
 
@@ -453,6 +510,9 @@ impl ExchangeState {
 
     /// Applies the balance effects of a book action's events and summarises them.
     fn settle_events(&mut self, market: MarketId, events: &[Event]) -> Applied {
+        if !events.is_empty() {
+            self.dirty_markets.insert(market);
+        }
         let mut applied = Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 };
         for e in events {
             match *e {
@@ -476,6 +536,7 @@ impl ExchangeState {
     }
 
     fn balance_mut(&mut self, account: AccountId, asset: AssetId) -> &mut Balance {
+        self.dirty_accounts.insert(account);
         self.accounts[account.0 as usize].balances.entry(asset).or_default()
     }
 

@@ -23,6 +23,7 @@
 extern crate alloc;
 
 pub mod command;
+pub mod commitment;
 pub mod crypto;
 pub mod exchange;
 mod invariants;
@@ -32,6 +33,7 @@ pub use command::{
     signing_hash, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams, Receipt, RejectCode,
     SignedCommand,
 };
+pub use commitment::StateCommitment;
 pub use crypto::{Address, Crypto, NativeCrypto, PublicKey, Signature};
 pub use exchange::{Account, Balance, BatchError, ExchangeState, Market, OrderMeta, Withdrawal};
 pub use invariants::StateViolation;
