@@ -127,18 +127,18 @@ impl ExchangeState {
             batch_number: self.batch_number,
             timestamp: self.timestamp,
             next_order_id: self.next_order_id,
-            account_count: self.accounts.len() as u64,
+            account_count: self.account_count,
             fees: sorted_pairs(&self.fees),
             deposited: sorted_pairs(&self.deposited),
             withdrawn: sorted_pairs(&self.withdrawn),
-            withdrawal_count: self.withdrawals.len() as u64,
+            withdrawal_count: self.withdrawal_count,
             withdrawal_chain: self.withdrawal_chain,
         }
     }
 
     /// The leaf of an account.
     pub fn account_leaf(&self, id: AccountId) -> Option<AccountLeaf> {
-        let a = self.accounts.get(id.0 as usize)?;
+        let a = self.accounts.get(&id)?;
         Some(AccountLeaf {
             address: a.address,
             nonce: a.nonce,
@@ -168,7 +168,7 @@ impl<H: MerkleHasher> StateCommitment<H> {
     /// Commits to every leaf of `state` (and clears its dirty marks).
     pub fn build(hasher: H, state: &mut ExchangeState) -> Result<Self, MerkleError> {
         let mut c = StateCommitment { tree: MerkleTree::with_hasher(hasher, TREE_DEPTH)? };
-        let accounts: BTreeSet<AccountId> = (0..state.accounts.len() as u64).map(AccountId).collect();
+        let accounts: BTreeSet<AccountId> = state.accounts.keys().copied().collect();
         let markets: BTreeSet<MarketId> = state.markets.keys().copied().collect();
         let buckets: BTreeSet<u32> = state.buckets.keys().copied().collect();
         c.write(state, &accounts, &markets, &buckets)?;

@@ -107,7 +107,10 @@ pub struct ExchangeState {
     pub batch_number: u64,
     /// The last applied batch's time.
     pub timestamp: Timestamp,
-    pub(crate) accounts: Vec<Account>,
+    /// Accounts by id. Natively every account; in a witness-built state only the touched ones.
+    pub(crate) accounts: BTreeMap<AccountId, Account>,
+    /// Accounts ever created: the next account id.
+    pub(crate) account_count: u64,
     pub(crate) by_address: BTreeMap<Address, AccountId>,
     pub(crate) markets: BTreeMap<MarketId, Market>,
     pub(crate) orders: BTreeMap<OrderId, OrderMeta>,
@@ -116,7 +119,10 @@ pub struct ExchangeState {
     pub(crate) fees: BTreeMap<AssetId, u128>,
     pub(crate) deposited: BTreeMap<AssetId, u128>,
     pub(crate) withdrawn: BTreeMap<AssetId, u128>,
+    /// Queued withdrawals: natively all of them; in a witness-built state those of this batch.
     pub(crate) withdrawals: Vec<Withdrawal>,
+    /// Withdrawals ever queued.
+    pub(crate) withdrawal_count: u64,
     /// sha256 chain over `withdrawals` (what the commitment and L1 see).
     pub(crate) withdrawal_chain: [u8; 32],
     /// Address buckets of the commitment: bucket → (address, id), ascending address.
@@ -140,7 +146,8 @@ impl ExchangeState {
             operator,
             batch_number: 0,
             timestamp: Timestamp(0),
-            accounts: Vec::new(),
+            accounts: BTreeMap::new(),
+            account_count: 0,
             by_address: BTreeMap::new(),
             markets: BTreeMap::new(),
             orders: BTreeMap::new(),
@@ -149,12 +156,27 @@ impl ExchangeState {
             deposited: BTreeMap::new(),
             withdrawn: BTreeMap::new(),
             withdrawals: Vec::new(),
+            withdrawal_count: 0,
             withdrawal_chain: [0; 32],
             buckets: BTreeMap::new(),
             dirty_accounts: BTreeSet::new(),
             dirty_markets: BTreeSet::new(),
             dirty_buckets: BTreeSet::new(),
         }
+    }
+
+    /// An account the state must hold: its id came from the state itself, and a witness-built
+    /// state is checked to hold every account a batch can reach before it runs.
+    pub(crate) fn acct(&self, id: AccountId) -> &Account {
+        self.accounts
+            .get(&id)
+            .expect("account present: ids come from the state; witnesses are checked complete")
+    }
+
+    pub(crate) fn acct_mut(&mut self, id: AccountId) -> &mut Account {
+        self.accounts
+            .get_mut(&id)
+            .expect("account present: ids come from the state; witnesses are checked complete")
     }
 
     /// Takes the sets of accounts, markets and address buckets changed since the last call.
@@ -172,7 +194,7 @@ impl ExchangeState {
 
     /// The account of an address.
     pub fn account(&self, address: &Address) -> Option<&Account> {
-        self.by_address.get(address).map(|id| &self.accounts[id.0 as usize])
+        self.by_address.get(address).and_then(|id| self.accounts.get(id))
     }
 
     /// An account's balance of an asset.
@@ -271,9 +293,9 @@ impl ExchangeState {
         let new_total = total.checked_add(amount.0).ok_or(RejectCode::Overflow)?;
         let existing = self.by_address.get(&to).copied();
         if let Some(id) = existing {
-            let held = self.accounts[id.0 as usize].balances.get(&asset).map_or(0, |b| b.available);
+            let held = self.acct(id).balances.get(&asset).map_or(0, |b| b.available);
             held.checked_add(amount.0).ok_or(RejectCode::Overflow)?;
-        } else if self.accounts.len() as u64 >= 1 << crate::commitment::ID_BITS {
+        } else if self.account_count >= 1 << crate::commitment::ID_BITS {
             return Err(RejectCode::Overflow);
         }
         let id = existing.unwrap_or_else(|| self.create_account(crypto, to));
@@ -283,8 +305,9 @@ impl ExchangeState {
     }
 
     fn create_account(&mut self, crypto: &impl Crypto, address: Address) -> AccountId {
-        let id = AccountId(self.accounts.len() as u64);
-        self.accounts.push(Account { address, nonce: 0, balances: BTreeMap::new() });
+        let id = AccountId(self.account_count);
+        self.account_count += 1;
+        self.accounts.insert(id, Account { address, nonce: 0, balances: BTreeMap::new() });
         self.by_address.insert(address, id);
         let bucket = crate::commitment::bucket_of(crypto, &address);
         let entries = self.buckets.entry(bucket).or_default();
@@ -311,7 +334,7 @@ impl ExchangeState {
             return self.add_market(*spec, *fees);
         }
         let id = *self.by_address.get(&address).ok_or(RejectCode::UnknownAccount)?;
-        let expected = self.accounts[id.0 as usize].nonce;
+        let expected = self.acct(id).nonce;
         if cmd.nonce < expected {
             return Err(RejectCode::NonceReused { expected });
         }
@@ -328,7 +351,7 @@ impl ExchangeState {
             Action::Withdraw { asset, amount } => self.withdraw(crypto, id, *asset, *amount),
             Action::AddMarket { .. } => Err(RejectCode::NotOperator),
         }?;
-        self.accounts[id.0 as usize].nonce += 1;
+        self.acct_mut(id).nonce += 1;
         self.dirty_accounts.insert(id);
         Ok(applied)
     }
@@ -367,7 +390,7 @@ impl ExchangeState {
         if amount.0 == 0 {
             return Err(RejectCode::ZeroAmount);
         }
-        let account = &mut self.accounts[id.0 as usize];
+        let account = self.acct_mut(id);
         let bal = account.balances.get_mut(&asset).ok_or(RejectCode::InsufficientBalance)?;
         bal.available = bal.available.checked_sub(amount.0).ok_or(RejectCode::InsufficientBalance)?;
         let to = account.address;
@@ -378,6 +401,7 @@ impl ExchangeState {
         link.extend_from_slice(&zkclob_core::codec::encode(&w));
         self.withdrawal_chain = crypto.sha256(&link);
         self.withdrawals.push(w);
+        self.withdrawal_count += 1;
         self.dirty_accounts.insert(id);
         Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
     }
@@ -401,7 +425,7 @@ impl ExchangeState {
     }
 
     fn available(&self, id: AccountId, asset: AssetId) -> u128 {
-        self.accounts[id.0 as usize].balances.get(&asset).map_or(0, |b| b.available)
+        self.acct(id).balances.get(&asset).map_or(0, |b| b.available)
     }
 
     fn place(&mut self, id: AccountId, p: &OrderParams) -> Result<Applied, RejectCode> {
@@ -440,10 +464,11 @@ impl ExchangeState {
         if !self.markets.contains_key(&market) {
             return Err(RejectCode::UnknownMarket);
         }
+        // Only the named market is consulted, so the outcome never depends on other markets.
         match self.orders.get(&order_id) {
-            Some(m) if m.account == id && m.market == market => Ok(*m),
-            Some(_) => Err(RejectCode::NotYourOrder),
-            None => Err(RejectCode::Book(zkclob_book::RejectReason::UnknownOrder)),
+            Some(m) if m.market == market && m.account == id => Ok(*m),
+            Some(m) if m.market == market => Err(RejectCode::NotYourOrder),
+            _ => Err(RejectCode::Book(zkclob_book::RejectReason::UnknownOrder)),
         }
     }
 
@@ -537,7 +562,7 @@ impl ExchangeState {
 
     fn balance_mut(&mut self, account: AccountId, asset: AssetId) -> &mut Balance {
         self.dirty_accounts.insert(account);
-        self.accounts[account.0 as usize].balances.entry(asset).or_default()
+        self.acct_mut(account).balances.entry(asset).or_default()
     }
 
     fn open_order(

@@ -30,7 +30,7 @@ impl ExchangeState {
     /// invariants. Linear in the state's size.
     pub fn check_invariants(&self) -> Result<(), StateViolation> {
         let mut held: BTreeMap<AssetId, u128> = BTreeMap::new();
-        for a in &self.accounts {
+        for a in self.accounts.values() {
             for (asset, b) in &a.balances {
                 *held.entry(*asset).or_insert(0) += b.available + b.locked;
             }
@@ -62,8 +62,7 @@ impl ExchangeState {
             let amount = amount.map_err(|_| StateViolation::OrderMismatch(id.0))?;
             *need.entry((o.account, asset)).or_insert(0) += amount.0;
         }
-        for (i, a) in self.accounts.iter().enumerate() {
-            let account = AccountId(i as u64);
+        for (&account, a) in &self.accounts {
             for (asset, b) in &a.balances {
                 if need.remove(&(account, *asset)).unwrap_or(0) != b.locked {
                     return Err(StateViolation::WrongLock(account, *asset));

@@ -133,10 +133,10 @@ fn acting_on_another_accounts_order_is_rejected() {
     );
     let amend = Action::Amend { market: MarketId(0), order_id: id, price: Price(90), qty: Qty(1) };
     assert_eq!(rejected(w.act(&mut bob, amend)), RejectCode::NotYourOrder);
-    // Alice naming the wrong market is also refused.
+    // Alice naming the wrong market: that market has no such order.
     assert_eq!(
         rejected(w.act(&mut alice, Action::Cancel { market: MarketId(1), order_id: id })),
-        RejectCode::NotYourOrder
+        RejectCode::Book(RejectReason::UnknownOrder)
     );
     assert!(w.state.order(id).is_some());
 }
