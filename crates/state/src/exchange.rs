@@ -132,6 +132,24 @@ pub struct ExchangeState {
     pub(crate) dirty_buckets: BTreeSet<u32>,
 }
 
+/// The markets a batch's commands name, ascending.
+pub fn referenced_markets(commands: &[Command]) -> BTreeSet<MarketId> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Signed(s) => match &s.action {
+                Action::Place(p) => Some(p.market),
+                Action::Cancel { market, .. }
+                | Action::Amend { market, .. }
+                | Action::MassCancel { market, .. } => Some(*market),
+                Action::AddMarket { spec, .. } => Some(spec.market_id),
+                Action::Withdraw { .. } => None,
+            },
+            Command::Deposit { .. } => None,
+        })
+        .collect()
+}
+
 /// Atoms of `amount` charged at `bps`, rounded up.
 pub fn fee_atoms(amount: u128, bps: u16) -> Option<u128> {
     let scaled = amount.checked_mul(bps as u128)?;
@@ -249,16 +267,18 @@ impl ExchangeState {
         }
         self.batch_number = header.batch_number;
         self.timestamp = header.timestamp;
-        self.expire_all();
+        self.advance_markets(&referenced_markets(commands));
         Ok(commands.iter().map(|c| self.apply(crypto, c)).collect())
     }
 
-    /// Advances every book to the batch time and settles the expiries, so that no command of the
-    /// batch sees time move (a rejected command then truly changes nothing).
-    fn expire_all(&mut self) {
+    /// Advances the books of `markets` to the batch time and settles their expiries before any
+    /// command runs, so that no command sees time move (a rejected command truly changes
+    /// nothing). Only markets the batch names are advanced: the others keep expired GTD orders
+    /// until a later batch touches them (they can never trade: a book expires due orders before
+    /// it matches). This keeps a batch's effects within what its witness holds.
+    fn advance_markets(&mut self, markets: &BTreeSet<MarketId>) {
         let now = self.timestamp;
-        let ids: Vec<MarketId> = self.markets.keys().copied().collect();
-        for id in ids {
+        for &id in markets {
             let events = match self.markets.get_mut(&id) {
                 Some(m) => m.book.advance_time(now).to_vec(),
                 None => continue,

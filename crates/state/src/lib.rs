@@ -28,6 +28,7 @@ pub mod crypto;
 pub mod exchange;
 mod invariants;
 pub mod merkle;
+pub mod witness;
 
 pub use command::{
     signing_hash, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams, Receipt, RejectCode,
@@ -37,3 +38,4 @@ pub use commitment::StateCommitment;
 pub use crypto::{Address, Crypto, NativeCrypto, PublicKey, Signature};
 pub use exchange::{Account, Balance, BatchError, ExchangeState, Market, OrderMeta, Withdrawal};
 pub use invariants::StateViolation;
+pub use witness::{execute, PublicOutput, Witness, WitnessError};

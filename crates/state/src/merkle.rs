@@ -491,7 +491,7 @@ fn bit(bytes: &[u8], index: usize) -> Option<bool> {
 ///    first) is 1 iff slot `s` is an empty subtree; padding bits are 0;
 /// 4. `hashes`: `u32` LE count, at most `MAX_PROOF_HASHES` and equal to the number of 0 bits, then
 ///    32 bytes per hash, in slot order.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize)]
 pub struct MultiProof {
     depth: u8,
     indices: Vec<u64>,

@@ -187,7 +187,7 @@ fn amend_up_needs_funds_and_amend_down_releases_them() {
 }
 
 #[test]
-fn gtd_orders_expire_at_the_batch_time_and_unlock() {
+fn gtd_orders_expire_when_a_batch_at_or_after_their_time_touches_their_market() {
     let mut w = World::new();
     let mut alice = Wallet::new(1);
     w.fund(&alice, 1_000, 0);
@@ -204,9 +204,19 @@ fn gtd_orders_expire_at_the_batch_time_and_unlock() {
     });
     w.act(&mut alice, gtd);
     assert_eq!(w.state.balance(&alice.address, BASE).locked, 1_000);
+    // A batch that does not name the market leaves it as it is (expiry is lazy per market).
     w.batch += 1;
     let header = BatchHeader { batch_number: w.batch, timestamp: Timestamp(5_000), prev_root: [0; 32] };
     w.state.apply_batch(&NativeCrypto, &header, [0; 32], &[]).unwrap();
+    assert_eq!(w.state.balance(&alice.address, BASE).locked, 1_000);
+    // The next batch naming market 0 expires it before any of its commands runs, even a rejected one.
+    let mut bob = Wallet::new(2);
+    w.fund(&bob, 0, 10);
+    let cmd = bob.sign(limit(0, Side::Buy, 100, 1)); // bob cannot pay: rejected
+    w.batch += 1;
+    let header = BatchHeader { batch_number: w.batch, timestamp: Timestamp(5_001), prev_root: [0; 32] };
+    let receipts = w.state.apply_batch(&NativeCrypto, &header, [0; 32], &[cmd]).unwrap();
+    assert_eq!(receipts, [Receipt::Rejected(RejectCode::InsufficientBalance)]);
     assert_eq!(w.state.balance(&alice.address, BASE), zkclob_state::Balance { available: 1_000, locked: 0 });
     w.state.check_invariants().unwrap();
 }

@@ -1,0 +1,364 @@
+//! Witnesses: the part of the state a batch can reach, authenticated against the pre-root, and
+//! [`execute`], which runs a batch from a witness alone — what the zkVM guests do.
+//!
+//! **What a batch can reach** ([`Reach`]): the global leaf; the address bucket of every signer and
+//! deposit target; the account of every such address that exists; one empty account slot per new
+//! address a deposit may create (ids `account_count`, `account_count + 1`, ...); every market a
+//! command names (or the proof that it does not exist); and every account that has an order in one
+//! of those markets (a fill, an expiry or self-trade prevention can move its funds). Books travel
+//! whole in this first version.
+//!
+//! [`execute`] verifies every leaf against the pre-root with one multiproof, checks that the
+//! witness holds everything the batch can reach (computed again from the witness itself, so a
+//! prover cannot leave something out), applies the batch, and computes the post-root from the same
+//! multiproof. A tampered leaf, a wrong pre-root or a missing leaf is an error, never a result.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+use borsh::{BorshDeserialize, BorshSerialize};
+use thiserror::Error;
+use zkclob_book::{Book, BookLimits, SnapshotError};
+use zkclob_core::{AccountId, MarketId, Side};
+
+use crate::command::{BatchHeader, Command, Receipt};
+use crate::commitment::{
+    account_index, bucket_index, bucket_of, global_index, market_index, AccountLeaf, BucketLeaf, GlobalLeaf,
+    MarketLeaf,
+};
+use crate::crypto::{Address, Crypto};
+use crate::exchange::{referenced_markets, Account, Balance, BatchError, ExchangeState, Market, OrderMeta};
+use crate::merkle::{Hash, MerkleError, MerkleHasher, MerkleTree, MultiProof, EMPTY_LEAF};
+
+/// The state a batch can reach, with a multiproof against the pre-root.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Witness {
+    /// The global leaf.
+    pub global: GlobalLeaf,
+    /// Accounts, ascending id; `None` proves an empty slot (a new account may take it).
+    pub accounts: Vec<(AccountId, Option<AccountLeaf>)>,
+    /// Markets, ascending id; `None` proves the market does not exist.
+    pub markets: Vec<(MarketId, Option<MarketLeaf>)>,
+    /// Address buckets, ascending; an empty bucket proves its addresses have no account.
+    pub buckets: Vec<(u32, BucketLeaf)>,
+    /// One proof for all of the leaves above.
+    pub proof: MultiProof,
+}
+
+/// What a batch's execution commits to publicly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct PublicOutput {
+    /// The batch's number.
+    pub batch_number: u64,
+    /// Number of commands.
+    pub commands: u32,
+    /// Root before the batch.
+    pub pre_root: Hash,
+    /// Root after it.
+    pub post_root: Hash,
+    /// sha256 of the borsh encoding of (header, commands).
+    pub batch_hash: Hash,
+    /// sha256 of the borsh encoding of the receipts.
+    pub receipts_digest: Hash,
+}
+
+/// Why a witness cannot be made or used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub enum WitnessError {
+    /// A Merkle proof problem.
+    #[error("merkle: {0}")]
+    Merkle(#[from] MerkleError),
+    /// The leaves do not hash to the header's previous root.
+    #[error("the witness does not match the pre-root")]
+    RootMismatch,
+    /// The witness lacks something the batch can reach.
+    #[error("the witness is incomplete: {0}")]
+    Incomplete(&'static str),
+    /// The witness contradicts itself.
+    #[error("the witness is inconsistent: {0}")]
+    Inconsistent(&'static str),
+    /// A book snapshot does not restore.
+    #[error("a book snapshot is invalid: {0}")]
+    Snapshot(SnapshotError),
+    /// The batch header is refused.
+    #[error("batch: {0}")]
+    Batch(BatchError),
+}
+
+/// A [`MerkleHasher`] over a [`Crypto`]'s SHA-256, equal bit for bit to
+/// [`crate::merkle::Sha256Hasher`]: leaf = sha256(0x00 ‖ data), node = sha256(0x01 ‖ left ‖ right).
+#[derive(Clone, Copy, Debug)]
+pub struct CryptoHasher<'a, C>(pub &'a C);
+
+impl<C: Crypto> MerkleHasher for CryptoHasher<'_, C> {
+    fn hash_leaf(&self, data: &[u8]) -> Hash {
+        let mut buf = Vec::with_capacity(1 + data.len());
+        buf.push(0x00);
+        buf.extend_from_slice(data);
+        self.0.sha256(&buf)
+    }
+
+    fn hash_node(&self, left: &Hash, right: &Hash) -> Hash {
+        let mut buf = [0u8; 65];
+        buf[0] = 0x01;
+        buf[1..33].copy_from_slice(left);
+        buf[33..].copy_from_slice(right);
+        self.0.sha256(&buf)
+    }
+}
+
+/// The leaves a batch can reach; see the module docs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Existing accounts.
+    pub accounts: BTreeSet<AccountId>,
+    /// Empty account slots new accounts may take.
+    pub new_accounts: BTreeSet<AccountId>,
+    /// Markets named by commands.
+    pub markets: BTreeSet<MarketId>,
+    /// Address buckets.
+    pub buckets: BTreeSet<u32>,
+}
+
+/// How [`Reach::compute`] sees a state: full natively, partial in a guest.
+trait View {
+    /// `Ok(Some(id))` if the address has an account, `Ok(None)` if provably not.
+    fn lookup(&self, bucket: u32, address: &Address) -> Result<Option<AccountId>, WitnessError>;
+    /// The accounts with orders in a market; `Ok(None)` if the market provably does not exist.
+    fn market_accounts(&self, market: MarketId) -> Result<Option<Vec<AccountId>>, WitnessError>;
+    fn account_count(&self) -> u64;
+}
+
+impl Reach {
+    fn compute(view: &impl View, crypto: &impl Crypto, commands: &[Command]) -> Result<Reach, WitnessError> {
+        let mut r = Reach::default();
+        let mut new_addresses: BTreeSet<Address> = BTreeSet::new();
+        for c in commands {
+            let (address, may_create) = match c {
+                Command::Deposit { to, .. } => (*to, true),
+                Command::Signed(s) => (crypto.address_of(&s.signer), false),
+            };
+            let bucket = bucket_of(crypto, &address);
+            r.buckets.insert(bucket);
+            match view.lookup(bucket, &address)? {
+                Some(id) => {
+                    r.accounts.insert(id);
+                }
+                None if may_create && new_addresses.insert(address) => {
+                    let next = view.account_count() + new_addresses.len() as u64 - 1;
+                    r.new_accounts.insert(AccountId(next));
+                }
+                None => {}
+            }
+        }
+        r.markets = referenced_markets(commands);
+        for &m in &r.markets {
+            if let Some(owners) = view.market_accounts(m)? {
+                r.accounts.extend(owners);
+            }
+        }
+        Ok(r)
+    }
+}
+
+impl View for ExchangeState {
+    fn lookup(&self, _bucket: u32, address: &Address) -> Result<Option<AccountId>, WitnessError> {
+        Ok(self.by_address.get(address).copied())
+    }
+
+    fn market_accounts(&self, market: MarketId) -> Result<Option<Vec<AccountId>>, WitnessError> {
+        Ok(self
+            .markets
+            .get(&market)
+            .map(|m| m.book.snapshot().accounts.into_iter().map(|(a, _)| a).collect()))
+    }
+
+    fn account_count(&self) -> u64 {
+        self.account_count
+    }
+}
+
+/// The witness's own view, for the completeness check in [`execute`].
+struct WitnessView<'a>(&'a Witness);
+
+impl View for WitnessView<'_> {
+    fn lookup(&self, bucket: u32, address: &Address) -> Result<Option<AccountId>, WitnessError> {
+        let (_, leaf) = self
+            .0
+            .buckets
+            .iter()
+            .find(|(b, _)| *b == bucket)
+            .ok_or(WitnessError::Incomplete("an address bucket the batch reaches"))?;
+        Ok(leaf.entries.iter().find(|(a, _)| a == address).map(|(_, id)| *id))
+    }
+
+    fn market_accounts(&self, market: MarketId) -> Result<Option<Vec<AccountId>>, WitnessError> {
+        let (_, leaf) = self
+            .0
+            .markets
+            .iter()
+            .find(|(m, _)| *m == market)
+            .ok_or(WitnessError::Incomplete("a market the batch names"))?;
+        Ok(leaf.as_ref().map(|l| l.book.accounts.iter().map(|(a, _)| *a).collect()))
+    }
+
+    fn account_count(&self) -> u64 {
+        self.0.global.account_count
+    }
+}
+
+impl Witness {
+    /// The witness of `commands` against the full pre-batch `state` committed by `tree`.
+    pub fn generate<H: MerkleHasher>(
+        state: &ExchangeState,
+        tree: &MerkleTree<H>,
+        crypto: &impl Crypto,
+        commands: &[Command],
+    ) -> Result<Witness, WitnessError> {
+        let reach = Reach::compute(state, crypto, commands)?;
+        let accounts: Vec<(AccountId, Option<AccountLeaf>)> = reach
+            .accounts
+            .iter()
+            .chain(reach.new_accounts.iter())
+            .map(|id| (*id, state.account_leaf(*id)))
+            .collect::<BTreeMap<_, _>>()
+            .into_iter()
+            .collect();
+        let markets = reach.markets.iter().map(|id| (*id, state.market_leaf(*id))).collect();
+        let buckets = reach.buckets.iter().map(|b| (*b, state.bucket_leaf(*b))).collect();
+        let mut w =
+            Witness { global: state.global_leaf(), accounts, markets, buckets, proof: MultiProof::default() };
+        let indices: Vec<u64> = w.leaf_hashes(tree.hasher()).iter().map(|(i, _)| *i).collect();
+        w.proof = tree.prove_many(&indices)?;
+        Ok(w)
+    }
+
+    /// (leaf index, leaf hash) of every leaf in the witness, ascending index.
+    pub fn leaf_hashes(&self, h: &impl MerkleHasher) -> Vec<(u64, Hash)> {
+        let enc = |v: &dyn Fn(&mut Vec<u8>)| {
+            let mut out = Vec::new();
+            v(&mut out);
+            h.hash_leaf(&out)
+        };
+        let mut leaves =
+            Vec::with_capacity(1 + self.accounts.len() + self.markets.len() + self.buckets.len());
+        leaves.push((global_index(), enc(&|o| self.global.serialize(o).expect("Vec write"))));
+        for (id, leaf) in &self.accounts {
+            let hash = leaf.as_ref().map_or(EMPTY_LEAF, |l| enc(&|o| l.serialize(o).expect("Vec write")));
+            leaves.push((account_index(*id), hash));
+        }
+        for (id, leaf) in &self.markets {
+            let hash = leaf.as_ref().map_or(EMPTY_LEAF, |l| enc(&|o| l.serialize(o).expect("Vec write")));
+            leaves.push((market_index(*id), hash));
+        }
+        for (b, leaf) in &self.buckets {
+            let hash = if leaf.entries.is_empty() {
+                EMPTY_LEAF
+            } else {
+                enc(&|o| leaf.serialize(o).expect("Vec write"))
+            };
+            leaves.push((bucket_index(*b), hash));
+        }
+        leaves.sort_unstable_by_key(|(i, _)| *i);
+        leaves
+    }
+}
+
+/// Runs a batch from its witness alone: verify, check completeness, apply, re-commit.
+pub fn execute<C: Crypto>(
+    crypto: &C,
+    header: &BatchHeader,
+    witness: &Witness,
+    commands: &[Command],
+) -> Result<(PublicOutput, Vec<Receipt>), WitnessError> {
+    let hasher = CryptoHasher(crypto);
+    let old_leaves = witness.leaf_hashes(&hasher);
+    witness.proof.verify(&hasher, &header.prev_root, &old_leaves).map_err(|_| WitnessError::RootMismatch)?;
+    let reach = Reach::compute(&WitnessView(witness), crypto, commands)?;
+    check_complete(witness, &reach)?;
+    let mut state = partial_state(witness)?;
+    let receipts =
+        state.apply_batch(crypto, header, header.prev_root, commands).map_err(WitnessError::Batch)?;
+    let new_witness = Witness {
+        global: state.global_leaf(),
+        accounts: witness.accounts.iter().map(|(id, _)| (*id, state.account_leaf(*id))).collect(),
+        markets: witness.markets.iter().map(|(id, _)| (*id, state.market_leaf(*id))).collect(),
+        buckets: witness.buckets.iter().map(|(b, _)| (*b, state.bucket_leaf(*b))).collect(),
+        proof: MultiProof::default(),
+    };
+    let new_leaves = new_witness.leaf_hashes(&hasher);
+    let post_root = witness.proof.update_root(&hasher, &header.prev_root, &old_leaves, &new_leaves)?;
+    let mut batch = Vec::new();
+    header.serialize(&mut batch).expect("Vec write");
+    commands.serialize(&mut batch).expect("Vec write");
+    let mut rec = Vec::new();
+    receipts.serialize(&mut rec).expect("Vec write");
+    let output = PublicOutput {
+        batch_number: header.batch_number,
+        commands: commands.len() as u32,
+        pre_root: header.prev_root,
+        post_root,
+        batch_hash: crypto.sha256(&batch),
+        receipts_digest: crypto.sha256(&rec),
+    };
+    Ok((output, receipts))
+}
+
+fn check_complete(w: &Witness, reach: &Reach) -> Result<(), WitnessError> {
+    let present = |id: &AccountId| w.accounts.iter().any(|(a, l)| a == id && l.is_some());
+    let empty = |id: &AccountId| w.accounts.iter().any(|(a, l)| a == id && l.is_none());
+    if !reach.accounts.iter().all(present) {
+        return Err(WitnessError::Incomplete("an account the batch reaches"));
+    }
+    if !reach.new_accounts.iter().all(empty) {
+        return Err(WitnessError::Incomplete("an empty slot for a new account"));
+    }
+    Ok(())
+}
+
+/// Builds the exchange state a witness describes (only the parts it holds).
+fn partial_state(w: &Witness) -> Result<ExchangeState, WitnessError> {
+    let g = &w.global;
+    let mut s = ExchangeState::new(g.chain_id, g.operator);
+    s.batch_number = g.batch_number;
+    s.timestamp = g.timestamp;
+    s.next_order_id = g.next_order_id;
+    s.account_count = g.account_count;
+    s.fees = g.fees.iter().copied().collect();
+    s.deposited = g.deposited.iter().copied().collect();
+    s.withdrawn = g.withdrawn.iter().copied().collect();
+    s.withdrawal_count = g.withdrawal_count;
+    s.withdrawal_chain = g.withdrawal_chain;
+    for (id, leaf) in &w.accounts {
+        if let Some(l) = leaf {
+            let balances =
+                l.balances.iter().map(|(a, av, lk)| (*a, Balance { available: *av, locked: *lk })).collect();
+            s.accounts.insert(*id, Account { address: l.address, nonce: l.nonce, balances });
+        } else if id.0 < g.account_count {
+            return Err(WitnessError::Inconsistent("an existing account proven empty"));
+        }
+    }
+    for (bucket, leaf) in &w.buckets {
+        for (address, id) in &leaf.entries {
+            s.by_address.insert(*address, *id);
+        }
+        s.buckets.insert(*bucket, leaf.entries.clone());
+    }
+    for (id, leaf) in &w.markets {
+        let Some(l) = leaf else { continue };
+        let book = Book::restore(l.spec, BookLimits::default(), &l.book).map_err(WitnessError::Snapshot)?;
+        for side in [Side::Buy, Side::Sell] {
+            for o in book.orders(side) {
+                let meta = OrderMeta {
+                    market: *id,
+                    account: o.account,
+                    side,
+                    price: o.price,
+                    remaining: zkclob_core::Qty(o.visible.0 + o.reserve.0),
+                };
+                s.orders.insert(o.id, meta);
+            }
+        }
+        s.markets.insert(*id, Market { spec: l.spec, fees: l.fees, book });
+    }
+    Ok(s)
+}
