@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod lobster_cmd;
+mod prove_cmd;
 mod research;
 
 /// zkclob: a verifiable central limit order book and a market-making research stack.
@@ -23,6 +24,11 @@ enum Command {
     /// Rebuild an order book from LOBSTER messages and compare it with the recorded book after
     /// every message (default: the embedded AAPL sample).
     LobsterReplay(lobster_cmd::LobsterReplayArgs),
+    /// Batches of signed exchange commands.
+    #[command(subcommand)]
+    Batch(prove_cmd::BatchCmd),
+    /// Execute or prove a batch with a backend; prints one JSON object.
+    Prove(prove_cmd::ProveArgs),
     /// Quant calculators: Hawkes processes, Hurst exponents, fractional Brownian motion.
     #[command(flatten)]
     Research(research::ResearchCmd),
@@ -32,6 +38,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::LobsterReplay(args) => lobster_cmd::run(args),
+        Command::Batch(cmd) => prove_cmd::run_batch(cmd),
+        Command::Prove(args) => prove_cmd::run_prove(args),
         Command::Research(cmd) => research::run(cmd),
     };
     match result {

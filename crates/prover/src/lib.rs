@@ -1,0 +1,20 @@
+//! # zkclob-prover
+//!
+//! Turns batches into proofs. It owns:
+//!
+//! - the [`Prover`] trait (execute → public output and cycle counts; prove; verify) and its
+//!   backends: [`NativeBackend`] here (it re-executes the guest logic natively and is never called
+//!   a proof: asking it to prove is an error), SP1 and ZisK behind cargo features (next steps);
+//! - the batch file format ([`BatchFile`]): header, commands and witness, with the native node's
+//!   post-root for comparison;
+//! - reproducible batch generation ([`generate`]) for tests, benchmarks and the CLI.
+//!
+//! It is a std crate on the host side; the guests depend only on `zkclob-state`.
+
+mod backend;
+mod file;
+pub mod generate;
+
+pub use backend::{Execution, NativeBackend, Prover, ProverError};
+pub use file::{BatchFile, FileError, BATCH_MAGIC, MAX_BATCH_FILE_BYTES};
+pub use generate::{generate, GenerateError, GenerateParams};
