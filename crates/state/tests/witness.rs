@@ -22,8 +22,12 @@ fn random_action(rng: &mut DetRng, state: &ExchangeState, now: u64) -> Action {
             let tif = if kind == OrderKind::Market {
                 TimeInForce::Ioc
             } else {
-                [TimeInForce::Gtc, TimeInForce::Gtc, TimeInForce::Ioc, TimeInForce::Gtd(Timestamp(now + 1_000))]
-                    [rng.below(4) as usize]
+                [
+                    TimeInForce::Gtc,
+                    TimeInForce::Gtc,
+                    TimeInForce::Ioc,
+                    TimeInForce::Gtd(Timestamp(now + 1_000)),
+                ][rng.below(4) as usize]
             };
             Action::Place(OrderParams {
                 market,
@@ -75,7 +79,8 @@ fn random_batch(s: &mut Setup, n: usize, seed: u64, now: u64) -> Vec<Command> {
     let mut rng = DetRng::seed_from_u64(seed);
     let mut scratch = s.world.state.clone();
     // Move the scratch copy to the batch's time so outcomes (and so nonces) match the real run.
-    let h = BatchHeader { batch_number: scratch.batch_number + 1, timestamp: Timestamp(now), prev_root: [0; 32] };
+    let h =
+        BatchHeader { batch_number: scratch.batch_number + 1, timestamp: Timestamp(now), prev_root: [0; 32] };
     scratch.apply_batch(&NativeCrypto, &h, [0; 32], &[]).expect("scratch header");
     let mut commands = Vec::with_capacity(n);
     for i in 0..n {
