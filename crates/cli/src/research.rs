@@ -122,15 +122,16 @@ pub fn run(cmd: ResearchCmd) -> anyhow::Result<()> {
         ResearchCmd::Hawkes { cmd } => run_hawkes(cmd),
         ResearchCmd::Hurst(args) => {
             let path = read_values(&args.series)?;
-            let method = match args.method {
-                HurstMethodArg::Variogram => HurstMethod::Variogram,
-                HurstMethodArg::Rs => HurstMethod::RescaledRange,
-                HurstMethodArg::Dfa => HurstMethod::Dfa,
+            // The JSON names the method as the command line spells it.
+            let (method, method_name) = match args.method {
+                HurstMethodArg::Variogram => (HurstMethod::Variogram, "variogram"),
+                HurstMethodArg::Rs => (HurstMethod::RescaledRange, "rs"),
+                HurstMethodArg::Dfa => (HurstMethod::Dfa, "dfa"),
             };
             let est = hurst_exponent(&path, method)?;
             print_json(&json!({
                 "hurst": est.hurst,
-                "method": format!("{method:?}"),
+                "method": method_name,
                 "points": path.len(),
                 "scales": est.scales,
                 "regression_std_error": est.regression_std_error,
