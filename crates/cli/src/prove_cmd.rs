@@ -66,6 +66,10 @@ pub struct ProveArgs {
     /// Where to write the proof (prove mode).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The guest ELF for zkVM backends (default: target/guests/zkclob-guest-<backend>.elf, written
+    /// by scripts/build-guests.sh).
+    #[arg(long)]
+    elf: Option<PathBuf>,
 }
 
 /// Runs `batch gen`.
@@ -97,12 +101,16 @@ fn hex(b: &[u8; 32]) -> String {
 /// Runs `prove`.
 pub fn run_prove(a: ProveArgs) -> anyhow::Result<()> {
     let batch = BatchFile::read(&a.batch)?;
-    let backend: &dyn Prover = match a.backend {
-        Backend::Native => &NativeBackend,
-        Backend::Sp1 | Backend::Zisk => bail!(
-            "this zkclob was built without the {:?} backend: the zkVM backends are not built yet (issue 3 is in progress)",
-            a.backend
-        ),
+    let backend: Box<dyn Prover> = match a.backend {
+        Backend::Native => Box::new(NativeBackend),
+        #[cfg(feature = "sp1")]
+        Backend::Sp1 => {
+            let elf = a.elf.clone().unwrap_or_else(|| PathBuf::from("target/guests/zkclob-guest-sp1.elf"));
+            Box::new(zkclob_prover::sp1::Sp1Backend::from_elf_file(&elf)?)
+        }
+        #[cfg(not(feature = "sp1"))]
+        Backend::Sp1 => bail!("this zkclob was built without the sp1 backend: build with `--features sp1`"),
+        Backend::Zisk => bail!("the zisk backend is not built yet (issue 3 is in progress)"),
     };
     let started = Instant::now();
     let (exec, proof) = match a.mode {
@@ -129,6 +137,7 @@ pub fn run_prove(a: ProveArgs) -> anyhow::Result<()> {
         "matches_native_node": o.post_root == batch.native_post_root,
         "cycles": exec.cycles,
         "signature_cycles": exec.signature_cycles,
+        "cycle_breakdown": exec.cycle_breakdown.iter().cloned().collect::<std::collections::BTreeMap<String, u64>>(),
         "seconds": seconds,
     });
     if a.mode == Mode::Prove {

@@ -16,6 +16,8 @@ pub struct Execution {
     pub cycles: Option<u64>,
     /// The part of `cycles` spent verifying signatures, from the zkVM's cycle tracker.
     pub signature_cycles: Option<u64>,
+    /// Cycles per cycle-tracker label (sha256, keccak256, secp256k1_verify), ascending label.
+    pub cycle_breakdown: Vec<(String, u64)>,
 }
 
 /// Why a backend could not execute, prove or verify.
@@ -27,6 +29,9 @@ pub enum ProverError {
     /// The backend cannot do this (and says why).
     #[error("{0}")]
     Unsupported(&'static str),
+    /// The zkVM backend failed.
+    #[error("{0}")]
+    Backend(String),
 }
 
 /// A way to execute and prove batches.
@@ -53,7 +58,7 @@ impl Prover for NativeBackend {
     fn execute(&self, batch: &BatchFile) -> Result<Execution, ProverError> {
         let (output, receipts) =
             zkclob_state::execute(&NativeCrypto, &batch.header, &batch.witness, &batch.commands)?;
-        Ok(Execution { output, receipts, cycles: None, signature_cycles: None })
+        Ok(Execution { output, receipts, cycles: None, signature_cycles: None, cycle_breakdown: Vec::new() })
     }
 
     fn prove(&self, _batch: &BatchFile) -> Result<(Vec<u8>, Execution), ProverError> {

@@ -14,6 +14,8 @@
 mod backend;
 mod file;
 pub mod generate;
+#[cfg(feature = "sp1")]
+pub mod sp1;
 
 pub use backend::{Execution, NativeBackend, Prover, ProverError};
 pub use file::{BatchFile, FileError, BATCH_MAGIC, MAX_BATCH_FILE_BYTES};

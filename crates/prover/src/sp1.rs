@@ -1,0 +1,113 @@
+//! The SP1 backend: executes the guest ELF in SP1's executor (cycle counts, with the guest's
+//! cycle-tracker labels), makes real core STARK proofs, and verifies them.
+
+use std::path::Path;
+
+use sp1_sdk::blocking::{ProveRequest, Prover as _, ProverClient};
+use sp1_sdk::{Elf, ProvingKey as _, SP1ProofWithPublicValues, SP1Stdin};
+use zkclob_state::PublicOutput;
+
+use crate::backend::{Execution, Prover, ProverError};
+use crate::file::BatchFile;
+
+/// Label the guest puts around signature verification.
+pub const SIGNATURE_LABEL: &str = "secp256k1_verify";
+
+/// SP1 with one guest ELF.
+#[derive(Clone, Debug)]
+pub struct Sp1Backend {
+    elf: Vec<u8>,
+}
+
+impl Sp1Backend {
+    /// Loads the guest ELF (`scripts/build-guests.sh` writes `target/guests/zkclob-guest-sp1.elf`).
+    pub fn from_elf_file(path: &Path) -> Result<Sp1Backend, ProverError> {
+        let elf = std::fs::read(path)
+            .map_err(|e| ProverError::Backend(format!("reading the SP1 guest {}: {e}", path.display())))?;
+        Ok(Sp1Backend { elf })
+    }
+
+    fn stdin(batch: &BatchFile) -> SP1Stdin {
+        let mut stdin = SP1Stdin::new();
+        let input = zkclob_core::codec::encode(&(&batch.header, &batch.witness, &batch.commands));
+        stdin.write_vec(input);
+        stdin
+    }
+
+    fn output(bytes: &[u8]) -> Result<PublicOutput, ProverError> {
+        zkclob_core::codec::decode(bytes, 1024)
+            .map_err(|e| ProverError::Backend(format!("the guest committed a malformed output: {e}")))
+    }
+
+    /// Verifies a proof made by [`Prover::prove`] for this ELF; returns its public output.
+    pub fn verify_proof(&self, proof_bytes: &[u8]) -> Result<PublicOutput, ProverError> {
+        let dir = tempdir()?;
+        let path = dir.join("proof.bin");
+        std::fs::write(&path, proof_bytes).map_err(|e| ProverError::Backend(e.to_string()))?;
+        let proof = SP1ProofWithPublicValues::load(&path)
+            .map_err(|e| ProverError::Backend(format!("not an SP1 proof: {e}")))?;
+        let client = ProverClient::builder().cpu().build();
+        let pk =
+            client.setup(Elf::from(self.elf.clone())).map_err(|e| ProverError::Backend(e.to_string()))?;
+        client
+            .verify(&proof, pk.verifying_key(), None)
+            .map_err(|e| ProverError::Backend(format!("the proof does not verify: {e}")))?;
+        Self::output(proof.public_values.as_slice())
+    }
+}
+
+fn tempdir() -> Result<std::path::PathBuf, ProverError> {
+    let dir = std::env::temp_dir().join(format!("zkclob-sp1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| ProverError::Backend(e.to_string()))?;
+    Ok(dir)
+}
+
+impl Prover for Sp1Backend {
+    fn name(&self) -> &'static str {
+        "sp1"
+    }
+
+    fn execute(&self, batch: &BatchFile) -> Result<Execution, ProverError> {
+        let client = ProverClient::builder().light().build();
+        let (public_values, report) =
+            client
+                .execute(Elf::from(self.elf.clone()), Self::stdin(batch))
+                .run()
+                .map_err(|e| ProverError::Backend(format!("SP1 execution failed: {e}")))?;
+        let output = Self::output(public_values.as_slice())?;
+        Ok(Execution {
+            output,
+            receipts: Vec::new(),
+            cycles: Some(report.total_instruction_count()),
+            signature_cycles: Some(report.cycle_tracker.get(SIGNATURE_LABEL).copied().unwrap_or(0)),
+            cycle_breakdown: {
+                let mut v: Vec<(String, u64)> =
+                    report.cycle_tracker.iter().map(|(k, c)| (k.clone(), *c)).collect();
+                v.sort();
+                v
+            },
+        })
+    }
+
+    fn prove(&self, batch: &BatchFile) -> Result<(Vec<u8>, Execution), ProverError> {
+        let execution = self.execute(batch)?;
+        let client = ProverClient::builder().cpu().build();
+        let pk =
+            client.setup(Elf::from(self.elf.clone())).map_err(|e| ProverError::Backend(e.to_string()))?;
+        let proof = client
+            .prove(&pk, Self::stdin(batch))
+            .core()
+            .run()
+            .map_err(|e| ProverError::Backend(format!("SP1 proving failed: {e}")))?;
+        client
+            .verify(&proof, pk.verifying_key(), None)
+            .map_err(|e| ProverError::Backend(format!("the fresh proof does not verify: {e}")))?;
+        if Self::output(proof.public_values.as_slice())? != execution.output {
+            return Err(ProverError::Backend("the proof's public output differs from execution".into()));
+        }
+        let path = tempdir()?.join("proof.bin");
+        proof.save(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
+        let bytes = std::fs::read(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
+        Ok((bytes, execution))
+    }
+}
