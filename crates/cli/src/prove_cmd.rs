@@ -110,7 +110,15 @@ pub fn run_prove(a: ProveArgs) -> anyhow::Result<()> {
         }
         #[cfg(not(feature = "sp1"))]
         Backend::Sp1 => bail!("this zkclob was built without the sp1 backend: build with `--features sp1`"),
-        Backend::Zisk => bail!("the zisk backend is not built yet (issue 3 is in progress)"),
+        #[cfg(feature = "zisk")]
+        Backend::Zisk => {
+            let elf = a.elf.clone().unwrap_or_else(|| PathBuf::from("target/guests/zkclob-guest-zisk.elf"));
+            Box::new(zkclob_prover::zisk::ZiskBackend::new(&elf)?)
+        }
+        #[cfg(not(feature = "zisk"))]
+        Backend::Zisk => {
+            bail!("this zkclob was built without the zisk backend: build with `--features zisk`")
+        }
     };
     let started = Instant::now();
     let (exec, proof) = match a.mode {

@@ -16,6 +16,8 @@ mod file;
 pub mod generate;
 #[cfg(feature = "sp1")]
 pub mod sp1;
+#[cfg(feature = "zisk")]
+pub mod zisk;
 
 pub use backend::{Execution, NativeBackend, Prover, ProverError};
 pub use file::{BatchFile, FileError, BATCH_MAGIC, MAX_BATCH_FILE_BYTES};

@@ -1,0 +1,128 @@
+//! The ZisK backend: executes the guest ELF in `ziskemu` (ZisK's emulator, installed by
+//! `scripts/install-ziskemu.sh`) and reads its step count. ZisK proving needs ZisK's proving key
+//! (several GB, distributed outside crates.io): it cannot be had on these machines, and the
+//! backend says so instead of pretending.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use zkclob_state::PublicOutput;
+
+use crate::backend::{Execution, Prover, ProverError};
+use crate::file::BatchFile;
+
+/// ZisK with one guest ELF and a `ziskemu` binary.
+#[derive(Clone, Debug)]
+pub struct ZiskBackend {
+    elf: PathBuf,
+    ziskemu: PathBuf,
+}
+
+impl ZiskBackend {
+    /// Uses the guest ELF at `elf` and `ziskemu` from `$ZISKEMU` or `PATH`.
+    pub fn new(elf: &Path) -> Result<ZiskBackend, ProverError> {
+        if !elf.is_file() {
+            return Err(ProverError::Backend(format!(
+                "no ZisK guest at {} (build it with scripts/build-guests.sh zisk)",
+                elf.display()
+            )));
+        }
+        let ziskemu =
+            std::env::var_os("ZISKEMU").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("ziskemu"));
+        Ok(ZiskBackend { elf: elf.to_path_buf(), ziskemu })
+    }
+
+    fn run(&self, batch: &BatchFile) -> Result<(Vec<u8>, String), ProverError> {
+        let dir = std::env::temp_dir().join(format!(
+            "zkclob-zisk-{}-{}",
+            std::process::id(),
+            batch.header.batch_number
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| ProverError::Backend(e.to_string()))?;
+        let (input, output) = (dir.join("input.bin"), dir.join("output.bin"));
+        let bytes = zkclob_core::codec::encode(&(&batch.header, &batch.witness, &batch.commands));
+        std::fs::write(&input, bytes).map_err(|e| ProverError::Backend(e.to_string()))?;
+        let out = Command::new(&self.ziskemu)
+            .arg("-e")
+            .arg(&self.elf)
+            .arg("--legacy-inputs")
+            .arg(&input)
+            .arg("-o")
+            .arg(&output)
+            .arg("-X")
+            .output()
+            .map_err(|e| {
+                ProverError::Backend(format!(
+                    "cannot run {} ({e}); install it with scripts/install-ziskemu.sh",
+                    self.ziskemu.display()
+                ))
+            })?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            return Err(ProverError::Backend(format!("ziskemu failed ({}): {stderr}{stdout}", out.status)));
+        }
+        let committed = std::fs::read(&output).map_err(|e| ProverError::Backend(e.to_string()))?;
+        // ZKCLOB_ZISK_KEEP=1 keeps the input, output and stats files for inspection.
+        if std::env::var_os("ZKCLOB_ZISK_KEEP").is_none() {
+            std::fs::remove_dir_all(&dir).ok();
+        } else {
+            std::fs::write(dir.join("stdout.txt"), &stdout).ok();
+        }
+        Ok((committed, stdout))
+    }
+}
+
+/// The step count from `ziskemu -X` output.
+fn parse_steps(stdout: &str) -> Option<u64> {
+    stdout.lines().find_map(|l| {
+        let l = l.trim();
+        let rest = l.strip_prefix("STEPS").or_else(|| l.strip_prefix("Steps"))?;
+        rest.trim_start_matches([' ', ':', '=']).split_whitespace().next()?.replace(',', "").parse().ok()
+    })
+}
+
+/// The public output from ziskemu's output file: the committed bytes, zero-padded (to 256).
+fn parse_output(committed: &[u8]) -> Result<PublicOutput, ProverError> {
+    let bad = |why: &str| ProverError::Backend(format!("unexpected ziskemu output ({why})"));
+    let len = zkclob_core::codec::encode(&PublicOutput {
+        batch_number: 0,
+        commands: 0,
+        pre_root: [0; 32],
+        post_root: [0; 32],
+        batch_hash: [0; 32],
+        receipts_digest: [0; 32],
+    })
+    .len();
+    let (bytes, padding) =
+        (committed.get(..len).ok_or_else(|| bad("shorter than a public output"))?, &committed[len..]);
+    if padding.iter().any(|b| *b != 0) {
+        return Err(bad("bytes after the public output"));
+    }
+    zkclob_core::codec::decode(bytes, 1024).map_err(|e| bad(&e.to_string()))
+}
+
+impl Prover for ZiskBackend {
+    fn name(&self) -> &'static str {
+        "zisk"
+    }
+
+    fn execute(&self, batch: &BatchFile) -> Result<Execution, ProverError> {
+        let (committed, stdout) = self.run(batch)?;
+        let output = parse_output(&committed)?;
+        Ok(Execution {
+            output,
+            receipts: Vec::new(),
+            cycles: parse_steps(&stdout),
+            signature_cycles: None,
+            cycle_breakdown: Vec::new(),
+        })
+    }
+
+    fn prove(&self, _batch: &BatchFile) -> Result<(Vec<u8>, Execution), ProverError> {
+        Err(ProverError::Unsupported(
+            "ZisK proving needs ZisK's proving key (several GB), which is distributed outside the package \
+             registries and cannot be had on this machine; use --mode execute (ziskemu) or --backend sp1",
+        ))
+    }
+}
