@@ -470,14 +470,25 @@ impl ExchangeState {
             display_qty: p.display_qty,
             stp: p.stp,
         };
+        let applied = self.book_action(p.market, |book, now| book.place(order, now))?;
+        self.next_order_id += 1;
+        Ok(applied)
+    }
+
+    /// Runs one action on a market's book at the batch time: a rejection becomes the command's
+    /// reject code (the book changed nothing); otherwise the events are settled into balances.
+    fn book_action(
+        &mut self,
+        market: MarketId,
+        act: impl FnOnce(&mut Book, Timestamp) -> &[Event],
+    ) -> Result<Applied, RejectCode> {
         let now = self.timestamp;
-        let events =
-            self.markets.get_mut(&p.market).map(|m| m.book.place(order, now).to_vec()).unwrap_or_default();
+        let m = self.markets.get_mut(&market).ok_or(RejectCode::UnknownMarket)?;
+        let events = act(&mut m.book, now).to_vec();
         if let Some(Event::Rejected { reason, .. }) = events.first() {
             return Err(RejectCode::Book(*reason));
         }
-        self.next_order_id += 1;
-        Ok(self.settle_events(p.market, &events))
+        Ok(self.settle_events(market, &events))
     }
 
     fn owned(&self, id: AccountId, market: MarketId, order_id: OrderId) -> Result<OrderMeta, RejectCode> {
@@ -494,16 +505,7 @@ impl ExchangeState {
 
     fn cancel(&mut self, id: AccountId, market: MarketId, order_id: OrderId) -> Result<Applied, RejectCode> {
         self.owned(id, market, order_id)?;
-        let now = self.timestamp;
-        let events = self
-            .markets
-            .get_mut(&market)
-            .map(|m| m.book.cancel(order_id, id, now).to_vec())
-            .unwrap_or_default();
-        if let Some(Event::Rejected { reason, .. }) = events.first() {
-            return Err(RejectCode::Book(*reason));
-        }
-        let mut applied = self.settle_events(market, &events);
+        let mut applied = self.book_action(market, |book, now| book.cancel(order_id, id, now))?;
         applied.order_id = Some(order_id);
         Ok(applied)
     }
@@ -514,13 +516,7 @@ impl ExchangeState {
         market: MarketId,
         side: Option<Side>,
     ) -> Result<Applied, RejectCode> {
-        let now = self.timestamp;
-        let events = self
-            .markets
-            .get_mut(&market)
-            .map(|m| m.book.mass_cancel(id, side, now).to_vec())
-            .ok_or(RejectCode::UnknownMarket)?;
-        Ok(self.settle_events(market, &events))
+        self.book_action(market, |book, now| book.mass_cancel(id, side, now))
     }
 
     fn amend(
@@ -539,16 +535,7 @@ impl ExchangeState {
         if new_need > old_need && self.available(id, asset) < new_need - old_need {
             return Err(RejectCode::InsufficientBalance);
         }
-        let now = self.timestamp;
-        let events = self
-            .markets
-            .get_mut(&market)
-            .map(|m| m.book.amend(order_id, id, price, qty, now).to_vec())
-            .unwrap_or_default();
-        if let Some(Event::Rejected { reason, .. }) = events.first() {
-            return Err(RejectCode::Book(*reason));
-        }
-        let mut applied = self.settle_events(market, &events);
+        let mut applied = self.book_action(market, |book, now| book.amend(order_id, id, price, qty, now))?;
         applied.order_id = Some(order_id);
         Ok(applied)
     }
