@@ -13,6 +13,8 @@
 //!   intensity adjustment;
 //! - [`inventory`]: position limits, skew, automatic reduction, square-root-impact sizing, adaptive
 //!   parameters;
+//! - [`pipeline`]: [`pipeline::MarketMaker`], a [`Quoter`] built from a [`DepthModel`], calibration,
+//!   inventory management and risk controls;
 //! - [`risk`]: PnL and drawdown monitoring, the kill switch, emergency liquidation, every decision
 //!   with its reason.
 //!
@@ -29,6 +31,7 @@ pub mod calibration;
 pub mod fixed;
 pub mod inventory;
 pub mod models;
+pub mod pipeline;
 pub mod quoter;
 pub mod risk;
 
