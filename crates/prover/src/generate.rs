@@ -4,8 +4,9 @@
 //! deposits and rest a few orders), committed; the generated batch then holds `commands` signed
 //! commands — about 65% orders (limit GTC/IOC, some crossing, some market), 15% cancels, 8%
 //! amends, 2% mass cancels, 3% withdrawals, a few deposits to new addresses, and a few commands that
-//! must be rejected (a forged signature, a replayed nonce, an unknown signer). Every nonce is
-//! right whether its command is applied or rejected: the batch is simulated while it is built.
+//! must be rejected (a forged signature, a high-`s` twin of a valid one, a replayed nonce, an
+//! unknown signer). Every nonce is right whether its command is applied or rejected: the batch is
+//! simulated while it is built.
 
 use k256::ecdsa::SigningKey;
 use thiserror::Error;
@@ -266,6 +267,13 @@ fn batch_commands(
                         }
                         c
                     }
+                    59 => {
+                        let mut c = w.sign(w.nonce, action);
+                        if let Command::Signed(s) = &mut c {
+                            malleate(&mut s.signature); // a valid but high-s twin: refused
+                        }
+                        c
+                    }
                     _ => w.sign(w.nonce, action),
                 }
             }
@@ -279,4 +287,19 @@ fn batch_commands(
         out.push(cmd);
     }
     Ok(out)
+}
+
+/// Replaces `s` by `n − s` (n the secp256k1 group order): the malleable twin of a valid signature,
+/// which verifies under plain ECDSA but which zkclob refuses (only low-`s` signatures count).
+fn malleate(signature: &mut [u8; 64]) {
+    const ORDER: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xBA,
+        0xAE, 0xDC, 0xE6, 0xAF, 0x48, 0xA0, 0x3B, 0xBF, 0xD2, 0x5E, 0x8C, 0xD0, 0x36, 0x41, 0x41,
+    ];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = ORDER[i] as i16 - signature[32 + i] as i16 - borrow;
+        borrow = i16::from(d < 0);
+        signature[32 + i] = d.rem_euclid(256) as u8;
+    }
 }

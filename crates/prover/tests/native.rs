@@ -2,7 +2,7 @@
 //! their witness to the native node's post-root; the native backend refuses to "prove".
 
 use zkclob_prover::{generate, BatchFile, FileError, GenerateParams, NativeBackend, Prover, ProverError};
-use zkclob_state::Receipt;
+use zkclob_state::{Receipt, RejectCode};
 
 fn params(commands: usize, markets: u32, seed: u64) -> GenerateParams {
     GenerateParams { commands, markets, seed }
@@ -21,6 +21,15 @@ fn a_thousand_command_batch_over_two_markets_executes_to_the_native_root() {
     assert!(fills > 200, "fills: {fills}");
     assert!(rejected >= 30, "forged, replayed and unknown-signer commands are rejected: {rejected}");
     assert_eq!(exec.cycles, None, "native execution counts no cycles");
+    // The generator plants a forged signature at i ≡ 53 and a high-s twin of a valid signature at
+    // i ≡ 59 (mod 97): both must be refused as bad signatures.
+    for i in (0..1_000).filter(|i| i % 97 == 53 || i % 97 == 59) {
+        assert!(
+            matches!(exec.receipts[i], Receipt::Rejected(RejectCode::BadSignature)),
+            "command {i}: {:?}",
+            exec.receipts[i]
+        );
+    }
 }
 
 #[test]

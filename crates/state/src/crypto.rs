@@ -49,6 +49,13 @@ pub trait Crypto {
     /// Invalid keys and signatures (off-curve points, zero or out-of-range scalars) are `false`.
     fn secp256k1_verify(&self, pubkey: &PublicKey, prehash: &[u8; 32], sig: &Signature) -> bool;
 
+    /// Marks the start of a named phase of the transition, for a zkVM's cycle tracker. A no-op
+    /// natively; the SP1 guest turns it into a cycle-tracker label.
+    fn phase_start(&self, _name: &'static str) {}
+
+    /// Marks the end of a phase started with [`Crypto::phase_start`].
+    fn phase_end(&self, _name: &'static str) {}
+
     /// The Ethereum address of a public key.
     fn address_of(&self, pubkey: &PublicKey) -> Address {
         let h = self.keccak256(pubkey);

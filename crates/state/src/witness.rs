@@ -271,13 +271,22 @@ pub fn execute<C: Crypto>(
     commands: &[Command],
 ) -> Result<(PublicOutput, Vec<Receipt>), WitnessError> {
     let hasher = CryptoHasher(crypto);
+    crypto.phase_start("witness_verify");
     let old_leaves = witness.leaf_hashes(&hasher);
-    witness.proof.verify(&hasher, &header.prev_root, &old_leaves).map_err(|_| WitnessError::RootMismatch)?;
-    let reach = Reach::compute(&WitnessView(witness), crypto, commands)?;
-    check_complete(witness, &reach)?;
-    let mut state = partial_state(witness)?;
-    let receipts =
-        state.apply_batch(crypto, header, header.prev_root, commands).map_err(WitnessError::Batch)?;
+    let verified = witness.proof.verify(&hasher, &header.prev_root, &old_leaves);
+    crypto.phase_end("witness_verify");
+    verified.map_err(|_| WitnessError::RootMismatch)?;
+    crypto.phase_start("witness_load");
+    let loaded = Reach::compute(&WitnessView(witness), crypto, commands)
+        .and_then(|reach| check_complete(witness, &reach))
+        .and_then(|()| partial_state(witness));
+    crypto.phase_end("witness_load");
+    let mut state = loaded?;
+    crypto.phase_start("apply");
+    let receipts = state.apply_batch(crypto, header, header.prev_root, commands);
+    crypto.phase_end("apply");
+    let receipts = receipts.map_err(WitnessError::Batch)?;
+    crypto.phase_start("commit");
     let new_witness = Witness {
         global: state.global_leaf(),
         accounts: witness.accounts.iter().map(|(id, _)| (*id, state.account_leaf(*id))).collect(),
@@ -286,7 +295,10 @@ pub fn execute<C: Crypto>(
         proof: MultiProof::default(),
     };
     let new_leaves = new_witness.leaf_hashes(&hasher);
-    let post_root = witness.proof.update_root(&hasher, &header.prev_root, &old_leaves, &new_leaves)?;
+    let post_root = witness.proof.update_root(&hasher, &header.prev_root, &old_leaves, &new_leaves);
+    crypto.phase_end("commit");
+    let post_root = post_root?;
+    crypto.phase_start("output");
     let mut batch = Vec::new();
     header.serialize(&mut batch).expect("Vec write");
     commands.serialize(&mut batch).expect("Vec write");
@@ -300,6 +312,7 @@ pub fn execute<C: Crypto>(
         batch_hash: crypto.sha256(&batch),
         receipts_digest: crypto.sha256(&rec),
     };
+    crypto.phase_end("output");
     Ok((output, receipts))
 }
 

@@ -2,12 +2,13 @@
 //! `zkclob_state::execute`, commit the borsh-encoded `PublicOutput`. A tampered witness or a wrong
 //! pre-root makes `execute` fail, and the guest exits non-zero instead of committing.
 //!
-//! Cryptography: this first version runs the plain Rust crates (`NativeCrypto`) inside the zkVM;
-//! ZisK's precompiles (`ziskos::zisklib` sha256, keccak256, secp256k1) replace them next.
+//! Cryptography: [`crypto::ZiskCrypto`], ZisK's precompiles through `ziskos::zisklib`.
 #![no_main]
 ziskos::entrypoint!(main);
 
-use zkclob_state::{BatchHeader, Command, NativeCrypto, Witness};
+mod crypto;
+
+use zkclob_state::{BatchHeader, Command, Witness};
 
 /// Upstream std's zkvm panic path calls `sys_panic`, which ZisK does not define: exit through
 /// ZisK's exit ecall (a7 = 93) with a non-zero code, so a failed batch never commits.
@@ -23,6 +24,6 @@ fn main() {
     let (header, witness, commands): (BatchHeader, Witness, Vec<Command>) =
         borsh::from_slice(&input).expect("malformed guest input");
     let (output, _receipts) =
-        zkclob_state::execute(&NativeCrypto, &header, &witness, &commands).expect("batch does not verify");
+        zkclob_state::execute(&crypto::ZiskCrypto, &header, &witness, &commands).expect("batch does not verify");
     ziskos::io::commit_slice(&borsh::to_vec(&output).expect("encoding the output"));
 }

@@ -1,0 +1,52 @@
+//! [`Crypto`] on ZisK's precompiles through `ziskos::zisklib` (SHA-256 on `sha256f`, keccak-256 on
+//! `keccakf`, secp256k1 ECDSA on the curve and 256-bit arithmetic syscalls). The only glue is
+//! byte order: zisklib takes 256-bit numbers as four little-endian 64-bit limbs. Results equal
+//! `NativeCrypto`'s bit for bit; the zkVM tests hold that on a 1,000-command batch.
+
+use ziskos::zisklib;
+use zkclob_state::{Crypto, PublicKey, Signature};
+
+/// ⌊n/2⌋ of the secp256k1 group order, as little-endian limbs: a signature with a larger `s` is
+/// the malleable twin of a valid one, and the native rule refuses it.
+const HALF_ORDER: [u64; 4] = [0xDFE9_2F46_681B_20A0, 0x5D57_6E73_57A4_501D, 0xFFFF_FFFF_FFFF_FFFF, 0x7FFF_FFFF_FFFF_FFFF];
+
+/// Crypto through ZisK's precompiles.
+pub struct ZiskCrypto;
+
+fn limbs(bytes: &[u8]) -> [u64; 4] {
+    zisklib::be_bytes_to_u64_4(bytes.try_into().expect("32 bytes"))
+}
+
+/// a > b for little-endian limbs.
+fn greater(a: &[u64; 4], b: &[u64; 4]) -> bool {
+    for i in (0..4).rev() {
+        if a[i] != b[i] {
+            return a[i] > b[i];
+        }
+    }
+    false
+}
+
+impl Crypto for ZiskCrypto {
+    fn sha256(&self, data: &[u8]) -> [u8; 32] {
+        zisklib::sha256(data)
+    }
+
+    fn keccak256(&self, data: &[u8]) -> [u8; 32] {
+        zisklib::keccak256(data)
+    }
+
+    fn secp256k1_verify(&self, pubkey: &PublicKey, prehash: &[u8; 32], sig: &Signature) -> bool {
+        let s = limbs(&sig[32..]);
+        if greater(&s, &HALF_ORDER) {
+            return false;
+        }
+        let r = limbs(&sig[..32]);
+        let x = limbs(&pubkey[..32]);
+        let y = limbs(&pubkey[32..]);
+        let pk = [x[0], x[1], x[2], x[3], y[0], y[1], y[2], y[3]];
+        // ECDSA's z is the prehash reduced modulo the group order (as k256's bits2field).
+        let z = zisklib::reduce_fn_secp256k1(&limbs(prehash));
+        zisklib::ecdsa_verify_secp256k1(&pk, &z, &r, &s)
+    }
+}
