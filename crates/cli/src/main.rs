@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod lobster_cmd;
 mod prove_cmd;
+mod quote_cmd;
 mod research;
 
 /// zkclob: a verifiable central limit order book and a market-making research stack.
@@ -29,6 +30,11 @@ enum Command {
     Batch(prove_cmd::BatchCmd),
     /// Execute or prove a batch with a backend; prints one JSON object.
     Prove(prove_cmd::ProveArgs),
+    /// Verify a proof file against the guest ELF; prints its public output (non-zero exit if
+    /// invalid).
+    Verify(prove_cmd::VerifyArgs),
+    /// One quoting model's depths (and prices around --mid) for one inventory; prints one JSON object.
+    Quote(Box<quote_cmd::QuoteArgs>),
     /// Quant calculators: Hawkes processes, Hurst exponents, fractional Brownian motion.
     #[command(flatten)]
     Research(research::ResearchCmd),
@@ -40,6 +46,8 @@ fn main() -> ExitCode {
         Command::LobsterReplay(args) => lobster_cmd::run(args),
         Command::Batch(cmd) => prove_cmd::run_batch(cmd),
         Command::Prove(args) => prove_cmd::run_prove(args),
+        Command::Quote(args) => quote_cmd::run(*args),
+        Command::Verify(args) => prove_cmd::run_verify(args),
         Command::Research(cmd) => research::run(cmd),
     };
     match result {

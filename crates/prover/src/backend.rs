@@ -38,6 +38,10 @@ pub enum ProverError {
 pub trait Prover {
     /// The backend's name as the CLI spells it.
     fn name(&self) -> &'static str;
+    /// The backend's version, recorded in proof files (e.g. `"sp1-sdk 6.10.0"`).
+    fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
     /// Runs the guest logic on a batch.
     fn execute(&self, batch: &BatchFile) -> Result<Execution, ProverError>;
     /// Produces a proof of the batch (its bytes) and its execution.

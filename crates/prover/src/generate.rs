@@ -30,6 +30,37 @@ const WALLETS: u64 = 16;
 const BASE: AssetId = AssetId(1);
 const QUOTE: AssetId = AssetId(2);
 
+/// Most extra resting orders the pre-state may hold.
+pub const MAX_BOOK_ORDERS: usize = 100_000;
+
+/// What kind of commands the batch holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Workload {
+    /// The realistic mix of the module docs (orders, cancels, amends, withdrawals, deposits and a
+    /// few commands that must be rejected).
+    #[default]
+    Mixed,
+    /// Only limit orders that rest without matching (behind the touch).
+    Resting,
+    /// Only limit orders that cross the spread and fill one lot against one maker.
+    Crossing,
+    /// Only cancels of orders resting in the pre-state (needs `book_orders ≥ commands`).
+    Cancel,
+}
+
+impl core::str::FromStr for Workload {
+    type Err = GenerateError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "mixed" => Ok(Workload::Mixed),
+            "resting" => Ok(Workload::Resting),
+            "crossing" => Ok(Workload::Crossing),
+            "cancel" => Ok(Workload::Cancel),
+            _ => Err(GenerateError::BadParams("--workload must be mixed, resting, crossing or cancel")),
+        }
+    }
+}
+
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GenerateParams {
@@ -39,6 +70,18 @@ pub struct GenerateParams {
     pub markets: u32,
     /// Seed.
     pub seed: u64,
+    /// The kind of commands.
+    pub workload: Workload,
+    /// Extra resting orders in the pre-state, spread over the markets and wallets, away from the
+    /// touch (a deeper book; the cancel workload cancels these).
+    pub book_orders: usize,
+}
+
+impl GenerateParams {
+    /// The mixed workload over the setup's small book.
+    pub fn new(commands: usize, markets: u32, seed: u64) -> Self {
+        GenerateParams { commands, markets, seed, workload: Workload::Mixed, book_orders: 0 }
+    }
 }
 
 /// Why a batch could not be generated.
@@ -138,23 +181,33 @@ pub fn generate(p: GenerateParams) -> Result<BatchFile, GenerateError> {
     if p.markets == 0 || p.markets > MAX_MARKETS {
         return Err(GenerateError::BadParams("--markets must be between 1 and 64"));
     }
+    if p.book_orders > MAX_BOOK_ORDERS {
+        return Err(GenerateError::BadParams("--book-orders must be at most 100000"));
+    }
+    if p.workload == Workload::Cancel && p.book_orders < p.commands {
+        return Err(GenerateError::BadParams("the cancel workload needs --book-orders at least --orders"));
+    }
     let operator = Wallet::derive(p.seed, b"operator", 0);
     let mut wallets: Vec<Wallet> = (0..WALLETS).map(|i| Wallet::derive(p.seed, b"wallet", i)).collect();
     let mut state = ExchangeState::new(CHAIN_ID, operator.address());
-    let setup = setup_commands(&operator, &mut wallets, p.markets);
+    let setup = setup_commands(&operator, &mut wallets, &p);
     let h1 = BatchHeader { batch_number: 1, timestamp: Timestamp(1_000_000_000), prev_root: [0; 32] };
     state.apply_batch(&NativeCrypto, &h1, [0; 32], &setup)?;
     let mut commitment = StateCommitment::build(Sha256Hasher, &mut state)?;
     let header =
         BatchHeader { batch_number: 2, timestamp: Timestamp(2_000_000_000), prev_root: commitment.root() };
-    let commands = batch_commands(&state, &header, &mut wallets, p)?;
+    let commands = match p.workload {
+        Workload::Mixed => batch_commands(&state, &header, &mut wallets, p)?,
+        _ => uniform_commands(&state, &mut wallets, &p),
+    };
     let witness = Witness::generate(&state, commitment.tree(), &NativeCrypto, &commands)?;
     state.apply_batch(&NativeCrypto, &header, header.prev_root, &commands)?;
     let native_post_root = commitment.update(&mut state)?;
     Ok(BatchFile { header, commands, witness, native_post_root })
 }
 
-fn setup_commands(operator: &Wallet, wallets: &mut [Wallet], markets: u32) -> Vec<Command> {
+fn setup_commands(operator: &Wallet, wallets: &mut [Wallet], p: &GenerateParams) -> Vec<Command> {
+    let markets = p.markets;
     let fees = FeeSchedule { maker_bps: 2, taker_bps: 5 };
     let mut out: Vec<Command> =
         (0..markets).map(|m| operator.sign(m as u64, Action::AddMarket { spec: spec(m), fees })).collect();
@@ -168,12 +221,74 @@ fn setup_commands(operator: &Wallet, wallets: &mut [Wallet], markets: u32) -> Ve
         for (i, w) in wallets.iter_mut().enumerate() {
             let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
             let price = if side == Side::Buy { 9_990 - i as i64 } else { 10_010 + i as i64 };
-            let a = order(MarketId(m), side, OrderKind::Limit, price, 50, TimeInForce::Gtc);
+            let qty = if p.workload == Workload::Crossing { 5_000 } else { 50 };
+            let a = order(MarketId(m), side, OrderKind::Limit, price, qty, TimeInForce::Gtc);
             out.push(w.sign(w.nonce, a));
             w.nonce += 1;
         }
     }
+    // The deeper book: levels 100+ ticks away from the touch on both sides.
+    let n = wallets.len();
+    for i in 0..p.book_orders {
+        let w = &mut wallets[i % n];
+        let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+        let away = 100 + (i / 2 % 500) as i64;
+        let price = if side == Side::Buy { 9_990 - away } else { 10_010 + away };
+        let a = order(MarketId((i / n) as u32 % markets), side, OrderKind::Limit, price, 1, TimeInForce::Gtc);
+        out.push(w.sign(w.nonce, a));
+        w.nonce += 1;
+    }
     out
+}
+
+/// A batch of one kind of command (see [`Workload`]), each by the next wallet in turn.
+fn uniform_commands(pre: &ExchangeState, wallets: &mut [Wallet], p: &GenerateParams) -> Vec<Command> {
+    let n = wallets.len();
+    // The pre-state's resting orders of each wallet, oldest first (cancel targets).
+    let mut resting: Vec<Vec<(MarketId, OrderId)>> = vec![Vec::new(); n];
+    for m in 0..p.markets {
+        let Some(market) = pre.market(MarketId(m)) else { continue };
+        for side in [Side::Buy, Side::Sell] {
+            for o in market.book.orders(side) {
+                if let Some(i) = wallets.iter().position(|w| pre.account_id(&w.address()) == Some(o.account))
+                {
+                    resting[i].push((MarketId(m), o.id));
+                }
+            }
+        }
+    }
+    let mut next = vec![0usize; n];
+    (0..p.commands)
+        .map(|i| {
+            let k = i % n;
+            let market = MarketId((i / n) as u32 % p.markets);
+            let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+            let action = match p.workload {
+                Workload::Resting => {
+                    let away = 1 + (i / 2 % 50) as i64;
+                    let price = if side == Side::Buy { 9_990 - 16 - away } else { 10_010 + 16 + away };
+                    order(market, side, OrderKind::Limit, price, 1 + (i % 7) as u64, TimeInForce::Gtc)
+                }
+                Workload::Crossing => {
+                    // The touch: wallet 1 offers at 10,011 and wallet 0 bids at 9,990, 5,000 lots each; buys
+                    // come from even wallets and sells from odd ones, so no self-trade.
+                    let price = if side == Side::Buy { 10_011 } else { 9_990 };
+                    order(market, side, OrderKind::Limit, price, 1, TimeInForce::Gtc)
+                }
+                Workload::Cancel => {
+                    // Every wallet owns book_orders / n extra orders (commands ≤ book_orders).
+                    let (market, order_id) = resting[k].get(next[k]).copied().unwrap_or((market, OrderId(0)));
+                    next[k] += 1;
+                    Action::Cancel { market, order_id }
+                }
+                Workload::Mixed => unreachable!("the mixed workload has its own generator"),
+            };
+            let w = &mut wallets[k];
+            let c = w.sign(w.nonce, action);
+            w.nonce += 1;
+            c
+        })
+        .collect()
 }
 
 fn random_action(rng: &mut DetRng, state: &ExchangeState, markets: u32, now: u64) -> Action {

@@ -4,9 +4,9 @@
 //!
 //! - the [`Prover`] trait (execute → public output and cycle counts; prove; verify) and its
 //!   backends: [`NativeBackend`] here (it re-executes the guest logic natively and is never called
-//!   a proof: asking it to prove is an error), SP1 and ZisK behind cargo features (next steps);
+//!   a proof: asking it to prove is an error), SP1 and ZisK behind cargo features;
 //! - the batch file format ([`BatchFile`]): header, commands and witness, with the native node's
-//!   post-root for comparison;
+//!   post-root for comparison; and the proof file format ([`ProofFile`]);
 //! - reproducible batch generation ([`generate`]) for tests, benchmarks and the CLI.
 //!
 //! It is a std crate on the host side; the guests depend only on `zkclob-state`.
@@ -20,5 +20,7 @@ pub mod sp1;
 pub mod zisk;
 
 pub use backend::{Execution, NativeBackend, Prover, ProverError};
-pub use file::{BatchFile, FileError, BATCH_MAGIC, MAX_BATCH_FILE_BYTES};
-pub use generate::{generate, GenerateError, GenerateParams};
+pub use file::{
+    BatchFile, FileError, ProofFile, BATCH_MAGIC, MAX_BATCH_FILE_BYTES, MAX_PROOF_FILE_BYTES, PROOF_MAGIC,
+};
+pub use generate::{generate, GenerateError, GenerateParams, Workload};

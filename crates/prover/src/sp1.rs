@@ -67,6 +67,10 @@ impl Prover for Sp1Backend {
         "sp1"
     }
 
+    fn version(&self) -> &'static str {
+        "sp1-sdk 6.10.0"
+    }
+
     fn execute(&self, batch: &BatchFile) -> Result<Execution, ProverError> {
         let client = ProverClient::builder().light().build();
         let (public_values, report) =

@@ -107,6 +107,10 @@ impl Prover for ZiskBackend {
         "zisk"
     }
 
+    fn version(&self) -> &'static str {
+        "ziskemu 1.4.0-alpha"
+    }
+
     fn execute(&self, batch: &BatchFile) -> Result<Execution, ProverError> {
         let (committed, stdout) = self.run(batch)?;
         let output = parse_output(&committed)?;

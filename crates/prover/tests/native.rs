@@ -1,11 +1,13 @@
 //! Generated batches are reproducible, round-trip through their file format, and execute from
 //! their witness to the native node's post-root; the native backend refuses to "prove".
 
-use zkclob_prover::{generate, BatchFile, FileError, GenerateParams, NativeBackend, Prover, ProverError};
+use zkclob_prover::{
+    generate, BatchFile, FileError, GenerateParams, NativeBackend, Prover, ProverError, Workload,
+};
 use zkclob_state::{Receipt, RejectCode};
 
 fn params(commands: usize, markets: u32, seed: u64) -> GenerateParams {
-    GenerateParams { commands, markets, seed }
+    GenerateParams::new(commands, markets, seed)
 }
 
 #[test]
@@ -51,7 +53,7 @@ fn bad_files_and_parameters_are_typed_errors() {
     assert!(generate(params(10, 65, 1)).is_err());
     let a = generate(params(20, 1, 1)).unwrap();
     let mut bytes = a.to_bytes();
-    assert!(matches!(BatchFile::from_bytes(&bytes[1..], "x"), Err(FileError::BadMagic(_))));
+    assert!(matches!(BatchFile::from_bytes(&bytes[1..], "x"), Err(FileError::BadMagic(_, "batch"))));
     bytes.push(0);
     assert!(matches!(BatchFile::from_bytes(&bytes, "x"), Err(FileError::Malformed { .. })));
     bytes.truncate(bytes.len() - 40);
@@ -73,4 +75,27 @@ fn a_tampered_batch_fails_to_execute() {
     let mut a = generate(params(50, 2, 5)).unwrap();
     a.header.prev_root[0] ^= 1;
     assert!(matches!(NativeBackend.execute(&a), Err(ProverError::Witness(_))));
+}
+
+#[test]
+fn uniform_workloads_hold_only_their_kind_of_command() {
+    let run = |workload, book_orders| {
+        let p = GenerateParams { workload, book_orders, ..GenerateParams::new(120, 2, 5) };
+        let batch = generate(p).unwrap();
+        let exec = NativeBackend.execute(&batch).unwrap();
+        assert_eq!(exec.output.post_root, batch.native_post_root);
+        exec.receipts
+            .iter()
+            .map(|r| match r {
+                Receipt::Applied(a) => a.fills,
+                Receipt::Rejected(code) => panic!("{workload:?}: rejected {code:?}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(run(Workload::Resting, 0).iter().all(|&f| f == 0), "resting orders never match");
+    assert!(run(Workload::Crossing, 0).iter().all(|&f| f == 1), "each crossing order fills one maker");
+    assert!(run(Workload::Cancel, 200).iter().all(|&f| f == 0));
+    let short =
+        GenerateParams { workload: Workload::Cancel, book_orders: 10, ..GenerateParams::new(120, 2, 5) };
+    assert!(generate(short).is_err(), "cancels need resting orders to cancel");
 }

@@ -14,7 +14,7 @@ fn guest(name: &str) -> PathBuf {
 }
 
 fn batch() -> BatchFile {
-    generate(GenerateParams { commands: 1_000, markets: 2, seed: 11 }).unwrap()
+    generate(GenerateParams::new(1_000, 2, 11)).unwrap()
 }
 
 fn tampered(b: &BatchFile) -> Vec<BatchFile> {

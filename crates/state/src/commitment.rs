@@ -77,7 +77,7 @@ pub struct GlobalLeaf {
     pub withdrawn: Vec<(AssetId, u128)>,
     /// Withdrawals queued so far.
     pub withdrawal_count: u64,
-    /// sha256 chain over the queued withdrawals: `c' = sha256(c || borsh(withdrawal))`.
+    /// keccak-256 chain over the queued withdrawals: `c' = keccak256(c || borsh(withdrawal))`.
     pub withdrawal_chain: [u8; 32],
 }
 

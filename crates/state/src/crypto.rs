@@ -43,6 +43,10 @@ pub type Signature = [u8; 64];
 pub trait Crypto {
     /// SHA-256.
     fn sha256(&self, data: &[u8]) -> [u8; 32];
+    /// One application of SHA-256's compression function to `block` from the standard initial
+    /// value, without padding; the output is the state words big-endian. The Merkle tree's node
+    /// hash (see [`crate::merkle`]).
+    fn sha256_compress(&self, block: &[u8; 64]) -> [u8; 32];
     /// Keccak-256 (Ethereum's, not NIST SHA3-256).
     fn keccak256(&self, data: &[u8]) -> [u8; 32];
     /// Whether `sig` is a valid low-`s` ECDSA signature by `pubkey` over the 32-byte `prehash`.
@@ -65,6 +69,21 @@ pub trait Crypto {
     }
 }
 
+/// SHA-256's initial value.
+pub const SHA256_IV: [u32; 8] =
+    [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+
+/// [`Crypto::sha256_compress`] with the `sha2` crate.
+pub fn sha256_compress(block: &[u8; 64]) -> [u8; 32] {
+    let mut state = SHA256_IV;
+    sha2::compress256(&mut state, &[(*block).into()]);
+    let mut out = [0u8; 32];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
 /// The native implementation with plain Rust crates.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NativeCrypto;
@@ -73,6 +92,10 @@ impl Crypto for NativeCrypto {
     fn sha256(&self, data: &[u8]) -> [u8; 32] {
         use sha2::Digest;
         sha2::Sha256::digest(data).into()
+    }
+
+    fn sha256_compress(&self, block: &[u8; 64]) -> [u8; 32] {
+        sha256_compress(block)
     }
 
     fn keccak256(&self, data: &[u8]) -> [u8; 32] {
@@ -99,6 +122,16 @@ impl Crypto for NativeCrypto {
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    #[test]
+    fn one_compression_of_the_padded_block_is_sha256() {
+        let mut block = [0u8; 64];
+        block[..3].copy_from_slice(b"abc");
+        block[3] = 0x80;
+        block[63] = 24; // the message length in bits
+        assert_eq!(NativeCrypto.sha256_compress(&block), NativeCrypto.sha256(b"abc"));
+        assert_ne!(NativeCrypto.sha256_compress(&[0; 64]), NativeCrypto.sha256(&[0; 64]));
+    }
 
     #[test]
     fn hashes_match_published_vectors() {

@@ -123,7 +123,8 @@ pub struct ExchangeState {
     pub(crate) withdrawals: Vec<Withdrawal>,
     /// Withdrawals ever queued.
     pub(crate) withdrawal_count: u64,
-    /// sha256 chain over `withdrawals` (what the commitment and L1 see).
+    /// keccak-256 chain over `withdrawals` (what the commitment and L1 see; keccak because the L1
+    /// contract replays it).
     pub(crate) withdrawal_chain: [u8; 32],
     /// Address buckets of the commitment: bucket → (address, id), ascending address.
     pub(crate) buckets: BTreeMap<u32, Vec<(Address, AccountId)>>,
@@ -213,6 +214,11 @@ impl ExchangeState {
     /// The account of an address.
     pub fn account(&self, address: &Address) -> Option<&Account> {
         self.by_address.get(address).and_then(|id| self.accounts.get(id))
+    }
+
+    /// The id of an address's account.
+    pub fn account_id(&self, address: &Address) -> Option<AccountId> {
+        self.by_address.get(address).copied()
     }
 
     /// An account's balance of an asset.
@@ -419,7 +425,7 @@ impl ExchangeState {
         let mut link = Vec::with_capacity(32 + 56);
         link.extend_from_slice(&self.withdrawal_chain);
         link.extend_from_slice(&zkclob_core::codec::encode(&w));
-        self.withdrawal_chain = crypto.sha256(&link);
+        self.withdrawal_chain = crypto.keccak256(&link);
         self.withdrawals.push(w);
         self.withdrawal_count += 1;
         self.dirty_accounts.insert(id);

@@ -8,18 +8,22 @@
 //!
 //! # Hashing and its cost
 //! Hashing goes through [`MerkleHasher`] so zkVM guests can plug in a precompile.
-//! [`Sha256Hasher`] uses domain separation:
-//! - leaf: `SHA-256(0x00 || data)`;
-//! - node: `SHA-256(0x01 || left || right)`;
+//! [`Sha256Hasher`]:
+//! - leaf: `SHA-256(0x00 || data)` (the full hash, padding included);
+//! - node: `SHA-256-compress(IV, left || right)`: **one** application of SHA-256's compression
+//!   function to the 64-byte block `left || right` from the standard initial value, without the
+//!   padding block. A full SHA-256 of 64 bytes costs two compressions (the padding takes a block
+//!   of its own), so this halves the cost of every node, the bulk of a witness's hashing. The
+//!   compression function is what SHA-256's collision resistance rests on (Merkle–Damgård), and
+//!   every zkVM here accelerates exactly it (SP1 extend+compress, ZisK `sha256f`);
 //! - empty leaf: [`EMPTY_LEAF`] = 32 zero bytes (not a hash, so it costs nothing; finding data
 //!   whose leaf hash is zero is a preimage attack), and `empty[l + 1] = node(empty[l], empty[l])`.
 //!
-//! The prefix bytes mean a leaf hash can never be passed off as a node hash (or the reverse)
-//! without a SHA-256 collision, which also rules out proofs that claim a different depth. The
-//! prefix is free in the cost metric: SHA-256 pads its input with at least 9 bytes, so 64 bytes
-//! and 65 bytes both take **2 compressions**; a node costs 2 compressions whatever the layout, and
-//! a leaf of `n` bytes costs `(n + 9) / 64 + 1` (rounded down). The zkVM cost is therefore the number of
-//! [`MerkleHasher::hash_node`] calls, which [`CountingHasher`] counts.
+//! The depth is fixed, so a verifier always knows whether it is combining leaves or nodes; the
+//! leaf prefix byte and the different functions for leaves and nodes keep the two apart anyway.
+//! A leaf of `n` bytes costs `(n + 9) / 64 + 1` compressions (rounded down), a node one; the zkVM
+//! cost is dominated by the number of [`MerkleHasher::hash_node`] calls, which [`CountingHasher`]
+//! counts.
 //!
 //! # Witnesses
 //! [`MerkleTree::prove`] gives a single-leaf sibling path. [`MerkleTree::prove_many`] gives a
@@ -112,7 +116,7 @@ pub trait MerkleHasher {
     fn hash_node(&self, left: &Hash, right: &Hash) -> Hash;
 }
 
-/// SHA-256 with a domain byte: `0x00` for leaves, `0x01` for nodes.
+/// SHA-256 of `0x00 || data` for leaves, one SHA-256 compression of `left || right` for nodes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sha256Hasher;
 
@@ -122,7 +126,10 @@ impl MerkleHasher for Sha256Hasher {
     }
 
     fn hash_node(&self, left: &Hash, right: &Hash) -> Hash {
-        Sha256::new().chain_update([0x01]).chain_update(left).chain_update(right).finalize().into()
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(left);
+        block[32..].copy_from_slice(right);
+        crate::crypto::sha256_compress(&block)
     }
 }
 

@@ -55,9 +55,12 @@ pub struct PublicOutput {
     pub pre_root: Hash,
     /// Root after it.
     pub post_root: Hash,
-    /// sha256 of the borsh encoding of (header, commands).
+    /// keccak-256 of the borsh encoding of (header, commands). Keccak rather than SHA-256 because
+    /// it is Ethereum's native hash (the L1 contract recomputes it cheaply) and, with a 136-byte
+    /// rate, about 3× cheaper per byte than SHA-256 in SP1 (334 cycles per permutation vs 882 for
+    /// two SHA-256 compressions of 64 bytes).
     pub batch_hash: Hash,
-    /// sha256 of the borsh encoding of the receipts.
+    /// keccak-256 of the borsh encoding of the receipts.
     pub receipts_digest: Hash,
 }
 
@@ -98,11 +101,10 @@ impl<C: Crypto> MerkleHasher for CryptoHasher<'_, C> {
     }
 
     fn hash_node(&self, left: &Hash, right: &Hash) -> Hash {
-        let mut buf = [0u8; 65];
-        buf[0] = 0x01;
-        buf[1..33].copy_from_slice(left);
-        buf[33..].copy_from_slice(right);
-        self.0.sha256(&buf)
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(left);
+        block[32..].copy_from_slice(right);
+        self.0.sha256_compress(&block)
     }
 }
 
@@ -309,8 +311,8 @@ pub fn execute<C: Crypto>(
         commands: commands.len() as u32,
         pre_root: header.prev_root,
         post_root,
-        batch_hash: crypto.sha256(&batch),
-        receipts_digest: crypto.sha256(&rec),
+        batch_hash: crypto.keccak256(&batch),
+        receipts_digest: crypto.keccak256(&rec),
     };
     crypto.phase_end("output");
     Ok((output, receipts))

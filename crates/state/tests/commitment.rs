@@ -92,4 +92,4 @@ fn the_root_of_a_fixed_history_is_pinned() {
     assert_eq!(hex::encode(root), PINNED_ROOT, "state commitment format changed");
 }
 
-const PINNED_ROOT: &str = "4fcdd0d0d71ded5221a8ee2b059cb613b62aaec7ff519edc79c567244031a0ea";
+const PINNED_ROOT: &str = "3b116a4a04b8221bcc44e09aab67c530685440158e98672a82f9dea22892fdc6";

@@ -2,7 +2,8 @@
 //! cannot be fetched here). Every function gives the same bytes as `NativeCrypto`; the zkVM tests
 //! hold that on every hash and signature of a 1,000-command batch.
 //!
-//! - SHA-256: `syscall_sha256_extend` + `syscall_sha256_compress` per 64-byte block, padding here.
+//! - SHA-256: `syscall_sha256_extend` + `syscall_sha256_compress` per 64-byte block, padding here;
+//!   the Merkle node hash is one such block.
 //! - keccak-256: absorption and padding here, `syscall_keccak_permute` per 136-byte block.
 //! - secp256k1 ECDSA: scalars with `k256` (software, cheap), the double scalar multiplication
 //!   u₁·G + u₂·P on SP1's secp256k1 add/double syscalls. The inverse s⁻¹ is computed outside the
@@ -16,11 +17,8 @@ use k256::elliptic_curve::PrimeField;
 use k256::{FieldBytes, Scalar, U256};
 use sp1_lib::secp256k1::Secp256k1Point;
 use sp1_lib::utils::AffinePoint;
-use zkclob_state::{Crypto, PublicKey, Signature};
+use zkclob_state::{Crypto, PublicKey, Signature, SHA256_IV};
 
-/// SHA-256's initial state.
-const SHA256_IV: [u32; 8] =
-    [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
 /// Keccak-256's rate in bytes.
 const KECCAK_RATE: usize = 136;
@@ -95,6 +93,16 @@ impl Crypto for Sp1Crypto {
         for block in tail[..len].chunks_exact(64) {
             sha256_block(&mut state, block);
         }
+        let mut out = [0u8; 32];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+            chunk.copy_from_slice(&(word as u32).to_be_bytes());
+        }
+        out
+    }
+
+    fn sha256_compress(&self, block: &[u8; 64]) -> [u8; 32] {
+        let mut state = SHA256_IV.map(|w| w as u64);
+        sha256_block(&mut state, block);
         let mut out = [0u8; 32];
         for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
             chunk.copy_from_slice(&(word as u32).to_be_bytes());

@@ -13,9 +13,11 @@ mod crypto;
 use zkclob_state::{BatchHeader, Command, Witness};
 
 pub fn main() {
+    println!("cycle-tracker-report-start: decode");
     let input: Vec<u8> = sp1_zkvm::io::read_vec();
     let (header, witness, commands): (BatchHeader, Witness, Vec<Command>) =
         borsh::from_slice(&input).expect("malformed guest input");
+    println!("cycle-tracker-report-end: decode");
     let (output, _receipts) =
         zkclob_state::execute(&crypto::Sp1Crypto, &header, &witness, &commands).expect("batch does not verify");
     sp1_zkvm::io::commit_slice(&borsh::to_vec(&output).expect("encoding the output"));

@@ -4,7 +4,7 @@
 //! `NativeCrypto`'s bit for bit; the zkVM tests hold that on a 1,000-command batch.
 
 use ziskos::zisklib;
-use zkclob_state::{Crypto, PublicKey, Signature};
+use zkclob_state::{Crypto, PublicKey, Signature, SHA256_IV};
 
 /// ⌊n/2⌋ of the secp256k1 group order, as little-endian limbs: a signature with a larger `s` is
 /// the malleable twin of a valid one, and the native rule refuses it.
@@ -30,6 +30,20 @@ fn greater(a: &[u64; 4], b: &[u64; 4]) -> bool {
 impl Crypto for ZiskCrypto {
     fn sha256(&self, data: &[u8]) -> [u8; 32] {
         zisklib::sha256(data)
+    }
+
+    fn sha256_compress(&self, block: &[u8; 64]) -> [u8; 32] {
+        // zisklib wants the block 8-byte aligned.
+        #[repr(align(8))]
+        struct Aligned([u8; 64]);
+        let aligned = Aligned(*block);
+        let mut state = SHA256_IV;
+        unsafe { zisklib::sha256f_compress_c(state.as_mut_ptr(), aligned.0.as_ptr(), 1) };
+        let mut out = [0u8; 32];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
     }
 
     fn keccak256(&self, data: &[u8]) -> [u8; 32] {
