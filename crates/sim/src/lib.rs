@@ -11,4 +11,4 @@
 
 pub mod log;
 
-pub use log::{FillRecord, RunLog, Sample};
+pub use log::{FillRecord, FillSide, RunLog, Sample};

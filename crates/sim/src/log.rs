@@ -4,6 +4,34 @@
 use serde::{Deserialize, Serialize};
 use zkclob_core::Side;
 
+/// A side, serialisable (`zkclob_core::Side` is borsh-only, as the consensus crates want).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FillSide {
+    /// We bought.
+    Buy,
+    /// We sold.
+    Sell,
+}
+
+impl From<Side> for FillSide {
+    fn from(s: Side) -> Self {
+        match s {
+            Side::Buy => FillSide::Buy,
+            Side::Sell => FillSide::Sell,
+        }
+    }
+}
+
+impl From<FillSide> for Side {
+    fn from(s: FillSide) -> Self {
+        match s {
+            FillSide::Buy => Side::Buy,
+            FillSide::Sell => Side::Sell,
+        }
+    }
+}
+
 /// The strategy's state at one sampling time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
@@ -35,7 +63,7 @@ pub struct FillRecord {
     /// Time, seconds since the run's start.
     pub time_s: f64,
     /// Our side.
-    pub side: Side,
+    pub side: FillSide,
     /// Fill price, ticks.
     pub price_ticks: i64,
     /// Quantity, lots.
