@@ -6,3 +6,5 @@
 //! our orders inserted into the real book.
 
 #![warn(missing_docs)]
+
+pub mod lobster_l3;
