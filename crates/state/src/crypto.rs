@@ -14,49 +14,9 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use core::fmt;
 
-/// A 20-byte Ethereum address. Ordered as its bytes are (lexicographically, i.e. as a big-endian
-/// integer), but compared as three integers rather than byte by byte: `BTreeMap<Address, _>`
-/// lookups are on every command's path, and in the zkVMs a byte-wise `memcmp` costs several
-/// cycles per byte.
-#[derive(Clone, Copy, Default, BorshSerialize, BorshDeserialize)]
+/// A 20-byte Ethereum address.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, BorshSerialize, BorshDeserialize)]
 pub struct Address(pub [u8; 20]);
-
-impl core::hash::Hash for Address {
-    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
-        self.0.hash(state)
-    }
-}
-
-impl Address {
-    fn words(&self) -> (u64, u64, u32) {
-        let b = &self.0;
-        (
-            u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
-            u64::from_be_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]),
-            u32::from_be_bytes([b[16], b[17], b[18], b[19]]),
-        )
-    }
-}
-
-impl PartialEq for Address {
-    fn eq(&self, other: &Self) -> bool {
-        self.words() == other.words()
-    }
-}
-
-impl Eq for Address {}
-
-impl PartialOrd for Address {
-    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Address {
-    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        self.words().cmp(&other.words())
-    }
-}
 
 impl fmt::Debug for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -162,30 +122,6 @@ impl Crypto for NativeCrypto {
 mod tests {
     use super::*;
     use alloc::string::ToString;
-
-    #[test]
-    fn addresses_order_as_their_bytes() {
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
-        for _ in 0..10_000 {
-            let mut a = [0u8; 20];
-            let mut b = [0u8; 20];
-            for i in 0..20 {
-                a[i] = (next() % 4) as u8; // few symbols, so prefixes often tie
-                b[i] = (next() % 4) as u8;
-            }
-            if next() % 3 == 0 {
-                b = a;
-            }
-            assert_eq!(Address(a).cmp(&Address(b)), a.cmp(&b));
-            assert_eq!(Address(a) == Address(b), a == b);
-        }
-    }
 
     #[test]
     fn one_compression_of_the_padded_block_is_sha256() {
