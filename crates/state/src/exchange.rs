@@ -256,22 +256,6 @@ impl ExchangeState {
         state_root: [u8; 32],
         commands: &[Command],
     ) -> Result<Vec<Receipt>, BatchError> {
-        self.apply_batch_with(crypto, header, state_root, commands, None)
-    }
-
-    /// [`ExchangeState::apply_batch`], with each command's address (the signer's, or the deposit
-    /// target) already computed — the witness check computes them anyway, and each is a keccak.
-    pub(crate) fn apply_batch_with(
-        &mut self,
-        crypto: &impl Crypto,
-        header: &BatchHeader,
-        state_root: [u8; 32],
-        commands: &[Command],
-        addresses: Option<&[Address]>,
-    ) -> Result<Vec<Receipt>, BatchError> {
-        if addresses.is_some_and(|a| a.len() != commands.len()) {
-            return Err(BatchError::TooManyCommands);
-        }
         if header.batch_number != self.batch_number + 1 {
             return Err(BatchError::WrongBatchNumber {
                 current: self.batch_number,
@@ -290,11 +274,7 @@ impl ExchangeState {
         self.batch_number = header.batch_number;
         self.timestamp = header.timestamp;
         self.advance_markets(&referenced_markets(commands));
-        Ok(commands
-            .iter()
-            .enumerate()
-            .map(|(i, c)| self.apply_with(crypto, c, addresses.map(|a| a[i])))
-            .collect())
+        Ok(commands.iter().map(|c| self.apply(crypto, c)).collect())
     }
 
     /// Advances the books of `markets` to the batch time and settles their expiries before any
@@ -315,13 +295,9 @@ impl ExchangeState {
 
     /// Applies one command; the receipt says what happened.
     pub fn apply(&mut self, crypto: &impl Crypto, command: &Command) -> Receipt {
-        self.apply_with(crypto, command, None)
-    }
-
-    fn apply_with(&mut self, crypto: &impl Crypto, command: &Command, address: Option<Address>) -> Receipt {
         let result = match command {
             Command::Deposit { to, asset, amount } => self.deposit(crypto, *to, *asset, *amount),
-            Command::Signed(cmd) => self.apply_signed(crypto, cmd, address),
+            Command::Signed(cmd) => self.apply_signed(crypto, cmd),
         };
         match result {
             Ok(applied) => Receipt::Applied(applied),
@@ -369,13 +345,8 @@ impl ExchangeState {
     }
 
     /// Checks signature and nonce, applies the action, and consumes the nonce only on success.
-    fn apply_signed(
-        &mut self,
-        crypto: &impl Crypto,
-        cmd: &SignedCommand,
-        address: Option<Address>,
-    ) -> Result<Applied, RejectCode> {
-        let address = address.unwrap_or_else(|| crypto.address_of(&cmd.signer));
+    fn apply_signed(&mut self, crypto: &impl Crypto, cmd: &SignedCommand) -> Result<Applied, RejectCode> {
+        let address = crypto.address_of(&cmd.signer);
         let hash = signing_hash(crypto, self.chain_id, cmd.nonce, &cmd.action);
         if !crypto.secp256k1_verify(&cmd.signer, &hash, &cmd.signature) {
             return Err(RejectCode::BadSignature);

@@ -119,8 +119,6 @@ pub struct Reach {
     pub markets: BTreeSet<MarketId>,
     /// Address buckets.
     pub buckets: BTreeSet<u32>,
-    /// Each command's address (signer or deposit target), in order.
-    pub(crate) addresses: Vec<Address>,
 }
 
 /// How [`Reach::compute`] sees a state: full natively, partial in a guest.
@@ -141,7 +139,6 @@ impl Reach {
                 Command::Deposit { to, .. } => (*to, true),
                 Command::Signed(s) => (crypto.address_of(&s.signer), false),
             };
-            r.addresses.push(address);
             let bucket = bucket_of(crypto, &address);
             r.buckets.insert(bucket);
             match view.lookup(bucket, &address)? {
@@ -282,14 +279,13 @@ pub fn execute<C: Crypto>(
     crypto.phase_end("witness_verify");
     verified.map_err(|_| WitnessError::RootMismatch)?;
     crypto.phase_start("witness_load");
-    let loaded = Reach::compute(&WitnessView(witness), crypto, commands).and_then(|reach| {
-        check_complete(witness, &reach)?;
-        Ok((partial_state(witness)?, reach.addresses))
-    });
+    let loaded = Reach::compute(&WitnessView(witness), crypto, commands)
+        .and_then(|reach| check_complete(witness, &reach))
+        .and_then(|()| partial_state(witness));
     crypto.phase_end("witness_load");
-    let (mut state, addresses) = loaded?;
+    let mut state = loaded?;
     crypto.phase_start("apply");
-    let receipts = state.apply_batch_with(crypto, header, header.prev_root, commands, Some(&addresses));
+    let receipts = state.apply_batch(crypto, header, header.prev_root, commands);
     crypto.phase_end("apply");
     let receipts = receipts.map_err(WitnessError::Batch)?;
     crypto.phase_start("commit");
