@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the zkVM guest ELFs (SP1 and ZisK) with Debian's rustc + library source, following
 # ../shared/ZKVM.md (rustup here cannot download RISC-V targets). Installs what it needs with apt.
-# Output: target/guests/zkclob-guest-sp1.elf and target/guests/zkclob-guest-zisk.elf.
+# Output: target/guests/zkclob-guest-sp1.elf and target/guests/zkclob-guest-zisk.elf (or
+# $ZKCLOB_GUEST_OUT/...).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out="$root/target/guests"
+out="${ZKCLOB_GUEST_OUT:-$root/target/guests}"
 mkdir -p "$out"
 
 if ! [ -x /usr/bin/rustc ] || ! [ -d /usr/lib/rustlib/src/rust/library ] || ! command -v rust-lld >/dev/null 2>&1 && ! [ -x /usr/bin/rust-lld ]; then

@@ -4,7 +4,8 @@
 # --book-orders), executed in both zkVMs; per command = (total(N2) − total(N1)) / (N2 − N1), which
 # cancels the fixed cost of a batch (witness of the global leaf, output hashes of the header...).
 # Signature verification is reported apart (SP1's cycle tracker, per verification).
-# Needs the guests and ziskemu (scripts/build-guests.sh, scripts/install-ziskemu.sh).
+# Needs the guests and ziskemu (scripts/build-guests.sh, scripts/install-ziskemu.sh); guests are
+# read from $ZKCLOB_GUEST_OUT when set (as build-guests.sh writes them).
 # Usage: scripts/cycles-per-command.sh [N1 N2 BOOK_ORDERS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +16,7 @@ book=${3:-500}
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cargo build --release --locked --quiet -p zkclob-cli --features sp1,zisk
 bin=target/release/zkclob
+guests=${ZKCLOB_GUEST_OUT:-$root/target/guests}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "| workload (book of $book extra orders) | SP1 cycles/command (no signature) | SP1 signature cycles/verify | SP1 phases/command | ZisK steps/command |"
@@ -22,8 +24,8 @@ echo "|---|---:|---:|---|---:|"
 for w in resting crossing cancel mixed; do
   for n in "$n1" "$n2"; do
     $bin batch gen --orders "$n" --markets 2 --seed 3 --workload "$w" --book-orders "$book" --out "$tmp/$w-$n.bin" >/dev/null
-    $bin prove --backend sp1 --mode execute --batch "$tmp/$w-$n.bin" >"$tmp/$w-$n.sp1.json"
-    $bin prove --backend zisk --mode execute --batch "$tmp/$w-$n.bin" >"$tmp/$w-$n.zisk.json"
+    $bin prove --backend sp1 --mode execute --batch "$tmp/$w-$n.bin" --elf "$guests/zkclob-guest-sp1.elf" >"$tmp/$w-$n.sp1.json"
+    $bin prove --backend zisk --mode execute --batch "$tmp/$w-$n.bin" --elf "$guests/zkclob-guest-zisk.elf" >"$tmp/$w-$n.zisk.json"
   done
   python3 - "$tmp/$w-$n1" "$tmp/$w-$n2" "$n1" "$n2" "$w" <<'PY'
 import json, sys
