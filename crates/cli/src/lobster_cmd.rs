@@ -7,9 +7,9 @@ use anyhow::{bail, Context};
 use clap::Args;
 use zkclob_book::lobster::{parse_book_row, parse_message, BookRow, Message, Replayer};
 
-const SAMPLE_MESSAGES: &str =
+pub(crate) const SAMPLE_MESSAGES: &str =
     include_str!("../../../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv");
-const SAMPLE_ORDERBOOK: &str =
+pub(crate) const SAMPLE_ORDERBOOK: &str =
     include_str!("../../../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv");
 
 /// Arguments of `lobster-replay`.

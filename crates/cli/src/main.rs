@@ -11,6 +11,7 @@ mod lobster_cmd;
 mod prove_cmd;
 mod quote_cmd;
 mod research;
+mod sim_cmd;
 
 /// zkclob: a verifiable central limit order book and a market-making research stack.
 #[derive(Parser, Debug)]
@@ -30,6 +31,15 @@ enum Command {
     Batch(prove_cmd::BatchCmd),
     /// Execute or prove a batch with a backend; prints one JSON object.
     Prove(prove_cmd::ProveArgs),
+    /// Simulate a market on the real engine (Hawkes flow, SDE fundamental, informed and noise
+    /// traders) with a GLFT market maker; writes a report directory.
+    Simulate(sim_cmd::SimulateArgs),
+    /// Backtest a GLFT market maker on LOBSTER data (default: the embedded AAPL sample) with its
+    /// orders in the real book; writes a report directory.
+    Backtest(sim_cmd::BacktestArgs),
+    /// Tune the GLFT market maker (risk aversion, inventory skew) on simulated markets: a
+    /// Bayesian, random or grid search, then a walk-forward analysis; writes a report directory.
+    Optimize(sim_cmd::OptimizeArgs),
     /// Verify a proof file against the guest ELF; prints its public output (non-zero exit if
     /// invalid).
     Verify(prove_cmd::VerifyArgs),
@@ -48,6 +58,9 @@ fn main() -> ExitCode {
         Command::Prove(args) => prove_cmd::run_prove(args),
         Command::Quote(args) => quote_cmd::run(*args),
         Command::Verify(args) => prove_cmd::run_verify(args),
+        Command::Simulate(args) => sim_cmd::run_simulate(args),
+        Command::Backtest(args) => sim_cmd::run_backtest(args),
+        Command::Optimize(args) => sim_cmd::run_optimize(args),
         Command::Research(cmd) => research::run(cmd),
     };
     match result {

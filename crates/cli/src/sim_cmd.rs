@@ -1,0 +1,379 @@
+//! `zkclob simulate` and `zkclob backtest`: thin calls into `zkclob-sim` and `zkclob-backtest`.
+//! Each writes a report directory (`report.json`, charts, a human summary) and prints one JSON
+//! line with the headline numbers.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use zkclob_backtest::analytics::MetricsConfig;
+use zkclob_backtest::lobster_l3::{run_lobster_l3, L3Config};
+use zkclob_backtest::report::{write_report, ReportSummary};
+use zkclob_book::lobster::{parse_book_row, parse_message, BookRow, Message};
+use zkclob_sim::{SimConfig, PRESET_NAMES};
+use zkclob_strategy::models::{GlftAsymptotic, GlftAsymptoticParams};
+use zkclob_strategy::pipeline::{MarketMaker, MarketMakerConfig};
+
+use crate::lobster_cmd::{SAMPLE_MESSAGES, SAMPLE_ORDERBOOK};
+
+/// Arguments of `simulate`.
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Simulator configuration (TOML, `zkclob_sim::SimConfig`); default: the preset.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Named scenario when no --config is given: default, flash_crash, liquidity_drought,
+    /// volatility_spike.
+    #[arg(long, default_value = "default")]
+    preset: String,
+    /// Run length in seconds of market time (overrides the configuration).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Seed: the same seed and configuration give the same run.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Report directory.
+    #[arg(long, default_value = "zkclob-simulate")]
+    out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Arguments of `backtest`.
+#[derive(Args, Debug)]
+pub struct BacktestArgs {
+    /// LOBSTER message file. Default: the embedded AAPL 2012-06-21 sample.
+    #[arg(long, requires = "orderbook")]
+    messages: Option<PathBuf>,
+    /// LOBSTER orderbook file matching the messages.
+    #[arg(long, requires = "messages")]
+    orderbook: Option<PathBuf>,
+    /// Market-maker pipeline configuration (TOML, `zkclob_strategy::pipeline::MarketMakerConfig`).
+    #[arg(long)]
+    strategy: Option<PathBuf>,
+    /// GLFT model parameters (TOML, `GlftAsymptoticParams`); default: tuned to AAPL in cents.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Replay configuration (TOML, `L3Config`: decision interval, entry latency, fees, sampling).
+    #[arg(long)]
+    replay: Option<PathBuf>,
+    /// Report directory.
+    #[arg(long, default_value = "zkclob-backtest")]
+    out: PathBuf,
+}
+
+/// A progress bar on stderr when it is a terminal (nothing otherwise).
+struct Progress {
+    enabled: bool,
+    last: i32,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        Progress { enabled: !quiet && std::io::stderr().is_terminal(), last: -1, started: Instant::now() }
+    }
+
+    fn update(&mut self, fraction: f64) {
+        let pct = (fraction.clamp(0.0, 1.0) * 100.0) as i32;
+        if !self.enabled || pct == self.last {
+            return;
+        }
+        self.last = pct;
+        let filled = (pct / 2) as usize;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r[{}{}] {pct:3}%  {:.1} s",
+            "#".repeat(filled),
+            ".".repeat(50 - filled),
+            self.started.elapsed().as_secs_f64()
+        );
+        if pct == 100 {
+            let _ = writeln!(err);
+        }
+    }
+}
+
+fn read_toml(path: &PathBuf) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn summary_json(s: &ReportSummary, extra: serde_json::Value) -> serde_json::Value {
+    let mut j = serde_json::json!({
+        "pnl": s.pnl,
+        "sharpe": s.sharpe,
+        "max_drawdown": s.max_drawdown,
+        "fills": s.fills,
+        "events": s.events,
+        "out": s.out_dir.display().to_string(),
+    });
+    if let (Some(o), serde_json::Value::Object(e)) = (j.as_object_mut(), extra) {
+        o.extend(e);
+    }
+    j
+}
+
+/// Runs `simulate`.
+pub fn run_simulate(a: SimulateArgs) -> anyhow::Result<()> {
+    let mut config = match &a.config {
+        Some(path) => {
+            SimConfig::from_toml_str(&read_toml(path)?).with_context(|| path.display().to_string())?
+        }
+        None => {
+            if !PRESET_NAMES.contains(&a.preset.as_str()) {
+                bail!("unknown preset {:?}: one of {}", a.preset, PRESET_NAMES.join(", "));
+            }
+            SimConfig::preset(&a.preset)?
+        }
+    };
+    if let Some(d) = a.duration {
+        config = match &a.config {
+            Some(_) => SimConfig { duration_s: d, ..config },
+            None => SimConfig::preset_with_duration(&a.preset, d)?,
+        };
+        config.validate()?;
+    }
+    let quoter = zkclob_sim::default_market_maker(&config)?;
+    let started = Instant::now();
+    let mut progress = Progress::new(a.quiet);
+    let mut tick = |f: f64| progress.update(f);
+    let out = zkclob_sim::run(&config, quoter, a.seed, Some(&mut tick))?;
+    let sim_seconds = started.elapsed().as_secs_f64();
+    let summary = write_report(&out.log, &MetricsConfig::default(), &a.out)?;
+    let stats_path = a.out.join("simulation.json");
+    std::fs::write(&stats_path, serde_json::to_vec_pretty(&out.stats)?)
+        .with_context(|| format!("writing {}", stats_path.display()))?;
+    let extra = serde_json::json!({
+        "preset": if a.config.is_some() { None } else { Some(a.preset.clone()) },
+        "seed": a.seed,
+        "duration_s": config.duration_s,
+        "strategy": "glft",
+        "trades": out.stats.trades,
+        "simulate_seconds": sim_seconds,
+    });
+    println!("{}", summary_json(&summary, extra));
+    Ok(())
+}
+
+/// The GLFT parameters of `zkclob backtest` on a large-tick stock in cents: σ ≈ 2 cents per √s,
+/// fill intensity and decay from the sample's trade depths, one 100-share lot per quote.
+fn default_equity_model() -> GlftAsymptoticParams {
+    GlftAsymptoticParams {
+        sigma_ticks_per_sqrt_s: 2.0,
+        a_per_s: 1.0,
+        k_per_tick: 0.3,
+        max_inventory_lots: 500,
+        delta_lots: 100.0,
+        ..GlftAsymptoticParams::default()
+    }
+}
+
+fn parse_lines<T>(
+    text: &str,
+    what: &str,
+    f: impl Fn(&str) -> Result<T, zkclob_book::lobster::ParseError>,
+) -> anyhow::Result<Vec<T>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| f(l).with_context(|| format!("{what} line {}", i + 1)))
+        .collect()
+}
+
+/// Runs `backtest`: the LOBSTER L3 replay with a GLFT market maker's orders in the real book.
+pub fn run_backtest(a: BacktestArgs) -> anyhow::Result<()> {
+    let (messages_text, rows_text) = match (&a.messages, &a.orderbook) {
+        (Some(m), Some(b)) => (read_toml(m)?, read_toml(b)?),
+        _ => (SAMPLE_MESSAGES.to_owned(), SAMPLE_ORDERBOOK.to_owned()),
+    };
+    let messages: Vec<Message> = parse_lines(&messages_text, "message file", parse_message)?;
+    let rows: Vec<BookRow> = parse_lines(&rows_text, "orderbook file", parse_book_row)?;
+    let params = match &a.model {
+        Some(p) => toml::from_str(&read_toml(p)?).with_context(|| p.display().to_string())?,
+        None => default_equity_model(),
+    };
+    let mm_config = match &a.strategy {
+        Some(p) => {
+            MarketMakerConfig::from_toml_str(&read_toml(p)?).with_context(|| p.display().to_string())?
+        }
+        None => MarketMakerConfig::default(),
+    };
+    let replay = match &a.replay {
+        Some(p) => toml::from_str(&read_toml(p)?).with_context(|| p.display().to_string())?,
+        None => L3Config { decision_interval_s: 0.05, ..L3Config::default() },
+    };
+    let mut mm = MarketMaker::new(GlftAsymptotic::new(params)?, mm_config)?;
+    let started = Instant::now();
+    let out = run_lobster_l3(&messages, &rows, &mut mm, &replay)?;
+    let replay_seconds = started.elapsed().as_secs_f64();
+    let summary = write_report(&out.log, &MetricsConfig::default(), &a.out)?;
+    let stats_path = a.out.join("replay.json");
+    std::fs::write(&stats_path, serde_json::to_vec_pretty(&out.stats)?)
+        .with_context(|| format!("writing {}", stats_path.display()))?;
+    let extra = serde_json::json!({
+        "data": if a.messages.is_some() { "files" } else { "embedded AAPL 2012-06-21 sample" },
+        "strategy": "glft",
+        "orders_sent": out.stats.orders_sent,
+        "engine_executions": out.stats.engine_executions,
+        "clamped": out.stats.clamped,
+        "replay_seconds": replay_seconds,
+    });
+    println!("{}", summary_json(&summary, extra));
+    Ok(())
+}
+
+/// Arguments of `optimize`.
+#[derive(Args, Debug)]
+pub struct OptimizeArgs {
+    /// Search: bayesian, random or grid.
+    #[arg(long, default_value = "bayesian")]
+    search: String,
+    /// Objective evaluations per search (grid: points per dimension).
+    #[arg(long, default_value_t = 24)]
+    trials: usize,
+    /// Simulator preset of every evaluation.
+    #[arg(long, default_value = "default")]
+    preset: String,
+    /// Market time of one segment, seconds.
+    #[arg(long, default_value_t = 300.0)]
+    segment: f64,
+    /// Segments of simulated history (each its own seed) for the walk-forward run.
+    #[arg(long, default_value_t = 12)]
+    segments: usize,
+    /// Segments in each in-sample window.
+    #[arg(long, default_value_t = 4)]
+    in_sample: usize,
+    /// Segments in each out-of-sample window.
+    #[arg(long, default_value_t = 2)]
+    out_of_sample: usize,
+    /// Seed of the search and of the simulated history.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Report directory.
+    #[arg(long, default_value = "zkclob-optimize")]
+    out: PathBuf,
+}
+
+/// Sharpe ratio per sample of a run's mark-to-mid PnL increments (not annualised); `None` when
+/// undefined. Cheap enough to be an objective evaluated thousands of times.
+fn sharpe_per_sample(log: &zkclob_sim::RunLog) -> Option<f64> {
+    let r: Vec<f64> = log.samples.windows(2).map(|w| w[1].pnl - w[0].pnl).collect();
+    if r.len() < 2 {
+        return None;
+    }
+    let mean = r.iter().sum::<f64>() / r.len() as f64;
+    let var = r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (r.len() - 1) as f64;
+    (var > 0.0).then(|| mean / var.sqrt())
+}
+
+/// One simulated segment with a GLFT market maker tuned by `params` (γ, inventory skew).
+fn segment_sharpe(config: &SimConfig, params: &zkclob_backtest::optimize::Params, seed: u64) -> f64 {
+    let run = || -> anyhow::Result<f64> {
+        let sigma = config.fundamental.sigma_per_sqrt_s * config.market.initial_price_ticks as f64;
+        let model = GlftAsymptotic::new(GlftAsymptoticParams {
+            sigma_ticks_per_sqrt_s: sigma,
+            gamma_per_tick_lot: params.get("gamma").unwrap_or(0.01),
+            ..GlftAsymptoticParams::default()
+        })?;
+        let mut mm_cfg =
+            MarketMakerConfig { session_end_s: config.duration_s, ..MarketMakerConfig::default() };
+        mm_cfg.inventory.skew_ticks_per_lot = params.get("skew").unwrap_or(0.0);
+        let mm = MarketMaker::new(model, mm_cfg)?;
+        let out = zkclob_sim::run(config, Box::new(mm), seed, None)?;
+        Ok(sharpe_per_sample(&out.log).unwrap_or(f64::NEG_INFINITY))
+    };
+    // A configuration the model refuses scores as the worst possible, so the search moves on.
+    run().unwrap_or(f64::NEG_INFINITY)
+}
+
+/// Runs `optimize`: a search over the GLFT market maker's risk aversion γ and inventory skew on
+/// simulated segments, then a walk-forward analysis (optimise in sample, evaluate out of sample).
+pub fn run_optimize(a: OptimizeArgs) -> anyhow::Result<()> {
+    use zkclob_backtest::optimize::{
+        optimize, walk_forward, BayesConfig, Goal, ParamSpace, ParamSpec, Params, Search, WalkForwardConfig,
+    };
+    if !PRESET_NAMES.contains(&a.preset.as_str()) {
+        bail!("unknown preset {:?}: one of {}", a.preset, PRESET_NAMES.join(", "));
+    }
+    if a.trials == 0 || a.segments == 0 {
+        bail!("--trials and --segments must be positive");
+    }
+    let config = SimConfig::preset_with_duration(&a.preset, a.segment)?;
+    let space =
+        ParamSpace::new(vec![ParamSpec::log_real("gamma", 1e-3, 1.0), ParamSpec::real("skew", 0.0, 0.5)])?;
+    let search = match a.search.as_str() {
+        "bayesian" => {
+            Search::Bayesian(BayesConfig { trials: a.trials, seed: a.seed, ..BayesConfig::default() })
+        }
+        "random" => Search::Random { trials: a.trials, seed: a.seed },
+        "grid" => Search::Grid { points_per_dim: a.trials },
+        other => bail!("unknown search {other:?}: bayesian, random or grid"),
+    };
+    let segment_seed = |i: usize| a.seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
+    let mean_over = |p: &Params, range: std::ops::Range<usize>| {
+        let n = range.len().max(1) as f64;
+        range.map(|i| segment_sharpe(&config, p, segment_seed(i))).sum::<f64>() / n
+    };
+    let started = Instant::now();
+    // 1. The search over the whole history.
+    eprintln!(
+        "optimize: {} search, {} trials over {} segments of {} s",
+        search.name(),
+        a.trials,
+        a.segments,
+        a.segment
+    );
+    let result = optimize(&space, &search, Goal::Maximize, |p| mean_over(p, 0..a.segments))?;
+    let files = zkclob_backtest::write_optimization_report(&result, &space, &a.out)?;
+    // 2. Walk-forward: optimise on in-sample segments, evaluate the winner on the next ones, and
+    //    compare with the default parameters on the same out-of-sample segments.
+    eprintln!("optimize: walk-forward");
+    let wf_cfg = WalkForwardConfig {
+        total_len: a.segments,
+        in_sample_len: a.in_sample,
+        out_of_sample_len: a.out_of_sample,
+        step: None,
+        gap: 0,
+        anchored: false,
+    };
+    let wf = walk_forward(&space, &search, Goal::Maximize, &wf_cfg, mean_over)?;
+    let defaults = Params::new().with("gamma", 0.01).with("skew", 0.0);
+    let baseline: Vec<f64> =
+        wf.rows.iter().map(|r| mean_over(&defaults, r.window.out_of_sample.clone())).collect();
+    let baseline_mean = baseline.iter().sum::<f64>() / baseline.len().max(1) as f64;
+    let wf_json = serde_json::json!({
+        "walk_forward": wf,
+        "default_params": {"gamma": 0.01, "skew": 0.0},
+        "default_out_of_sample": baseline,
+        "default_out_of_sample_mean": baseline_mean,
+    });
+    let wf_path = a.out.join("walk_forward.json");
+    std::fs::write(&wf_path, serde_json::to_vec_pretty(&wf_json)?)
+        .with_context(|| format!("writing {}", wf_path.display()))?;
+    let best = result
+        .rows
+        .iter()
+        .filter(|r| r.objective.is_some())
+        .max_by(|x, y| x.objective.partial_cmp(&y.objective).unwrap_or(std::cmp::Ordering::Equal));
+    println!(
+        "{}",
+        serde_json::json!({
+            "search": search.name(),
+            "trials": result.rows.len(),
+            "objective": "sharpe_per_sample",
+            "best_objective": result.best_objective(),
+            "best_params": best.map(|r| &r.params),
+            "walk_forward_in_sample_mean": wf.mean_in_sample,
+            "walk_forward_out_of_sample_mean": wf.mean_out_of_sample,
+            "default_out_of_sample_mean": baseline_mean,
+            "out": a.out.display().to_string(),
+            "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            "seconds": started.elapsed().as_secs_f64(),
+        })
+    );
+    Ok(())
+}
