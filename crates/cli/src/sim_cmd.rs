@@ -226,36 +226,106 @@ pub fn run_backtest(a: BacktestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Arguments of `optimize`.
+/// What `optimize` runs; every field has a default, a TOML file (`--config`) may set any of them,
+/// and command-line flags override the file.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptimizeConfig {
+    /// Search: `bayesian`, `random` or `grid`.
+    pub search: String,
+    /// Objective evaluations per search (grid: points per dimension).
+    pub trials: usize,
+    /// Simulator preset of every evaluation.
+    pub preset: String,
+    /// Market time of one segment, seconds.
+    pub segment_s: f64,
+    /// Segments of simulated history (each its own seed).
+    pub segments: usize,
+    /// Segments in each in-sample window of the walk-forward run.
+    pub in_sample: usize,
+    /// Segments in each out-of-sample window.
+    pub out_of_sample: usize,
+    /// Seed of the search and of the simulated history.
+    pub seed: u64,
+    /// Range of the risk aversion γ searched (log scale), per tick per lot.
+    pub gamma_range: (f64, f64),
+    /// Range of the inventory skew searched, ticks per lot.
+    pub skew_range: (f64, f64),
+}
+
+impl Default for OptimizeConfig {
+    fn default() -> Self {
+        OptimizeConfig {
+            search: "bayesian".into(),
+            trials: 24,
+            preset: "default".into(),
+            segment_s: 300.0,
+            segments: 12,
+            in_sample: 4,
+            out_of_sample: 2,
+            seed: 1,
+            gamma_range: (1e-3, 1.0),
+            skew_range: (0.0, 0.5),
+        }
+    }
+}
+
+/// Arguments of `optimize` (each overrides the `--config` file, which overrides the defaults).
 #[derive(Args, Debug)]
 pub struct OptimizeArgs {
-    /// Search: bayesian, random or grid.
-    #[arg(long, default_value = "bayesian")]
-    search: String,
-    /// Objective evaluations per search (grid: points per dimension).
-    #[arg(long, default_value_t = 24)]
-    trials: usize,
-    /// Simulator preset of every evaluation.
-    #[arg(long, default_value = "default")]
-    preset: String,
-    /// Market time of one segment, seconds.
-    #[arg(long, default_value_t = 300.0)]
-    segment: f64,
-    /// Segments of simulated history (each its own seed) for the walk-forward run.
-    #[arg(long, default_value_t = 12)]
-    segments: usize,
-    /// Segments in each in-sample window.
-    #[arg(long, default_value_t = 4)]
-    in_sample: usize,
-    /// Segments in each out-of-sample window.
-    #[arg(long, default_value_t = 2)]
-    out_of_sample: usize,
-    /// Seed of the search and of the simulated history.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// TOML file with any of: search, trials, preset, segment_s, segments, in_sample,
+    /// out_of_sample, seed, gamma_range = [lo, hi], skew_range = [lo, hi].
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Search: bayesian (default), random or grid.
+    #[arg(long)]
+    search: Option<String>,
+    /// Objective evaluations per search (grid: points per dimension); default 24.
+    #[arg(long)]
+    trials: Option<usize>,
+    /// Simulator preset of every evaluation; default `default`.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Market time of one segment, seconds; default 300.
+    #[arg(long)]
+    segment: Option<f64>,
+    /// Segments of simulated history (each its own seed); default 12.
+    #[arg(long)]
+    segments: Option<usize>,
+    /// Segments in each in-sample window; default 4.
+    #[arg(long)]
+    in_sample: Option<usize>,
+    /// Segments in each out-of-sample window; default 2.
+    #[arg(long)]
+    out_of_sample: Option<usize>,
+    /// Seed of the search and of the simulated history; default 1.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Report directory.
     #[arg(long, default_value = "zkclob-optimize")]
     out: PathBuf,
+}
+
+impl OptimizeArgs {
+    fn resolve(&self) -> anyhow::Result<OptimizeConfig> {
+        let mut c = match &self.config {
+            Some(p) => toml::from_str(&read_toml(p)?).with_context(|| p.display().to_string())?,
+            None => OptimizeConfig::default(),
+        };
+        if let Some(v) = &self.search {
+            c.search = v.clone();
+        }
+        if let Some(v) = &self.preset {
+            c.preset = v.clone();
+        }
+        c.trials = self.trials.unwrap_or(c.trials);
+        c.segment_s = self.segment.unwrap_or(c.segment_s);
+        c.segments = self.segments.unwrap_or(c.segments);
+        c.in_sample = self.in_sample.unwrap_or(c.in_sample);
+        c.out_of_sample = self.out_of_sample.unwrap_or(c.out_of_sample);
+        c.seed = self.seed.unwrap_or(c.seed);
+        Ok(c)
+    }
 }
 
 /// Sharpe ratio per sample of a run's mark-to-mid PnL increments (not annualised); `None` when
@@ -292,19 +362,23 @@ fn segment_sharpe(config: &SimConfig, params: &zkclob_backtest::optimize::Params
 
 /// Runs `optimize`: a search over the GLFT market maker's risk aversion γ and inventory skew on
 /// simulated segments, then a walk-forward analysis (optimise in sample, evaluate out of sample).
-pub fn run_optimize(a: OptimizeArgs) -> anyhow::Result<()> {
+pub fn run_optimize(args: OptimizeArgs) -> anyhow::Result<()> {
     use zkclob_backtest::optimize::{
         optimize, walk_forward, BayesConfig, Goal, ParamSpace, ParamSpec, Params, Search, WalkForwardConfig,
     };
+    let a = args.resolve()?;
+    let out = &args.out;
     if !PRESET_NAMES.contains(&a.preset.as_str()) {
         bail!("unknown preset {:?}: one of {}", a.preset, PRESET_NAMES.join(", "));
     }
     if a.trials == 0 || a.segments == 0 {
         bail!("--trials and --segments must be positive");
     }
-    let config = SimConfig::preset_with_duration(&a.preset, a.segment)?;
-    let space =
-        ParamSpace::new(vec![ParamSpec::log_real("gamma", 1e-3, 1.0), ParamSpec::real("skew", 0.0, 0.5)])?;
+    let config = SimConfig::preset_with_duration(&a.preset, a.segment_s)?;
+    let space = ParamSpace::new(vec![
+        ParamSpec::log_real("gamma", a.gamma_range.0, a.gamma_range.1),
+        ParamSpec::real("skew", a.skew_range.0, a.skew_range.1),
+    ])?;
     let search = match a.search.as_str() {
         "bayesian" => {
             Search::Bayesian(BayesConfig { trials: a.trials, seed: a.seed, ..BayesConfig::default() })
@@ -325,10 +399,10 @@ pub fn run_optimize(a: OptimizeArgs) -> anyhow::Result<()> {
         search.name(),
         a.trials,
         a.segments,
-        a.segment
+        a.segment_s
     );
     let result = optimize(&space, &search, Goal::Maximize, |p| mean_over(p, 0..a.segments))?;
-    let files = zkclob_backtest::write_optimization_report(&result, &space, &a.out)?;
+    let files = zkclob_backtest::write_optimization_report(&result, &space, out)?;
     // 2. Walk-forward: optimise on in-sample segments, evaluate the winner on the next ones, and
     //    compare with the default parameters on the same out-of-sample segments.
     eprintln!("optimize: walk-forward");
@@ -351,7 +425,7 @@ pub fn run_optimize(a: OptimizeArgs) -> anyhow::Result<()> {
         "default_out_of_sample": baseline,
         "default_out_of_sample_mean": baseline_mean,
     });
-    let wf_path = a.out.join("walk_forward.json");
+    let wf_path = out.join("walk_forward.json");
     std::fs::write(&wf_path, serde_json::to_vec_pretty(&wf_json)?)
         .with_context(|| format!("writing {}", wf_path.display()))?;
     let best = result
@@ -370,7 +444,7 @@ pub fn run_optimize(a: OptimizeArgs) -> anyhow::Result<()> {
             "walk_forward_in_sample_mean": wf.mean_in_sample,
             "walk_forward_out_of_sample_mean": wf.mean_out_of_sample,
             "default_out_of_sample_mean": baseline_mean,
-            "out": a.out.display().to_string(),
+            "out": out.display().to_string(),
             "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "seconds": started.elapsed().as_secs_f64(),
         })
