@@ -85,7 +85,7 @@ use hftbacktest::types::{
 };
 use zkclob_book::lobster::{
     equity_spec, parse_book_row, parse_message, BookRow, Message, MessageKind, ACCOUNT_FILE, ACCOUNT_SEED,
-    CENT, EMPTY_ASK_PRICE, EMPTY_BID_PRICE, SYNTHETIC_ID_BASE,
+    CENT, SYNTHETIC_ID_BASE,
 };
 use zkclob_book::{Book, BookLimits, Event, NewOrder};
 use zkclob_core::{AccountId, OrderId, Price, Qty, Side, Timestamp};
@@ -282,34 +282,6 @@ impl Resolver {
             live_orders: self.live.len(),
         }
     }
-}
-
-/// The levels before the first message: the first row with the first message's effect undone
-/// (as `zkclob_book::lobster::Replayer::new` computes them).
-fn seed_levels(first: &Message, row: &BookRow) -> BTreeMap<(Side, i64), u64> {
-    let mut levels = BTreeMap::new();
-    let sides = [(Side::Sell, &row.asks, EMPTY_ASK_PRICE), (Side::Buy, &row.bids, EMPTY_BID_PRICE)];
-    for (side, rows, empty) in sides {
-        for &(p, s) in rows.iter().filter(|&&(p, s)| p != empty && s > 0) {
-            levels.insert((side, p), s);
-        }
-    }
-    let key = (first.side, first.price);
-    match first.kind {
-        MessageKind::Submit => {
-            let s = levels.get(&key).copied().unwrap_or(0).saturating_sub(first.size);
-            if s == 0 {
-                levels.remove(&key);
-            } else {
-                levels.insert(key, s);
-            }
-        }
-        MessageKind::PartialCancel | MessageKind::Delete | MessageKind::ExecuteVisible => {
-            *levels.entry(key).or_insert(0) += first.size;
-        }
-        _ => {}
-    }
-    levels
 }
 
 /// The messages, and the first and last orderbook rows.
@@ -556,7 +528,7 @@ fn describe(stream: &Stream, rows_both: usize, roi: (f64, f64)) {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (messages, first_row, last_row) = load_sample();
-    let seeds = seed_levels(&messages[0], &first_row);
+    let seeds = zkclob_book::lobster::preexisting_levels(&messages[0], &first_row);
     let stream = build_stream(&messages, &seeds, if quick { EVENTS_MIN_QUICK } else { EVENTS_MIN });
     // The last copy is not purged: its top of book is the recorded one after the last message.
     let last = stream.checkpoints.last().expect("at least one copy");

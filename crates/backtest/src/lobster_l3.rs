@@ -28,8 +28,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use zkclob_book::lobster::{
-    equity_spec, BookRow, Message, MessageKind, ACCOUNT_FILE, ACCOUNT_SEED, ACCOUNT_TAKER, CENT,
-    EMPTY_ASK_PRICE, EMPTY_BID_PRICE, SYNTHETIC_ID_BASE,
+    equity_spec, preexisting_levels, BookRow, Message, MessageKind, ACCOUNT_FILE, ACCOUNT_SEED,
+    ACCOUNT_TAKER, CENT, EMPTY_ASK_PRICE, EMPTY_BID_PRICE, SYNTHETIC_ID_BASE,
 };
 use zkclob_book::{Book, BookLimits, NewOrder, TimeInForce};
 use zkclob_book::{Event, Fill};
@@ -288,33 +288,7 @@ fn check(cfg: &L3Config) -> Result<(), L3Error> {
 
 impl Replay<'_> {
     fn seed(&mut self, first: &Message, row: &BookRow) {
-        let mut levels: BTreeMap<(Side, i64), u64> = BTreeMap::new();
-        for &(p, s) in &row.asks {
-            if p != EMPTY_ASK_PRICE && s > 0 {
-                levels.insert((Side::Sell, p), s);
-            }
-        }
-        for &(p, s) in &row.bids {
-            if p != EMPTY_BID_PRICE && s > 0 {
-                levels.insert((Side::Buy, p), s);
-            }
-        }
-        // The row is the book after the first message: undo it.
-        let key = (first.side, first.price);
-        match first.kind {
-            MessageKind::Submit => {
-                let s = levels.get(&key).copied().unwrap_or(0).saturating_sub(first.size);
-                if s == 0 {
-                    levels.remove(&key);
-                } else {
-                    levels.insert(key, s);
-                }
-            }
-            MessageKind::PartialCancel | MessageKind::Delete | MessageKind::ExecuteVisible => {
-                *levels.entry(key).or_insert(0) += first.size;
-            }
-            _ => {}
-        }
+        let levels = preexisting_levels(first, row);
         let now = Timestamp(first.time_ns);
         for (&(side, price), &size) in &levels {
             let id = self.synthetic_id();

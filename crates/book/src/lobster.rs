@@ -309,6 +309,39 @@ pub struct ReplayStats {
     pub reconciled_levels: usize,
 }
 
+/// The book before the first message, by price level: the first orderbook row (the book *after*
+/// the first message) with that message's effect undone. These levels predate the file; a replay
+/// seeds each as one order at the front of its level (see the module docs).
+pub fn preexisting_levels(first: &Message, first_row: &BookRow) -> BTreeMap<(Side, i64), u64> {
+    let mut levels: BTreeMap<(Side, i64), u64> = BTreeMap::new();
+    for &(p, s) in &first_row.asks {
+        if p != EMPTY_ASK_PRICE && s > 0 {
+            levels.insert((Side::Sell, p), s);
+        }
+    }
+    for &(p, s) in &first_row.bids {
+        if p != EMPTY_BID_PRICE && s > 0 {
+            levels.insert((Side::Buy, p), s);
+        }
+    }
+    let key = (first.side, first.price);
+    match first.kind {
+        MessageKind::Submit => {
+            let s = levels.get(&key).copied().unwrap_or(0).saturating_sub(first.size);
+            if s == 0 {
+                levels.remove(&key);
+            } else {
+                levels.insert(key, s);
+            }
+        }
+        MessageKind::PartialCancel | MessageKind::Delete | MessageKind::ExecuteVisible => {
+            *levels.entry(key).or_insert(0) += first.size;
+        }
+        _ => {}
+    }
+    levels
+}
+
 /// Rebuilds a book from LOBSTER messages with this crate's engine.
 #[derive(Debug)]
 pub struct Replayer {
@@ -324,32 +357,7 @@ pub struct Replayer {
 impl Replayer {
     /// Seeds a book from the first row with the first message's effect undone.
     pub fn new(first: &Message, first_row: &BookRow) -> Result<Replayer, ReplayError> {
-        let mut levels: BTreeMap<(Side, i64), u64> = BTreeMap::new();
-        for &(p, s) in &first_row.asks {
-            if p != EMPTY_ASK_PRICE && s > 0 {
-                levels.insert((Side::Sell, p), s);
-            }
-        }
-        for &(p, s) in &first_row.bids {
-            if p != EMPTY_BID_PRICE && s > 0 {
-                levels.insert((Side::Buy, p), s);
-            }
-        }
-        let key = (first.side, first.price);
-        match first.kind {
-            MessageKind::Submit => {
-                let s = levels.get(&key).copied().unwrap_or(0).saturating_sub(first.size);
-                if s == 0 {
-                    levels.remove(&key);
-                } else {
-                    levels.insert(key, s);
-                }
-            }
-            MessageKind::PartialCancel | MessageKind::Delete | MessageKind::ExecuteVisible => {
-                *levels.entry(key).or_insert(0) += first.size;
-            }
-            _ => {}
-        }
+        let levels = preexisting_levels(first, first_row);
         let mut r = Replayer {
             book: Book::new(equity_spec(), BookLimits::default()),
             seeds: BTreeMap::new(),

@@ -26,7 +26,7 @@ pub struct LobsterReplayArgs {
     all_mismatches: bool,
 }
 
-fn parse_all<T>(
+pub(crate) fn parse_all<T>(
     text: &str,
     what: &str,
     f: impl Fn(&str) -> Result<T, zkclob_book::lobster::ParseError>,

@@ -16,7 +16,7 @@ use zkclob_sim::{SimConfig, PRESET_NAMES};
 use zkclob_strategy::models::{GlftAsymptotic, GlftAsymptoticParams};
 use zkclob_strategy::pipeline::{MarketMaker, MarketMakerConfig};
 
-use crate::lobster_cmd::{SAMPLE_MESSAGES, SAMPLE_ORDERBOOK};
+use crate::lobster_cmd::{parse_all, SAMPLE_MESSAGES, SAMPLE_ORDERBOOK};
 
 /// Arguments of `simulate`.
 #[derive(Args, Debug)]
@@ -172,26 +172,14 @@ fn default_equity_model() -> GlftAsymptoticParams {
     }
 }
 
-fn parse_lines<T>(
-    text: &str,
-    what: &str,
-    f: impl Fn(&str) -> Result<T, zkclob_book::lobster::ParseError>,
-) -> anyhow::Result<Vec<T>> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| f(l).with_context(|| format!("{what} line {}", i + 1)))
-        .collect()
-}
-
 /// Runs `backtest`: the LOBSTER L3 replay with a GLFT market maker's orders in the real book.
 pub fn run_backtest(a: BacktestArgs) -> anyhow::Result<()> {
     let (messages_text, rows_text) = match (&a.messages, &a.orderbook) {
         (Some(m), Some(b)) => (read_toml(m)?, read_toml(b)?),
         _ => (SAMPLE_MESSAGES.to_owned(), SAMPLE_ORDERBOOK.to_owned()),
     };
-    let messages: Vec<Message> = parse_lines(&messages_text, "message file", parse_message)?;
-    let rows: Vec<BookRow> = parse_lines(&rows_text, "orderbook file", parse_book_row)?;
+    let messages: Vec<Message> = parse_all(&messages_text, "message file", parse_message)?;
+    let rows: Vec<BookRow> = parse_all(&rows_text, "orderbook file", parse_book_row)?;
     let params = match &a.model {
         Some(p) => toml::from_str(&read_toml(p)?).with_context(|| p.display().to_string())?,
         None => default_equity_model(),

@@ -131,14 +131,22 @@ fn optimize_runs_a_search_and_a_walk_forward() {
         "search = \"random\"\ntrials = 3\nsegments = 3\nin_sample = 2\nout_of_sample = 1\nsegment_s = 150.0\n",
     )
     .unwrap();
-    let (ok, out, err) =
-        zkclob(&["optimize", "--config", cfg.to_str().unwrap(), "--seed", "5", "--out", dir.to_str().unwrap()]);
+    let (ok, out, err) = zkclob(&[
+        "optimize",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--seed",
+        "5",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
     assert!(ok, "{err}");
     let s: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(s["search"], "random");
     assert_eq!(s["trials"], 3);
     std::fs::write(&cfg, "trails = 3\n").unwrap();
-    let (ok, _, err) = zkclob(&["optimize", "--config", cfg.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    let (ok, _, err) =
+        zkclob(&["optimize", "--config", cfg.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
     assert!(!ok && err.contains("trails"), "{err}");
     let (ok, _, err) = zkclob(&["optimize", "--search", "annealing", "--out", dir.to_str().unwrap()]);
     assert!(!ok && err.contains("unknown search"), "{err}");
