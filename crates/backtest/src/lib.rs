@@ -9,7 +9,10 @@
 //! - [`optimize`]: grid, random and Bayesian (Gaussian-process) parameter search evaluated in
 //!   parallel, walk-forward analysis and purged k-fold cross-validation;
 //! - [`lobster_l3`]: replay of recorded LOBSTER market data with our orders inserted into the real
-//!   book.
+//!   book (exact FIFO queue position);
+//! - [`l2`]: replay of L2 data (LOBSTER orderbook files, a documented CSV, hftbacktest's event
+//!   rows) with our orders' queue positions estimated by pluggable queue models (risk-averse,
+//!   probabilistic).
 //!
 //! It is research-side, floating-point code: it must never be a dependency of the consensus crates
 //! (`core`, `book`, `state`) or of the zkVM guests, and it never depends on the prover.
@@ -29,6 +32,7 @@ pub mod analytics;
 mod charts;
 pub mod error;
 mod fsutil;
+pub mod l2;
 pub mod lobster_l3;
 pub mod optimize;
 pub mod report;
