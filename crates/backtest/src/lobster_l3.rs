@@ -253,35 +253,46 @@ pub fn run_lobster_l3(
 }
 
 fn check(cfg: &L3Config) -> Result<(), L3Error> {
-    let nonneg = |name, v: f64| {
-        if v.is_finite() && v >= 0.0 {
-            Ok(())
-        } else {
-            Err(L3Error::Config { name, value: v, requirement: "finite and ≥ 0" })
+    check_driver(&DriverFields {
+        decision_interval_s: cfg.decision_interval_s,
+        entry_latency_s: cfg.entry_latency_s,
+        sample_interval_s: cfg.sample_interval_s,
+        maker_fee_per_lot: cfg.maker_fee_per_lot,
+        taker_fee_per_lot: cfg.taker_fee_per_lot,
+        depth_levels: cfg.depth_levels,
+    })
+    .map_err(|(name, value, requirement)| L3Error::Config { name, value, requirement })
+}
+
+/// The settings every replay driver shares (L3 here, L2 in [`crate::l2`]).
+pub(crate) struct DriverFields {
+    pub decision_interval_s: f64,
+    pub entry_latency_s: f64,
+    pub sample_interval_s: f64,
+    pub maker_fee_per_lot: f64,
+    pub taker_fee_per_lot: f64,
+    pub depth_levels: usize,
+}
+
+/// Checks the shared settings; the error is (field, value, requirement).
+pub(crate) fn check_driver(f: &DriverFields) -> Result<(), (&'static str, f64, &'static str)> {
+    for (name, v) in [("decision_interval_s", f.decision_interval_s), ("entry_latency_s", f.entry_latency_s)]
+    {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err((name, v, "finite and ≥ 0"));
         }
-    };
-    nonneg("decision_interval_s", cfg.decision_interval_s)?;
-    nonneg("entry_latency_s", cfg.entry_latency_s)?;
-    if !(cfg.sample_interval_s.is_finite() && cfg.sample_interval_s > 0.0) {
-        return Err(L3Error::Config {
-            name: "sample_interval_s",
-            value: cfg.sample_interval_s,
-            requirement: "finite and > 0",
-        });
     }
-    for (name, v) in
-        [("maker_fee_per_lot", cfg.maker_fee_per_lot), ("taker_fee_per_lot", cfg.taker_fee_per_lot)]
+    if !(f.sample_interval_s.is_finite() && f.sample_interval_s > 0.0) {
+        return Err(("sample_interval_s", f.sample_interval_s, "finite and > 0"));
+    }
+    for (name, v) in [("maker_fee_per_lot", f.maker_fee_per_lot), ("taker_fee_per_lot", f.taker_fee_per_lot)]
     {
         if !v.is_finite() {
-            return Err(L3Error::Config { name, value: v, requirement: "finite" });
+            return Err((name, v, "finite"));
         }
     }
-    if cfg.depth_levels == 0 || cfg.depth_levels > 1000 {
-        return Err(L3Error::Config {
-            name: "depth_levels",
-            value: cfg.depth_levels as f64,
-            requirement: "between 1 and 1000",
-        });
+    if f.depth_levels == 0 || f.depth_levels > 1000 {
+        return Err(("depth_levels", f.depth_levels as f64, "between 1 and 1000"));
     }
     Ok(())
 }

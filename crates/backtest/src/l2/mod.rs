@@ -18,7 +18,12 @@
 //!
 //! ```no_run
 //! use zkclob_backtest::l2::{parse_lobster, run_l2, L2Config, LobsterOptions, QueueModelSpec};
-//! # fn quoter() -> Box<dyn zkclob_strategy::Quoter> { unimplemented!() }
+//! # fn quoter() -> Box<dyn zkclob_strategy::Quoter> {
+//! #     use zkclob_strategy::models::{GlftAsymptotic, GlftAsymptoticParams};
+//! #     use zkclob_strategy::pipeline::{MarketMaker, MarketMakerConfig};
+//! #     let model = GlftAsymptotic::new(GlftAsymptoticParams::default()).unwrap();
+//! #     Box::new(MarketMaker::new(model, MarketMakerConfig::default()).unwrap())
+//! # }
 //!
 //! let messages = std::fs::read_to_string("AAPL_message_10.csv")?;
 //! let book = std::fs::read_to_string("AAPL_orderbook_10.csv")?;

@@ -240,37 +240,15 @@ pub fn run_l2_with_queue_model(
 }
 
 fn check(cfg: &L2Config) -> Result<(), L2Error> {
-    let nonneg = |name, v: f64| {
-        if v.is_finite() && v >= 0.0 {
-            Ok(())
-        } else {
-            Err(L2Error::Config { name, value: v, requirement: "finite and ≥ 0" })
-        }
-    };
-    nonneg("decision_interval_s", cfg.decision_interval_s)?;
-    nonneg("entry_latency_s", cfg.entry_latency_s)?;
-    if !(cfg.sample_interval_s.is_finite() && cfg.sample_interval_s > 0.0) {
-        return Err(L2Error::Config {
-            name: "sample_interval_s",
-            value: cfg.sample_interval_s,
-            requirement: "finite and > 0",
-        });
-    }
-    for (name, v) in
-        [("maker_fee_per_lot", cfg.maker_fee_per_lot), ("taker_fee_per_lot", cfg.taker_fee_per_lot)]
-    {
-        if !v.is_finite() {
-            return Err(L2Error::Config { name, value: v, requirement: "finite" });
-        }
-    }
-    if cfg.depth_levels == 0 || cfg.depth_levels > 1000 {
-        return Err(L2Error::Config {
-            name: "depth_levels",
-            value: cfg.depth_levels as f64,
-            requirement: "between 1 and 1000",
-        });
-    }
-    Ok(())
+    crate::lobster_l3::check_driver(&crate::lobster_l3::DriverFields {
+        decision_interval_s: cfg.decision_interval_s,
+        entry_latency_s: cfg.entry_latency_s,
+        sample_interval_s: cfg.sample_interval_s,
+        maker_fee_per_lot: cfg.maker_fee_per_lot,
+        taker_fee_per_lot: cfg.taker_fee_per_lot,
+        depth_levels: cfg.depth_levels,
+    })
+    .map_err(|(name, value, requirement)| L2Error::Config { name, value, requirement })
 }
 
 /// The stream's contract: a window in range, time never going back, sides within the window,
