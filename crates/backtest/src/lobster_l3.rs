@@ -432,7 +432,8 @@ impl Replay<'_> {
                 }
             }
             MessageKind::ExecuteVisible => self.execute(m, now),
-            MessageKind::ExecuteHidden | MessageKind::Cross | MessageKind::Halt => {}
+            MessageKind::ExecuteHidden => self.execute_hidden(m, now),
+            MessageKind::Cross | MessageKind::Halt => {}
         }
     }
 
@@ -448,7 +449,7 @@ impl Replay<'_> {
             // An order the replay does not hold (deeper than the window when the file began): the
             // aggressor still came, and meets our orders if they are at its price or better.
             if self.book.orders(m.side).any(|o| ours_reached(&o)) {
-                self.aggress(m, now);
+                self.aggress_through_ours(m, now);
             }
             return;
         };
@@ -468,6 +469,43 @@ impl Replay<'_> {
             return;
         }
         self.aggress(m, now);
+    }
+
+    /// A hidden execution (type 5): the aggressor traded with a hidden order at `m.price`. A
+    /// displayed order of ours at that price or better would have been met first (displayed
+    /// liquidity has priority over hidden at a price), so the aggressor is replayed against the
+    /// book up to and including our last reached order; recorded displayed orders beyond ours are
+    /// not touched (the recording says the hidden order took the rest).
+    fn execute_hidden(&mut self, m: &Message, now: Timestamp) {
+        self.aggress_through_ours(m, now);
+    }
+
+    /// The recorded aggressor, capped at the displayed quantity up to and including our last order
+    /// at `m.price` or better (nothing when none of ours is there).
+    fn aggress_through_ours(&mut self, m: &Message, now: Timestamp) {
+        let reached = |p: i64| match m.side {
+            Side::Buy => p >= m.price,
+            Side::Sell => p <= m.price,
+        };
+        let (mut through, mut upto) = (0u64, 0u64);
+        for o in self.book.orders(m.side) {
+            if !reached(o.price.0) {
+                break;
+            }
+            through += o.visible.0;
+            if o.account == ACCOUNT_OURS {
+                upto = through;
+            }
+        }
+        if upto == 0 {
+            return;
+        }
+        let taker = self.synthetic_id();
+        let size = m.size.min(upto);
+        let order = NewOrder::limit(taker, ACCOUNT_TAKER, m.side.opposite(), Price(m.price), Qty(size))
+            .with_tif(TimeInForce::Ioc);
+        self.place(order, now);
+        self.stats.engine_executions += 1;
     }
 
     /// The recorded aggressor of an execution: m.size at m.price, through the level in price-time

@@ -118,9 +118,10 @@ fn reference_fills(
             {
                 ahead = ahead.saturating_sub(m.size);
             }
-            // A recorded execution on our side at our price or worse: the aggressor meets the
-            // queue ahead of us first, then us.
-            MessageKind::ExecuteVisible if m.side == side && reaches => {
+            // A recorded execution on our side at our price or worse, of a displayed or a hidden
+            // order (displayed liquidity, ours included, comes before hidden at a price): the
+            // aggressor meets the queue ahead of us first, then us.
+            MessageKind::ExecuteVisible | MessageKind::ExecuteHidden if m.side == side && reaches => {
                 let to_ahead = ahead.min(m.size);
                 ahead -= to_ahead;
                 let q = left.min(m.size - to_ahead);
