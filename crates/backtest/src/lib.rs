@@ -30,6 +30,7 @@
 
 pub mod analytics;
 mod charts;
+mod driver;
 pub mod error;
 mod fsutil;
 pub mod l2;

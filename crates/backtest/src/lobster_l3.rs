@@ -37,6 +37,8 @@ use zkclob_core::{AccountId, OrderId, Price, Qty, Side, Timestamp};
 use zkclob_sim::{FillRecord, RunLog, Sample};
 use zkclob_strategy::{BookLevel, MarketTrade, MarketView, Quoter, Quotes};
 
+use crate::driver::{check_driver, DriverFields, Pending, Planned};
+
 /// Our account in the replayed book.
 pub const ACCOUNT_OURS: AccountId = AccountId(100);
 /// Our order ids start here (far from Nasdaq's references and from the replay's synthetic ids).
@@ -149,12 +151,6 @@ struct Live {
     qty: u64,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Action {
-    Cancel(OrderId),
-    Place { side: Side, price: i64, qty: u64 },
-}
-
 struct Replay<'q> {
     cfg: L3Config,
     book: Book,
@@ -174,7 +170,7 @@ struct Replay<'q> {
     now_s: f64,
     last_mid: f64,
     trades: Vec<MarketTrade>,
-    pending: Vec<(f64, Action)>,
+    pending: Pending<OrderId>,
     last_decision_s: f64,
     log: RunLog,
     next_sample_s: f64,
@@ -216,7 +212,7 @@ pub fn run_lobster_l3(
         now_s: 0.0,
         last_mid: 0.0,
         trades: Vec::new(),
-        pending: Vec::new(),
+        pending: Pending::new(),
         last_decision_s: f64::NEG_INFINITY,
         log: RunLog { sample_interval_s: cfg.sample_interval_s, ..RunLog::default() },
         next_sample_s: 0.0,
@@ -262,39 +258,6 @@ fn check(cfg: &L3Config) -> Result<(), L3Error> {
         depth_levels: cfg.depth_levels,
     })
     .map_err(|(name, value, requirement)| L3Error::Config { name, value, requirement })
-}
-
-/// The settings every replay driver shares (L3 here, L2 in [`crate::l2`]).
-pub(crate) struct DriverFields {
-    pub decision_interval_s: f64,
-    pub entry_latency_s: f64,
-    pub sample_interval_s: f64,
-    pub maker_fee_per_lot: f64,
-    pub taker_fee_per_lot: f64,
-    pub depth_levels: usize,
-}
-
-/// Checks the shared settings; the error is (field, value, requirement).
-pub(crate) fn check_driver(f: &DriverFields) -> Result<(), (&'static str, f64, &'static str)> {
-    for (name, v) in [("decision_interval_s", f.decision_interval_s), ("entry_latency_s", f.entry_latency_s)]
-    {
-        if !(v.is_finite() && v >= 0.0) {
-            return Err((name, v, "finite and ≥ 0"));
-        }
-    }
-    if !(f.sample_interval_s.is_finite() && f.sample_interval_s > 0.0) {
-        return Err(("sample_interval_s", f.sample_interval_s, "finite and > 0"));
-    }
-    for (name, v) in [("maker_fee_per_lot", f.maker_fee_per_lot), ("taker_fee_per_lot", f.taker_fee_per_lot)]
-    {
-        if !v.is_finite() {
-            return Err((name, v, "finite"));
-        }
-    }
-    if f.depth_levels == 0 || f.depth_levels > 1000 {
-        return Err(("depth_levels", f.depth_levels as f64, "between 1 and 1000"));
-    }
-    Ok(())
 }
 
 impl Replay<'_> {
@@ -599,40 +562,15 @@ impl Replay<'_> {
     /// Turns desired quotes into cancels and places (only where something changed).
     fn plan(&mut self, q: &Quotes) {
         let at = self.now_s + self.cfg.entry_latency_s;
-        for (side, want) in [(Side::Buy, q.bid), (Side::Sell, q.ask)] {
-            let have = if side == Side::Buy { self.bid } else { self.ask };
-            let want =
-                want.filter(|w| w.qty_lots > 0).map(|w| (w.price_ticks.saturating_mul(CENT), w.qty_lots));
-            let unchanged = match (have, want) {
-                (Some(h), Some((p, q))) => h.price == p && h.qty == q,
-                (None, None) => true,
-                _ => false,
-            };
-            if unchanged
-                || self.pending.iter().any(|(_, a)| matches!(a, Action::Place { side: s, .. } if *s == side))
-            {
-                continue;
-            }
-            if let Some(h) = have {
-                self.pending.push((at, Action::Cancel(h.id)));
-            }
-            if let Some((price, qty)) = want {
-                self.pending.push((at, Action::Place { side, price, qty }));
-            }
-        }
+        let have = [self.bid, self.ask].map(|l| l.map(|l| (l.id, l.price / CENT, l.qty)));
+        self.pending.plan(at, have, q);
         if self.cfg.entry_latency_s == 0.0 {
             self.flush_pending();
         }
     }
 
     fn flush_pending(&mut self) {
-        let now_s = self.now_s;
-        let due: Vec<Action> = {
-            let (due, later): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|(at, _)| *at <= now_s);
-            self.pending = later;
-            due.into_iter().map(|(_, a)| a).collect()
-        };
-        for a in due {
+        for a in self.pending.due(self.now_s) {
             self.act(a);
         }
     }
@@ -642,11 +580,11 @@ impl Replay<'_> {
         self.pending.clear();
     }
 
-    fn act(&mut self, a: Action) {
+    fn act(&mut self, a: Planned<OrderId>) {
         let now = Timestamp(self.t0_ns + (self.now_s * 1e9) as u64).max(self.book.now());
         self.stats.orders_sent += 1;
         match a {
-            Action::Cancel(id) => {
+            Planned::Cancel { id, .. } => {
                 self.book.cancel(id, ACCOUNT_OURS, now);
                 if self.bid.is_some_and(|l| l.id == id) {
                     self.bid = None;
@@ -655,7 +593,8 @@ impl Replay<'_> {
                     self.ask = None;
                 }
             }
-            Action::Place { side, price, qty } => {
+            Planned::Place { side, price_ticks, qty_lots: qty } => {
+                let price = price_ticks.saturating_mul(CENT);
                 self.next_ours += 1;
                 let id = OrderId(self.next_ours);
                 let live = Live { id, price, qty };

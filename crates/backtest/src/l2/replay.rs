@@ -9,6 +9,7 @@ use zkclob_strategy::{BookLevel, MarketTrade, MarketView, Quoter, Quotes};
 
 use super::queue::{QueueModel, QueueModelSpec};
 use super::{level_qty, marketable, strictly_worse, L2Event, L2Stream, L2Trade, MAX_WINDOW_LEVELS};
+use crate::driver::{Pending, Planned};
 
 /// How the L2 replay drives the quoter and simulates our orders. The fields shared with
 /// [`L3Config`](crate::lobster_l3::L3Config) mean the same.
@@ -128,12 +129,6 @@ struct Ours {
     traded_lots: u64,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Action {
-    Cancel { side: Side, id: u64 },
-    Place { side: Side, price_ticks: i64, qty_lots: u64 },
-}
-
 /// How one of our fills came about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cause {
@@ -170,7 +165,7 @@ struct Replay<'a> {
     now_s: f64,
     last_mid: f64,
     trades: Vec<MarketTrade>,
-    pending: Vec<(f64, Action)>,
+    pending: Pending<u64>,
     last_decision_s: f64,
     log: RunLog,
     next_sample_s: f64,
@@ -212,7 +207,7 @@ pub fn run_l2_with_queue_model(
         now_s: 0.0,
         last_mid: 0.0,
         trades: Vec::new(),
-        pending: Vec::new(),
+        pending: Pending::new(),
         last_decision_s: f64::NEG_INFINITY,
         log: RunLog { sample_interval_s: cfg.sample_interval_s, ..RunLog::default() },
         next_sample_s: 0.0,
@@ -240,7 +235,7 @@ pub fn run_l2_with_queue_model(
 }
 
 fn check(cfg: &L2Config) -> Result<(), L2Error> {
-    crate::lobster_l3::check_driver(&crate::lobster_l3::DriverFields {
+    crate::driver::check_driver(&crate::driver::DriverFields {
         decision_interval_s: cfg.decision_interval_s,
         entry_latency_s: cfg.entry_latency_s,
         sample_interval_s: cfg.sample_interval_s,
@@ -530,49 +525,28 @@ impl Replay<'_> {
     /// replay does.
     fn plan(&mut self, q: &Quotes) {
         let at = self.now_s + self.cfg.entry_latency_s;
-        for (side, want) in [(Side::Buy, q.bid), (Side::Sell, q.ask)] {
-            let have = self.ours[slot(side)];
-            let want = want.filter(|w| w.qty_lots > 0).map(|w| (w.price_ticks, w.qty_lots));
-            let unchanged = match (have, want) {
-                (Some(h), Some((p, q))) => h.price_ticks == p && h.left_lots == q,
-                (None, None) => true,
-                _ => false,
-            };
-            if unchanged
-                || self.pending.iter().any(|(_, a)| matches!(a, Action::Place { side: s, .. } if *s == side))
-            {
-                continue;
-            }
-            if let Some(h) = have {
-                self.pending.push((at, Action::Cancel { side, id: h.id }));
-            }
-            if let Some((price_ticks, qty_lots)) = want {
-                self.pending.push((at, Action::Place { side, price_ticks, qty_lots }));
-            }
-        }
+        let have = self.ours.map(|o| o.map(|o| (o.id, o.price_ticks, o.left_lots)));
+        self.pending.plan(at, have, q);
         if self.cfg.entry_latency_s == 0.0 {
             self.flush_pending();
         }
     }
 
     fn flush_pending(&mut self) {
-        let now_s = self.now_s;
-        let (due, later): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|(at, _)| *at <= now_s);
-        self.pending = later;
-        for (_, a) in due {
+        for a in self.pending.due(self.now_s) {
             self.act(a);
         }
     }
 
-    fn act(&mut self, a: Action) {
+    fn act(&mut self, a: Planned<u64>) {
         self.stats.orders_sent += 1;
         match a {
-            Action::Cancel { side, id } => {
+            Planned::Cancel { side, id } => {
                 if self.ours[slot(side)].is_some_and(|o| o.id == id) {
                     self.ours[slot(side)] = None;
                 }
             }
-            Action::Place { side, price_ticks, qty_lots } => self.place(side, price_ticks, qty_lots),
+            Planned::Place { side, price_ticks, qty_lots } => self.place(side, price_ticks, qty_lots),
         }
     }
 
