@@ -294,6 +294,11 @@ pub struct FlowConfig {
     pub order_lifetime_s: Option<f64>,
     /// Background limit orders placed per side at t = 0, so the run starts with a book.
     pub initial_orders_per_side: u32,
+    /// Where background limit orders are anchored: `w·F + (1 − w)·mid` with this weight `w` in
+    /// [0, 1]. 1 (the default) places them around the fundamental, so the book follows F at once;
+    /// smaller weights make the book lag F, so informed traders (and our quotes) see the gap —
+    /// adverse selection for a market maker.
+    pub anchor_weight: f64,
 }
 
 /// Row/column indices of the flow dimensions.
@@ -332,6 +337,7 @@ impl Default for FlowConfig {
             market_size: SizeConfig::Geometric { mean_lots: 3.0 },
             order_lifetime_s: Some(10.0),
             initial_orders_per_side: 60,
+            anchor_weight: 1.0,
         }
     }
 }
@@ -401,6 +407,8 @@ impl FlowConfig {
         check("flow.levels", levels as f64, ok, "in 1..=MAX_PLACEMENT_LEVELS")?;
         let r = self.level_decay;
         check("flow.level_decay", r, r > 0.0 && r <= 1.0, "in (0, 1]")?;
+        let w = self.anchor_weight;
+        check("flow.anchor_weight", w, (0.0..=1.0).contains(&w), "in [0, 1]")?;
         self.limit_size.validate("flow.limit_size")?;
         self.market_size.validate("flow.market_size")?;
         if let Some(life) = self.order_lifetime_s {

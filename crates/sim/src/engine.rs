@@ -468,10 +468,16 @@ impl<'c> Sim<'c> {
         Ok(())
     }
 
-    /// A background limit order around the fundamental (see [`crate::config::FlowConfig`]).
+    /// A background limit order around its anchor, the fundamental blended with the mid (see
+    /// [`crate::config::FlowConfig::anchor_weight`]).
     fn background_limit(&mut self, t: f64, side: Side) -> Result<(), SimError> {
         let st = &mut self.st;
-        let f = st.fundamental.ticks();
+        let w = self.cfg.flow.anchor_weight;
+        let f = if w >= 1.0 {
+            st.fundamental.ticks()
+        } else {
+            w * st.fundamental.ticks() + (1.0 - w) * st.last_mid
+        };
         let level = i64::from(st.level_law.sample(&mut st.rng.place) + st.extra_levels);
         let price = match side {
             Side::Buy => f.ceil() as i64 - 1 - level,

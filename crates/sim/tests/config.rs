@@ -240,3 +240,24 @@ fn samples_lie_on_the_grid_and_end_at_the_duration() {
     assert_eq!(out.log.sample_interval_s, 0.7);
     assert_eq!(out.market.len(), out.log.samples.len());
 }
+
+#[test]
+fn the_anchor_weight_sets_how_closely_the_book_follows_the_fundamental() {
+    let mut c = SimConfig::preset_with_duration("default", 1_800.0).unwrap();
+    c.fundamental.sigma_per_sqrt_s = 2e-4; // moves of a few ticks per second
+    let lag = |w: f64| {
+        let mut c = c.clone();
+        c.flow.anchor_weight = w;
+        let out = run(&c, Box::new(Idle), 3, None).unwrap();
+        let gaps: Vec<f64> = out.market.iter().map(|s| (s.fundamental_ticks - s.mid_ticks).abs()).collect();
+        gaps.iter().sum::<f64>() / gaps.len() as f64
+    };
+    let (at_f, at_mid) = (lag(1.0), lag(0.0));
+    eprintln!("mean |F − mid|: anchored at F {at_f:.2} ticks, at the mid {at_mid:.2}");
+    assert!(at_mid > 1.5 * at_f, "anchored at the mid the book lags F more: {at_mid} vs {at_f}");
+    for w in [1.5, -0.1, f64::NAN] {
+        let mut bad = c.clone();
+        bad.flow.anchor_weight = w;
+        expect_invalid(bad, "flow.anchor_weight");
+    }
+}
