@@ -292,6 +292,9 @@ pub struct OptimizeArgs {
     /// Report directory.
     #[arg(long, default_value = "zkclob-optimize")]
     out: PathBuf,
+    /// No progress line.
+    #[arg(long)]
+    quiet: bool,
 }
 
 impl OptimizeArgs {
@@ -376,11 +379,19 @@ pub fn run_optimize(args: OptimizeArgs) -> anyhow::Result<()> {
         other => bail!("unknown search {other:?}: bayesian, random or grid"),
     };
     let segment_seed = |i: usize| a.seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
+    let started = Instant::now();
+    // Progress on a terminal: segments simulated so far (evaluations run in parallel).
+    let simulated = std::sync::atomic::AtomicUsize::new(0);
+    let show = !args.quiet && std::io::stderr().is_terminal();
     let mean_over = |p: &Params, range: std::ops::Range<usize>| {
         let n = range.len().max(1) as f64;
-        range.map(|i| segment_sharpe(&config, p, segment_seed(i))).sum::<f64>() / n
+        let total = range.map(|i| segment_sharpe(&config, p, segment_seed(i))).sum::<f64>() / n;
+        let done = simulated.fetch_add(n as usize, std::sync::atomic::Ordering::Relaxed) + n as usize;
+        if show {
+            eprint!("\r  {done} segments simulated, {:.1} s", started.elapsed().as_secs_f64());
+        }
+        total
     };
-    let started = Instant::now();
     // 1. The search over the whole history.
     eprintln!(
         "optimize: {} search, {} trials over {} segments of {} s",
@@ -393,6 +404,9 @@ pub fn run_optimize(args: OptimizeArgs) -> anyhow::Result<()> {
     let files = zkclob_backtest::write_optimization_report(&result, &space, out)?;
     // 2. Walk-forward: optimise on in-sample segments, evaluate the winner on the next ones, and
     //    compare with the default parameters on the same out-of-sample segments.
+    if show {
+        eprintln!();
+    }
     eprintln!("optimize: walk-forward");
     let wf_cfg = WalkForwardConfig {
         total_len: a.segments,
@@ -403,10 +417,16 @@ pub fn run_optimize(args: OptimizeArgs) -> anyhow::Result<()> {
         anchored: false,
     };
     let wf = walk_forward(&space, &search, Goal::Maximize, &wf_cfg, mean_over)?;
+    if show {
+        eprintln!();
+    }
     let defaults = Params::new().with("gamma", 0.01).with("skew", 0.0);
     let baseline: Vec<f64> =
         wf.rows.iter().map(|r| mean_over(&defaults, r.window.out_of_sample.clone())).collect();
     let baseline_mean = baseline.iter().sum::<f64>() / baseline.len().max(1) as f64;
+    if show {
+        eprintln!();
+    }
     let wf_json = serde_json::json!({
         "walk_forward": wf,
         "default_params": {"gamma": 0.01, "skew": 0.0},
