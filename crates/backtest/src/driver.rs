@@ -1,8 +1,10 @@
 //! What the L3 and L2 replays share when they drive a [`Quoter`](zkclob_strategy::Quoter): turning
 //! desired quotes into cancels and places (only where price or size changed), holding them for the
-//! entry latency, and checking the settings both replays have.
+//! entry latency, checking the settings both replays have, and the ledger of our fills and
+//! samples.
 
 use zkclob_core::Side;
+use zkclob_sim::{FillRecord, RunLog, Sample};
 use zkclob_strategy::Quotes;
 
 /// One order action of ours, decided at some time and due after the entry latency. `Id` is how the
@@ -108,4 +110,91 @@ pub(crate) fn check_driver(f: &DriverFields) -> Result<(), (&'static str, f64, &
         return Err(("depth_levels", f.depth_levels as f64, "between 1 and 1000"));
     }
     Ok(())
+}
+
+/// The market as a sample records it: mid, touch and our quotes, ticks.
+pub(crate) struct Snapshot {
+    pub mid: f64,
+    pub best_bid: Option<i64>,
+    pub best_ask: Option<i64>,
+    pub our_bid: Option<i64>,
+    pub our_ask: Option<i64>,
+}
+
+/// Our position and the run log: every fill and the samples on the grid.
+pub(crate) struct Ledger {
+    /// Inventory, lots.
+    pub inventory: i64,
+    /// Cash, tick·lots (fees deducted).
+    pub cash: f64,
+    /// Fees paid (negative: rebates), tick·lots.
+    pub fees: f64,
+    /// The run so far.
+    pub log: RunLog,
+    next_sample_s: f64,
+}
+
+impl Ledger {
+    /// Flat, with samples every `sample_interval_s` from 0.
+    pub fn new(sample_interval_s: f64) -> Self {
+        Ledger {
+            inventory: 0,
+            cash: 0.0,
+            fees: 0.0,
+            log: RunLog { sample_interval_s, ..RunLog::default() },
+            next_sample_s: 0.0,
+        }
+    }
+
+    /// Books one fill of ours (our `side`) and logs it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fill(
+        &mut self,
+        time_s: f64,
+        side: Side,
+        price_ticks: i64,
+        qty_lots: u64,
+        fee: f64,
+        maker: bool,
+        mid_before: f64,
+    ) {
+        let signed = if side == Side::Buy { qty_lots as i64 } else { -(qty_lots as i64) };
+        self.inventory += signed;
+        self.cash -= signed as f64 * price_ticks as f64 + fee;
+        self.fees += fee;
+        self.log.fills.push(FillRecord {
+            time_s,
+            side: side.into(),
+            price_ticks,
+            qty_lots,
+            fee,
+            maker,
+            mid_before,
+        });
+    }
+
+    /// One sample at `t`.
+    pub fn sample(&mut self, t: f64, s: &Snapshot) {
+        self.log.samples.push(Sample {
+            time_s: t,
+            mid_ticks: s.mid,
+            best_bid: s.best_bid,
+            best_ask: s.best_ask,
+            our_bid: s.our_bid,
+            our_ask: s.our_ask,
+            inventory_lots: self.inventory,
+            cash: self.cash,
+            fees: self.fees,
+            pnl: self.cash + self.inventory as f64 * s.mid,
+        });
+    }
+
+    /// The samples of the grid up to `t` (the state between two events is constant).
+    pub fn sample_until(&mut self, t: f64, s: &Snapshot) {
+        while self.next_sample_s <= t {
+            let at = self.next_sample_s;
+            self.sample(at, s);
+            self.next_sample_s += self.log.sample_interval_s;
+        }
+    }
 }

@@ -34,10 +34,10 @@ use zkclob_book::lobster::{
 use zkclob_book::{Book, BookLimits, NewOrder, TimeInForce};
 use zkclob_book::{Event, Fill};
 use zkclob_core::{AccountId, OrderId, Price, Qty, Side, Timestamp};
-use zkclob_sim::{FillRecord, RunLog, Sample};
+use zkclob_sim::RunLog;
 use zkclob_strategy::{BookLevel, MarketTrade, MarketView, Quoter, Quotes};
 
-use crate::driver::{check_driver, DriverFields, Pending, Planned};
+use crate::driver::{check_driver, DriverFields, Ledger, Pending, Planned, Snapshot};
 
 /// Our account in the replayed book.
 pub const ACCOUNT_OURS: AccountId = AccountId(100);
@@ -162,9 +162,7 @@ struct Replay<'q> {
     // Our state.
     bid: Option<Live>,
     ask: Option<Live>,
-    inventory: i64,
-    cash: f64,
-    fees: f64,
+    ledger: Ledger,
     // Market state.
     t0_ns: u64,
     now_s: f64,
@@ -172,8 +170,6 @@ struct Replay<'q> {
     trades: Vec<MarketTrade>,
     pending: Pending<OrderId>,
     last_decision_s: f64,
-    log: RunLog,
-    next_sample_s: f64,
     fills_scratch: Vec<Fill>,
     /// Per side (bids, asks): the deepest price of the previous row, when that row was full.
     frontier: [Option<i64>; 2],
@@ -205,17 +201,13 @@ pub fn run_lobster_l3(
         stats: L3Stats::default(),
         bid: None,
         ask: None,
-        inventory: 0,
-        cash: 0.0,
-        fees: 0.0,
+        ledger: Ledger::new(cfg.sample_interval_s),
         t0_ns: first.time_ns,
         now_s: 0.0,
         last_mid: 0.0,
         trades: Vec::new(),
         pending: Pending::new(),
         last_decision_s: f64::NEG_INFINITY,
-        log: RunLog { sample_interval_s: cfg.sample_interval_s, ..RunLog::default() },
-        next_sample_s: 0.0,
         fills_scratch: Vec::new(),
         frontier: [None, None],
         bids_view: Vec::new(),
@@ -242,10 +234,11 @@ pub fn run_lobster_l3(
         }
     }
     r.flush_pending_all();
-    r.push_sample(r.now_s);
-    r.log.events = r.stats.messages;
-    r.log.orders_sent = r.stats.orders_sent;
-    Ok(L3Output { log: r.log, stats: r.stats })
+    let last = r.snapshot();
+    r.ledger.sample(r.now_s, &last);
+    r.ledger.log.events = r.stats.messages;
+    r.ledger.log.orders_sent = r.stats.orders_sent;
+    Ok(L3Output { log: r.ledger.log, stats: r.stats })
 }
 
 fn check(cfg: &L3Config) -> Result<(), L3Error> {
@@ -301,20 +294,8 @@ impl Replay<'_> {
             let qty = f.qty.0;
             let fee =
                 qty as f64 * if ours_maker { self.cfg.maker_fee_per_lot } else { self.cfg.taker_fee_per_lot };
-            let signed = if side == Side::Buy { qty as i64 } else { -(qty as i64) };
-            self.inventory += signed;
-            self.cash -= signed as f64 * ticks as f64 + fee;
-            self.fees += fee;
+            self.ledger.fill(self.now_s, side, ticks, qty, fee, ours_maker, self.last_mid);
             self.stats.our_fills += 1;
-            self.log.fills.push(FillRecord {
-                time_s: self.now_s,
-                side: side.into(),
-                price_ticks: ticks,
-                qty_lots: qty,
-                fee,
-                maker: ours_maker,
-                mid_before: self.last_mid,
-            });
             if ours_maker {
                 let slot = if side == Side::Buy { &mut self.bid } else { &mut self.ask };
                 if let Some(live) = slot {
@@ -551,7 +532,7 @@ impl Replay<'_> {
             bids: &self.bids_view,
             asks: &self.asks_view,
             trades: &self.trades,
-            inventory_lots: self.inventory,
+            inventory_lots: self.ledger.inventory,
         };
         let quotes = self.quoter.quote(&view).map_err(|e| L3Error::Quoter(e.to_string()))?;
         self.trades.clear();
@@ -624,27 +605,18 @@ impl Replay<'_> {
         }
     }
 
-    fn push_sample(&mut self, t: f64) {
-        let mid = self.last_mid;
-        self.log.samples.push(Sample {
-            time_s: t,
-            mid_ticks: mid,
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            mid: self.last_mid,
             best_bid: self.book.best_bid().map(|l| l.price.0 / CENT),
             best_ask: self.book.best_ask().map(|l| l.price.0 / CENT),
             our_bid: self.bid.map(|l| l.price / CENT),
             our_ask: self.ask.map(|l| l.price / CENT),
-            inventory_lots: self.inventory,
-            cash: self.cash,
-            fees: self.fees,
-            pnl: self.cash + self.inventory as f64 * mid,
-        });
+        }
     }
 
     fn sample_until(&mut self, t: f64) {
-        while self.next_sample_s <= t {
-            let at = self.next_sample_s;
-            self.push_sample(at);
-            self.next_sample_s += self.cfg.sample_interval_s;
-        }
+        let s = self.snapshot();
+        self.ledger.sample_until(t, &s);
     }
 }

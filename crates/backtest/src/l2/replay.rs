@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use zkclob_core::Side;
-use zkclob_sim::{FillRecord, RunLog, Sample};
+use zkclob_sim::RunLog;
 use zkclob_strategy::{BookLevel, MarketTrade, MarketView, Quoter, Quotes};
 
 use super::queue::{QueueModel, QueueModelSpec};
 use super::{level_qty, marketable, strictly_worse, L2Event, L2Stream, L2Trade, MAX_WINDOW_LEVELS};
-use crate::driver::{Pending, Planned};
+use crate::driver::{Ledger, Pending, Planned, Snapshot};
 
 /// How the L2 replay drives the quoter and simulates our orders. The fields shared with
 /// [`L3Config`](crate::lobster_l3::L3Config) mean the same.
@@ -158,17 +158,13 @@ struct Replay<'a> {
     /// Our bid and ask.
     ours: [Option<Ours>; 2],
     next_id: u64,
-    inventory: i64,
-    cash: f64,
-    fees: f64,
+    ledger: Ledger,
     t0_ns: i64,
     now_s: f64,
     last_mid: f64,
     trades: Vec<MarketTrade>,
     pending: Pending<u64>,
     last_decision_s: f64,
-    log: RunLog,
-    next_sample_s: f64,
     bids_view: Vec<BookLevel>,
     asks_view: Vec<BookLevel>,
 }
@@ -200,17 +196,13 @@ pub fn run_l2_with_queue_model(
         taken: [BTreeMap::new(), BTreeMap::new()],
         ours: [None, None],
         next_id: 0,
-        inventory: 0,
-        cash: 0.0,
-        fees: 0.0,
+        ledger: Ledger::new(cfg.sample_interval_s),
         t0_ns: first.time_ns,
         now_s: 0.0,
         last_mid: 0.0,
         trades: Vec::new(),
         pending: Pending::new(),
         last_decision_s: f64::NEG_INFINITY,
-        log: RunLog { sample_interval_s: cfg.sample_interval_s, ..RunLog::default() },
-        next_sample_s: 0.0,
         bids_view: Vec::new(),
         asks_view: Vec::new(),
     };
@@ -228,10 +220,11 @@ pub fn run_l2_with_queue_model(
     }
     // Orders still in flight at the end never reach the market.
     r.pending.clear();
-    r.push_sample(r.now_s);
-    r.log.events = r.stats.events;
-    r.log.orders_sent = r.stats.orders_sent;
-    Ok(L2Output { log: r.log, stats: r.stats })
+    let last = r.snapshot();
+    r.ledger.sample(r.now_s, &last);
+    r.ledger.log.events = r.stats.events;
+    r.ledger.log.orders_sent = r.stats.orders_sent;
+    Ok(L2Output { log: r.ledger.log, stats: r.stats })
 }
 
 fn check(cfg: &L2Config) -> Result<(), L2Error> {
@@ -478,25 +471,13 @@ impl Replay<'_> {
         let maker = cause != Cause::Taker;
         let fee =
             qty_lots as f64 * if maker { self.cfg.maker_fee_per_lot } else { self.cfg.taker_fee_per_lot };
-        let signed = if side == Side::Buy { qty_lots as i64 } else { -(qty_lots as i64) };
-        self.inventory += signed;
-        self.cash -= signed as f64 * price_ticks as f64 + fee;
-        self.fees += fee;
+        self.ledger.fill(self.now_s, side, price_ticks, qty_lots, fee, maker, self.last_mid);
         self.stats.our_fills += 1;
         match cause {
             Cause::Trade => self.stats.trade_fills += 1,
             Cause::Crossing => self.stats.crossing_fills += 1,
             Cause::Taker => self.stats.taker_fills += 1,
         }
-        self.log.fills.push(FillRecord {
-            time_s: self.now_s,
-            side: side.into(),
-            price_ticks,
-            qty_lots,
-            fee,
-            maker,
-            mid_before: self.last_mid,
-        });
         self.quoter.on_fill(self.now_s, side, price_ticks, qty_lots);
     }
 
@@ -511,7 +492,7 @@ impl Replay<'_> {
             bids: &bids,
             asks: &asks,
             trades: &self.trades,
-            inventory_lots: self.inventory,
+            inventory_lots: self.ledger.inventory,
         };
         let quotes = self.quoter.quote(&view).map_err(|e| L2Error::Quoter(e.to_string()));
         (self.bids_view, self.asks_view) = (bids, asks);
@@ -571,27 +552,18 @@ impl Replay<'_> {
             Some(Ours { id: self.next_id, price_ticks, left_lots: left, ahead_lots, traded_lots: 0 });
     }
 
-    fn push_sample(&mut self, t: f64) {
-        let mid = self.last_mid;
-        self.log.samples.push(Sample {
-            time_s: t,
-            mid_ticks: mid,
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            mid: self.last_mid,
             best_bid: self.best(Side::Buy),
             best_ask: self.best(Side::Sell),
             our_bid: self.ours[0].map(|o| o.price_ticks),
             our_ask: self.ours[1].map(|o| o.price_ticks),
-            inventory_lots: self.inventory,
-            cash: self.cash,
-            fees: self.fees,
-            pnl: self.cash + self.inventory as f64 * mid,
-        });
+        }
     }
 
     fn sample_until(&mut self, t: f64) {
-        while self.next_sample_s <= t {
-            let at = self.next_sample_s;
-            self.push_sample(at);
-            self.next_sample_s += self.cfg.sample_interval_s;
-        }
+        let s = self.snapshot();
+        self.ledger.sample_until(t, &s);
     }
 }
