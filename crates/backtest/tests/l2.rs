@@ -2,6 +2,8 @@
 //! formats against each other, typed parse errors, and runs over the real LOBSTER AAPL sample —
 //! with consistent accounting, and never filling earlier than the exact L3 FIFO replay.
 
+mod replay_common;
+
 use proptest::prelude::*;
 use zkclob_backtest::analytics::validate_log;
 use zkclob_backtest::l2::{
@@ -10,13 +12,10 @@ use zkclob_backtest::l2::{
     Probabilistic, QueueModelSpec, RiskAverse,
 };
 use zkclob_backtest::lobster_l3::{run_lobster_l3, L3Config};
-use zkclob_book::lobster::{parse_book_row, parse_message, BookRow, Message, ParseError};
+use zkclob_book::lobster::{BookRow, Message, ParseError};
 use zkclob_core::Side;
 use zkclob_sim::{FillSide, RunLog};
 use zkclob_strategy::{BookLevel, MarketView, OrderIntent, Quoter, Quotes, StrategyError};
-
-const DATA: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lobster/AAPL_2012-06-21_34200000_57600000");
 
 const RISK_AVERSE: QueueModelSpec = QueueModelSpec::RiskAverse;
 const PROB2: QueueModelSpec = QueueModelSpec::Probabilistic { power: 2.0 };
@@ -45,55 +44,6 @@ fn stream(events: Vec<L2Event>) -> L2Stream {
     L2Stream { window_levels: 10, events }
 }
 
-/// Quotes one order on one side at a fixed price, joining at the first decision at or after
-/// `at_s` (at the touch when `price` is `None`), sized to what is left, until it is filled.
-struct JoinOnce {
-    side: Side,
-    at_s: f64,
-    size: u64,
-    price: Option<i64>,
-    filled: u64,
-}
-
-impl JoinOnce {
-    fn fixed(side: Side, price: i64, size: u64) -> Self {
-        JoinOnce { side, at_s: 0.0, size, price: Some(price), filled: 0 }
-    }
-
-    fn touch(side: Side, at_s: f64, size: u64) -> Self {
-        JoinOnce { side, at_s, size, price: None, filled: 0 }
-    }
-}
-
-impl Quoter for JoinOnce {
-    fn name(&self) -> &'static str {
-        "join-once"
-    }
-
-    fn quote(&mut self, view: &MarketView<'_>) -> Result<Quotes, StrategyError> {
-        if self.price.is_none() && view.time_s >= self.at_s {
-            self.price = match self.side {
-                Side::Buy => view.best_bid(),
-                Side::Sell => view.best_ask(),
-            };
-        }
-        let want = match self.price {
-            Some(p) if view.time_s >= self.at_s && self.filled < self.size => {
-                Some(OrderIntent { price_ticks: p, qty_lots: self.size - self.filled })
-            }
-            _ => None,
-        };
-        Ok(match self.side {
-            Side::Buy => Quotes { bid: want, ask: None, reason: "test" },
-            Side::Sell => Quotes { bid: None, ask: want, reason: "test" },
-        })
-    }
-
-    fn on_fill(&mut self, _: f64, _: Side, _: i64, qty: u64) {
-        self.filled += qty;
-    }
-}
-
 /// Joins the touch on both sides with `size` lots, re-joining whenever the touch moves.
 struct JoinTouch {
     size: u64,
@@ -117,7 +67,7 @@ fn fills_of(log: &RunLog) -> Vec<(f64, i64, u64, bool)> {
 
 fn run_fixed(s: &L2Stream, side: Side, price: i64, size: u64, queue: QueueModelSpec) -> RunLog {
     let cfg = L2Config { queue, ..L2Config::default() };
-    run_l2(s, &mut JoinOnce::fixed(side, price, size), &cfg).unwrap().log
+    run_l2(s, &mut replay_common::JoinOnce::fixed(side, price, size), &cfg).unwrap().log
 }
 
 /// Lots filled at or before `t`.
@@ -181,9 +131,16 @@ fn a_cancel_heavy_level_advances_the_probabilistic_queue_but_not_the_risk_averse
         ev(4, &[(100, 3)], &[(100, 4), (99, 5)], &[(101, 10)]),
     ]);
     let cfg = L2Config::default();
-    let ra = run_l2_with_queue_model(&s, &mut JoinOnce::fixed(Side::Buy, 100, 5), &RiskAverse, &cfg).unwrap();
+    let ra = run_l2_with_queue_model(
+        &s,
+        &mut replay_common::JoinOnce::fixed(Side::Buy, 100, 5),
+        &RiskAverse,
+        &cfg,
+    )
+    .unwrap();
     let prob = Probabilistic::new(2.0).unwrap();
-    let pr = run_l2_with_queue_model(&s, &mut JoinOnce::fixed(Side::Buy, 100, 5), &prob, &cfg).unwrap();
+    let pr = run_l2_with_queue_model(&s, &mut replay_common::JoinOnce::fixed(Side::Buy, 100, 5), &prob, &cfg)
+        .unwrap();
     assert_eq!(ra.stats.queue_model_advance_lots, 0);
     assert_eq!(pr.stats.queue_model_advance_lots, 3);
     // Risk-averse: 9 traded leaves 1 ahead; the next 3 fill us 2.
@@ -239,7 +196,7 @@ fn a_marketable_order_walks_the_displayed_book_and_never_takes_the_same_lots_twi
         ev(3, &[], &[(99, 10)], &[(102, 9), (103, 10)]),
     ]);
     let cfg = L2Config::default();
-    let out = run_l2(&s, &mut JoinOnce::fixed(Side::Buy, 102, 15), &cfg).unwrap();
+    let out = run_l2(&s, &mut replay_common::JoinOnce::fixed(Side::Buy, 102, 15), &cfg).unwrap();
     assert_eq!(fills_of(&out.log), vec![(0.0, 101, 5, false), (0.0, 102, 7, false), (2.0, 102, 2, true)]);
     assert_eq!((out.stats.taker_fills, out.stats.crossing_fills), (2, 1));
     check_accounting(&out.log, &cfg);
@@ -260,7 +217,7 @@ fn entry_latency_delays_our_order_to_the_first_event_after_it() {
         ev(3, &[(100, 7)], &[], &[(101, 10)]),
     ]);
     let cfg = L2Config { entry_latency_s: 1.5, ..L2Config::default() };
-    let out = run_l2(&s, &mut JoinOnce::fixed(Side::Buy, 100, 5), &cfg).unwrap();
+    let out = run_l2(&s, &mut replay_common::JoinOnce::fixed(Side::Buy, 100, 5), &cfg).unwrap();
     assert_eq!(fills_of(&out.log), vec![(3.0, 100, 2, true)]);
 }
 
@@ -493,7 +450,7 @@ fn malformed_hftbacktest_and_lobster_rows_are_typed_errors_with_their_line() {
 #[test]
 fn bad_configuration_and_streams_are_typed_errors() {
     let s = stream(vec![ev(0, &[], &[(100, 10)], &[(101, 10)])]);
-    let q = &mut JoinOnce::fixed(Side::Buy, 100, 1);
+    let q = &mut replay_common::JoinOnce::fixed(Side::Buy, 100, 1);
     let bad = L2Config { sample_interval_s: 0.0, ..L2Config::default() };
     assert!(matches!(run_l2(&s, q, &bad), Err(L2Error::Config { name: "sample_interval_s", .. })));
     let bad = L2Config { queue: QueueModelSpec::Probabilistic { power: -1.0 }, ..L2Config::default() };
@@ -518,24 +475,9 @@ fn bad_configuration_and_streams_are_typed_errors() {
 // ---------------------------------------------------------------------------------------------
 // The real LOBSTER AAPL sample
 
-fn aapl_text() -> (String, String) {
-    (
-        std::fs::read_to_string(format!("{DATA}_message_10.csv")).unwrap(),
-        std::fs::read_to_string(format!("{DATA}_orderbook_10.csv")).unwrap(),
-    )
-}
-
-fn aapl_l3() -> (Vec<Message>, Vec<BookRow>) {
-    let (messages, book) = aapl_text();
-    (
-        messages.lines().map(|l| parse_message(l).unwrap()).collect(),
-        book.lines().map(|l| parse_book_row(l).unwrap()).collect(),
-    )
-}
-
 #[test]
 fn joining_the_touch_over_the_aapl_sample_fills_with_consistent_accounting() {
-    let (messages, book) = aapl_text();
+    let (messages, book) = replay_common::aapl_text();
     let s = parse_lobster(&messages, &book, &LobsterOptions::default()).unwrap();
     assert_eq!(s.events.len(), 999);
     for queue in [RISK_AVERSE, PROB2, QueueModelSpec::Probabilistic { power: 3.0 }] {
@@ -562,9 +504,9 @@ fn l3_vs_l2(
     queue: QueueModelSpec,
     (side, at_s, size): (Side, f64, u64),
 ) -> (Fills, Fills) {
-    let mut q = JoinOnce::touch(side, at_s, size);
+    let mut q = replay_common::JoinOnce::touch(side, at_s, size);
     let exact = run_lobster_l3(l3.0, l3.1, &mut q, &L3Config::default()).unwrap();
-    let mut q = JoinOnce::touch(side, at_s, size);
+    let mut q = replay_common::JoinOnce::touch(side, at_s, size);
     let cfg = L2Config { queue, ..L2Config::default() };
     let l2 = run_l2(s, &mut q, &cfg).unwrap();
     let times = |log: &RunLog| log.fills.iter().map(|f| (f.time_s, f.qty_lots)).collect::<Vec<_>>();
@@ -584,8 +526,8 @@ fn l3_vs_l2(
 // 66 the same), never earlier. The probabilistic model (n = 2) fills earlier than FIFO in 18.
 #[test]
 fn risk_averse_l2_never_fills_earlier_than_the_exact_l3_fifo_replay() {
-    let (messages, rows) = aapl_l3();
-    let (m, b) = aapl_text();
+    let (messages, rows) = replay_common::aapl();
+    let (m, b) = replay_common::aapl_text();
     let last_s = (messages.last().unwrap().time_ns - messages[0].time_ns) as f64 * 1e-9;
     let mut scenarios = Vec::new();
     for step in 0..40 {

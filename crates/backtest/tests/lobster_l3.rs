@@ -2,66 +2,15 @@
 //! those an independent FIFO queue count over the recorded messages predicts, and a GLFT market
 //! maker runs over the whole sample with consistent accounting.
 
+mod replay_common;
+
 use std::collections::BTreeMap;
 
 use zkclob_backtest::lobster_l3::{run_lobster_l3, L3Config, L3Error};
-use zkclob_book::lobster::{parse_book_row, parse_message, BookRow, Message, MessageKind, CENT};
+use zkclob_book::lobster::{BookRow, Message, MessageKind, CENT};
 use zkclob_core::Side;
 use zkclob_strategy::models::{GlftAsymptotic, GlftAsymptoticParams};
 use zkclob_strategy::pipeline::{MarketMaker, MarketMakerConfig};
-use zkclob_strategy::{MarketView, OrderIntent, Quoter, Quotes, StrategyError};
-
-const DATA: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/lobster/AAPL_2012-06-21_34200000_57600000");
-
-fn sample() -> (Vec<Message>, Vec<BookRow>) {
-    let messages = std::fs::read_to_string(format!("{DATA}_message_10.csv")).unwrap();
-    let book = std::fs::read_to_string(format!("{DATA}_orderbook_10.csv")).unwrap();
-    let messages: Vec<Message> = messages.lines().map(|l| parse_message(l).unwrap()).collect();
-    let rows: Vec<BookRow> = book.lines().map(|l| parse_book_row(l).unwrap()).collect();
-    assert_eq!(messages.len(), rows.len());
-    (messages, rows)
-}
-
-/// Joins the touch on one side once (at the first decision at or after `at_s`), with `size`
-/// shares, and keeps that order until it is filled; then quotes nothing.
-struct JoinOnce {
-    side: Side,
-    at_s: f64,
-    size: u64,
-    price: Option<i64>,
-    filled: u64,
-}
-
-impl Quoter for JoinOnce {
-    fn name(&self) -> &'static str {
-        "join-once"
-    }
-
-    fn quote(&mut self, view: &MarketView<'_>) -> Result<Quotes, StrategyError> {
-        if self.price.is_none() && view.time_s >= self.at_s {
-            self.price = match self.side {
-                Side::Buy => view.best_bid(),
-                Side::Sell => view.best_ask(),
-            };
-        }
-        let want = match self.price {
-            // The desired resting size is what is left, so a partial fill changes nothing.
-            Some(p) if self.filled < self.size => {
-                Some(OrderIntent { price_ticks: p, qty_lots: self.size - self.filled })
-            }
-            _ => None,
-        };
-        Ok(match self.side {
-            Side::Buy => Quotes { bid: want, ask: None, reason: "test" },
-            Side::Sell => Quotes { bid: None, ask: want, reason: "test" },
-        })
-    }
-
-    fn on_fill(&mut self, _: f64, _: Side, _: i64, qty: u64) {
-        self.filled += qty;
-    }
-}
 
 /// The independent reference: which of our shares fill, and when, by counting the queue ahead of
 /// one order that joins the touch after message `k` — from the recorded orderbook row (the queue
@@ -150,7 +99,7 @@ fn reference_fills(
 
 #[test]
 fn inserted_order_fills_respect_fifo_exactly() {
-    let (messages, rows) = sample();
+    let (messages, rows) = replay_common::aapl();
     let t0 = messages[0].time_ns;
     let mut checked_fills = 0;
     let last_s = (messages.last().unwrap().time_ns - t0) as f64 * 1e-9;
@@ -164,7 +113,7 @@ fn inserted_order_fills_respect_fifo_exactly() {
         }
     }
     for (side, at_s, size) in scenarios {
-        let mut q = JoinOnce { side, at_s, size, price: None, filled: 0 };
+        let mut q = replay_common::JoinOnce::touch(side, at_s, size);
         let out = run_lobster_l3(&messages, &rows, &mut q, &L3Config::default()).unwrap();
         let engine: Vec<(f64, u64)> = out.log.fills.iter().map(|f| (f.time_s, f.qty_lots)).collect();
         let reference: Vec<(f64, u64)> = reference_fills(&messages, &rows, side, at_s, size)
@@ -180,7 +129,7 @@ fn inserted_order_fills_respect_fifo_exactly() {
 
 #[test]
 fn a_glft_market_maker_runs_over_the_sample_with_consistent_accounting() {
-    let (messages, rows) = sample();
+    let (messages, rows) = replay_common::aapl();
     let model = GlftAsymptotic::new(GlftAsymptoticParams {
         sigma_ticks_per_sqrt_s: 2.0,
         a_per_s: 1.0,
@@ -227,8 +176,8 @@ fn a_glft_market_maker_runs_over_the_sample_with_consistent_accounting() {
 
 #[test]
 fn bad_configuration_and_input_are_typed_errors() {
-    let (messages, rows) = sample();
-    let mut q = JoinOnce { side: Side::Buy, at_s: 0.0, size: 1, price: None, filled: 0 };
+    let (messages, rows) = replay_common::aapl();
+    let mut q = replay_common::JoinOnce::touch(Side::Buy, 0.0, 1);
     let bad = L3Config { sample_interval_s: 0.0, ..L3Config::default() };
     assert!(matches!(run_lobster_l3(&messages, &rows, &mut q, &bad), Err(L3Error::Config { .. })));
     let bad = L3Config { entry_latency_s: f64::NAN, ..L3Config::default() };
