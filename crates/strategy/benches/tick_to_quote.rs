@@ -12,6 +12,11 @@
 //! `tick_to_quote p50_ns=… p99_ns=… p999_ns=…`.
 //!
 //! Run: cargo bench -p zkclob-strategy --bench tick_to_quote
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::Rng;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -25,28 +30,6 @@ use zkclob_strategy::{BookLevel, MarketTrade, MarketView, Quoter};
 
 const LEVELS: usize = 5;
 const STREAM_UPDATES: usize = 200_000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn exp(&mut self, rate: f64) -> f64 {
-        -self.uniform().ln() / rate
-    }
-    /// Geometric number of extra ticks: P(n) = (1 − p)·pⁿ.
-    fn geometric(&mut self, p: f64) -> i64 {
-        (self.uniform().ln() / p.ln()).floor() as i64
-    }
-}
 
 /// A pre-generated market: per update its time, book (bids then asks), trades and our inventory.
 struct Stream {

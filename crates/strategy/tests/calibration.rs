@@ -1,6 +1,10 @@
 //! Calibration recovers known parameters from synthetic data, in the right units, and never turns
 //! garbage into numbers.
 
+mod common;
+
+use common::Rng;
+
 use zkclob_core::Side;
 use zkclob_models::hawkes::ExpHawkes;
 use zkclob_strategy::calibration::{
@@ -8,28 +12,6 @@ use zkclob_strategy::calibration::{
     RealisedVolatility, SigmaEstimator,
 };
 use zkclob_strategy::{MarketTrade, StrategyError};
-
-/// SplitMix64: a tiny seeded generator, enough for test streams.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn exp(&mut self, rate: f64) -> f64 {
-        -self.uniform().ln() / rate
-    }
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.uniform().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.uniform()).cos()
-    }
-}
 
 struct ArrivalSim {
     a_per_s: f64,

@@ -1,6 +1,10 @@
 //! The full market maker: book handling, reduction shaping, every halt trigger end to end, limits
 //! over a long random run, sizing, regimes, configuration, and garbage in without panics.
 
+mod common;
+
+use common::Rng;
+
 use std::cell::Cell;
 
 use zkclob_core::Side;
@@ -13,24 +17,6 @@ use zkclob_strategy::risk::{DecisionKind, HaltReason, LiquidationConfig, Reason,
 use zkclob_strategy::{
     BookLevel, DepthContext, DepthModel, MarketTrade, MarketView, ModelDepths, Quoter, Quotes, StrategyError,
 };
-
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-}
 
 /// AS-like test model: δᵇ = h·s + c·q, δᵃ = h·s − c·q with s the live σ (1 without one); no bid at
 /// q = +Q, no ask at −Q. Records the last context it saw.

@@ -1,6 +1,10 @@
 //! Risk controls: PnL accounting, every kill-switch trigger with its recorded reason, the sticky
 //! halt, liquidation with price protection, and the bounded audit trail.
 
+mod common;
+
+use common::Rng;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -9,21 +13,6 @@ use zkclob_strategy::risk::{
     AuditLog, DecisionKind, HaltReason, LiquidationConfig, PnlTracker, Reason, RiskConfig, RiskMonitor,
 };
 use zkclob_strategy::{BookLevel, MarketView, StrategyError};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-}
 
 fn monitor(config: RiskConfig) -> (RiskMonitor, AuditLog) {
     (RiskMonitor::new(config).unwrap(), AuditLog::new(1_000))
