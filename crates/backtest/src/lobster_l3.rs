@@ -28,8 +28,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use zkclob_book::lobster::{
-    equity_spec, preexisting_levels, BookRow, Message, MessageKind, ACCOUNT_FILE, ACCOUNT_SEED,
-    ACCOUNT_TAKER, CENT, EMPTY_ASK_PRICE, EMPTY_BID_PRICE, SYNTHETIC_ID_BASE,
+    equity_spec, preexisting_levels, resolve_order, BookRow, Message, MessageKind, ACCOUNT_FILE,
+    ACCOUNT_SEED, ACCOUNT_TAKER, CENT, EMPTY_ASK_PRICE, EMPTY_BID_PRICE, SYNTHETIC_ID_BASE,
 };
 use zkclob_book::{Book, BookLimits, NewOrder, TimeInForce};
 use zkclob_book::{Event, Fill};
@@ -276,7 +276,7 @@ impl Replay<'_> {
     }
 
     /// Runs an engine call and handles every fill it produced.
-    fn take_fills(&mut self, events: Vec<Fill>) {
+    fn take_fills(&mut self, events: &[Fill]) {
         for f in events {
             let ticks = f.price.0 / CENT;
             self.trades.push(MarketTrade {
@@ -325,26 +325,21 @@ impl Replay<'_> {
     }
 
     fn place(&mut self, order: NewOrder, now: Timestamp) -> bool {
-        let mut scratch = core::mem::take(&mut self.fills_scratch);
-        let rejected = Self::collect(self.book.place(order, now), &mut scratch);
-        let fills = scratch.clone();
-        self.fills_scratch = scratch;
-        self.take_fills(fills);
+        // The scratch buffer is reused across calls: no allocation per order on the replay path.
+        let mut fills = core::mem::take(&mut self.fills_scratch);
+        let rejected = Self::collect(self.book.place(order, now), &mut fills);
+        self.take_fills(&fills);
+        self.fills_scratch = fills;
         rejected
     }
 
     /// The recorded order a message names: itself, or the seed at its price.
     fn resolve(&mut self, m: &Message) -> Option<(OrderId, AccountId)> {
-        if self.book.order(OrderId(m.order_id)).is_some() {
-            return Some((OrderId(m.order_id), ACCOUNT_FILE));
+        let found = resolve_order(&self.book, &self.seeds, m);
+        if found.is_none() {
+            self.stats.untracked_refs += 1;
         }
-        match self.seeds.get(&(m.side, m.price)) {
-            Some(&id) if self.book.order(id).is_some() => Some((id, ACCOUNT_SEED)),
-            _ => {
-                self.stats.untracked_refs += 1;
-                None
-            }
-        }
+        found
     }
 
     fn reduce(&mut self, id: OrderId, account: AccountId, size: u64, now: Timestamp) {

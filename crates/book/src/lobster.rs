@@ -309,6 +309,23 @@ pub struct ReplayStats {
     pub reconciled_levels: usize,
 }
 
+/// The live order a cancel or execution message refers to, with its account: the order it names
+/// (from the file), or else the synthetic order seeded at its side and price (pre-existing
+/// liquidity); `None` when neither is in `book` (an order deeper than the window).
+pub fn resolve_order(
+    book: &Book,
+    seeds: &BTreeMap<(Side, i64), OrderId>,
+    m: &Message,
+) -> Option<(OrderId, AccountId)> {
+    if book.order(OrderId(m.order_id)).is_some() {
+        return Some((OrderId(m.order_id), ACCOUNT_FILE));
+    }
+    match seeds.get(&(m.side, m.price)) {
+        Some(&id) if book.order(id).is_some() => Some((id, ACCOUNT_SEED)),
+        _ => None,
+    }
+}
+
 /// The book before the first message, by price level: the first orderbook row (the book *after*
 /// the first message) with that message's effect undone. These levels predate the file; a replay
 /// seeds each as one order at the front of its level (see the module docs).
@@ -430,16 +447,11 @@ impl Replayer {
 
     /// The live order a message refers to: the named one, or the synthetic at its price.
     fn resolve(&mut self, m: &Message) -> Option<(OrderId, AccountId)> {
-        if self.book.order(OrderId(m.order_id)).is_some() {
-            return Some((OrderId(m.order_id), ACCOUNT_FILE));
+        let found = resolve_order(&self.book, &self.seeds, m);
+        if found.is_none() {
+            self.stats.untracked_refs += 1;
         }
-        match self.seeds.get(&(m.side, m.price)) {
-            Some(&id) if self.book.order(id).is_some() => Some((id, ACCOUNT_SEED)),
-            _ => {
-                self.stats.untracked_refs += 1;
-                None
-            }
-        }
+        found
     }
 
     fn reduce(
