@@ -133,22 +133,24 @@ pub struct ExchangeState {
     pub(crate) dirty_buckets: BTreeSet<u32>,
 }
 
+/// The market a command names, if any.
+pub fn command_market(command: &Command) -> Option<MarketId> {
+    match command {
+        Command::Signed(s) => match &s.action {
+            Action::Place(p) => Some(p.market),
+            Action::Cancel { market, .. }
+            | Action::Amend { market, .. }
+            | Action::MassCancel { market, .. } => Some(*market),
+            Action::AddMarket { spec, .. } => Some(spec.market_id),
+            Action::Withdraw { .. } => None,
+        },
+        Command::Deposit { .. } => None,
+    }
+}
+
 /// The markets a batch's commands name, ascending.
 pub fn referenced_markets(commands: &[Command]) -> BTreeSet<MarketId> {
-    commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Signed(s) => match &s.action {
-                Action::Place(p) => Some(p.market),
-                Action::Cancel { market, .. }
-                | Action::Amend { market, .. }
-                | Action::MassCancel { market, .. } => Some(*market),
-                Action::AddMarket { spec, .. } => Some(spec.market_id),
-                Action::Withdraw { .. } => None,
-            },
-            Command::Deposit { .. } => None,
-        })
-        .collect()
+    commands.iter().filter_map(command_market).collect()
 }
 
 /// Atoms of `amount` charged at `bps`, rounded up.
@@ -246,9 +248,9 @@ impl ExchangeState {
         &self.withdrawals
     }
 
-    /// Applies a batch: checks the header, advances time (expiring due GTD orders in every
-    /// market), then applies each command, receipting each. `state_root` is the caller's view of
-    /// the current root (the commitment computes it); the header must name it.
+    /// Applies a batch: [`ExchangeState::begin_batch`], then [`ExchangeState::apply`] on each
+    /// command in order, receipting each. `state_root` is the caller's view of the current root
+    /// (the commitment computes it); the header must name it.
     pub fn apply_batch(
         &mut self,
         crypto: &impl Crypto,
@@ -256,6 +258,18 @@ impl ExchangeState {
         state_root: [u8; 32],
         commands: &[Command],
     ) -> Result<Vec<Receipt>, BatchError> {
+        if commands.len() > MAX_BATCH_COMMANDS {
+            return Err(BatchError::TooManyCommands);
+        }
+        self.begin_batch(header, state_root)?;
+        Ok(commands.iter().map(|c| self.apply(crypto, c)).collect())
+    }
+
+    /// Opens a batch: checks the header against the state (next batch number, time never going
+    /// back, `state_root` named as the previous root) and takes its number and time. The node
+    /// calls this when it opens a batch and then [`ExchangeState::apply`] on each command as it
+    /// arrives; the result is the same as [`ExchangeState::apply_batch`] on the whole batch.
+    pub fn begin_batch(&mut self, header: &BatchHeader, state_root: [u8; 32]) -> Result<(), BatchError> {
         if header.batch_number != self.batch_number + 1 {
             return Err(BatchError::WrongBatchNumber {
                 current: self.batch_number,
@@ -268,33 +282,36 @@ impl ExchangeState {
         if header.prev_root != state_root {
             return Err(BatchError::WrongPrevRoot);
         }
-        if commands.len() > MAX_BATCH_COMMANDS {
-            return Err(BatchError::TooManyCommands);
-        }
         self.batch_number = header.batch_number;
         self.timestamp = header.timestamp;
-        self.advance_markets(&referenced_markets(commands));
-        Ok(commands.iter().map(|c| self.apply(crypto, c)).collect())
+        Ok(())
     }
 
-    /// Advances the books of `markets` to the batch time and settles their expiries before any
-    /// command runs, so that no command sees time move (a rejected command truly changes
-    /// nothing). Only markets the batch names are advanced: the others keep expired GTD orders
-    /// until a later batch touches them (they can never trade: a book expires due orders before
-    /// it matches). This keeps a batch's effects within what its witness holds.
-    fn advance_markets(&mut self, markets: &BTreeSet<MarketId>) {
+    /// Advances one market's book to the batch time and settles its expiries. Runs before every
+    /// command that names the market, whatever the command's outcome, so the first command of a
+    /// batch that names a market moves its time and no command ever sees time move under it (a
+    /// rejected command truly changes nothing). The time a market moves is thus a function of the
+    /// command sequence alone, which lets the node apply commands one by one as they arrive
+    /// without knowing the rest of the batch. Markets a batch never names keep expired GTD orders
+    /// until a later batch names them (they can never trade: a book expires due orders before it
+    /// matches), which keeps a batch's effects within what its witness holds.
+    fn advance_market(&mut self, id: MarketId) {
         let now = self.timestamp;
-        for &id in markets {
-            let events = match self.markets.get_mut(&id) {
-                Some(m) => m.book.advance_time(now).to_vec(),
-                None => continue,
-            };
-            self.settle_events(id, &events);
+        let Some(m) = self.markets.get_mut(&id) else { return };
+        let due = m.book.advance_time(now);
+        // The common case — nothing due — allocates nothing.
+        if due.is_empty() {
+            return;
         }
+        let events = due.to_vec();
+        self.settle_events(id, &events);
     }
 
     /// Applies one command; the receipt says what happened.
     pub fn apply(&mut self, crypto: &impl Crypto, command: &Command) -> Receipt {
+        if let Some(market) = command_market(command) {
+            self.advance_market(market);
+        }
         let result = match command {
             Command::Deposit { to, asset, amount } => self.deposit(crypto, *to, *asset, *amount),
             Command::Signed(cmd) => self.apply_signed(crypto, cmd),

@@ -38,4 +38,4 @@ pub use commitment::StateCommitment;
 pub use crypto::{Address, Crypto, NativeCrypto, PublicKey, Signature, SHA256_IV};
 pub use exchange::{Account, Balance, BatchError, ExchangeState, Market, OrderMeta, Withdrawal};
 pub use invariants::StateViolation;
-pub use witness::{execute, PublicOutput, Witness, WitnessError};
+pub use witness::{execute, PublicOutput, StateSnapshot, Witness, WitnessError};

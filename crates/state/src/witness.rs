@@ -332,7 +332,26 @@ fn check_complete(w: &Witness, reach: &Reach) -> Result<(), WitnessError> {
 
 /// Builds the exchange state a witness describes (only the parts it holds).
 fn partial_state(w: &Witness) -> Result<ExchangeState, WitnessError> {
-    let g = &w.global;
+    for (id, leaf) in &w.accounts {
+        if leaf.is_none() && id.0 < w.global.account_count {
+            return Err(WitnessError::Inconsistent("an existing account proven empty"));
+        }
+    }
+    load_state(
+        &w.global,
+        w.accounts.iter().filter_map(|(id, l)| l.as_ref().map(|l| (*id, l))),
+        w.buckets.iter().map(|(b, l)| (*b, l)),
+        w.markets.iter().filter_map(|(id, l)| l.as_ref().map(|l| (*id, l))),
+    )
+}
+
+/// Builds a state from commitment leaves.
+fn load_state<'a>(
+    g: &GlobalLeaf,
+    accounts: impl Iterator<Item = (AccountId, &'a AccountLeaf)>,
+    buckets: impl Iterator<Item = (u32, &'a BucketLeaf)>,
+    markets: impl Iterator<Item = (MarketId, &'a MarketLeaf)>,
+) -> Result<ExchangeState, WitnessError> {
     let mut s = ExchangeState::new(g.chain_id, g.operator);
     s.batch_number = g.batch_number;
     s.timestamp = g.timestamp;
@@ -343,28 +362,23 @@ fn partial_state(w: &Witness) -> Result<ExchangeState, WitnessError> {
     s.withdrawn = g.withdrawn.iter().copied().collect();
     s.withdrawal_count = g.withdrawal_count;
     s.withdrawal_chain = g.withdrawal_chain;
-    for (id, leaf) in &w.accounts {
-        if let Some(l) = leaf {
-            let balances =
-                l.balances.iter().map(|(a, av, lk)| (*a, Balance { available: *av, locked: *lk })).collect();
-            s.accounts.insert(*id, Account { address: l.address, nonce: l.nonce, balances });
-        } else if id.0 < g.account_count {
-            return Err(WitnessError::Inconsistent("an existing account proven empty"));
-        }
+    for (id, l) in accounts {
+        let balances =
+            l.balances.iter().map(|(a, av, lk)| (*a, Balance { available: *av, locked: *lk })).collect();
+        s.accounts.insert(id, Account { address: l.address, nonce: l.nonce, balances });
     }
-    for (bucket, leaf) in &w.buckets {
+    for (bucket, leaf) in buckets {
         for (address, id) in &leaf.entries {
             s.by_address.insert(*address, *id);
         }
-        s.buckets.insert(*bucket, leaf.entries.clone());
+        s.buckets.insert(bucket, leaf.entries.clone());
     }
-    for (id, leaf) in &w.markets {
-        let Some(l) = leaf else { continue };
+    for (id, l) in markets {
         let book = Book::restore(l.spec, BookLimits::default(), &l.book).map_err(WitnessError::Snapshot)?;
         for side in [Side::Buy, Side::Sell] {
             for o in book.orders(side) {
                 let meta = OrderMeta {
-                    market: *id,
+                    market: id,
                     account: o.account,
                     side,
                     price: o.price,
@@ -373,7 +387,69 @@ fn partial_state(w: &Witness) -> Result<ExchangeState, WitnessError> {
                 s.orders.insert(o.id, meta);
             }
         }
-        s.markets.insert(*id, Market { spec: l.spec, fees: l.fees, book });
+        s.markets.insert(id, Market { spec: l.spec, fees: l.fees, book });
     }
     Ok(s)
+}
+
+/// The whole state as its commitment leaves: what the node writes to disk as a snapshot, and
+/// all it needs to rebuild the state ([`ExchangeState::restore`]). Withdrawals already queued
+/// are not part of it (the commitment holds only their hash chain and count).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct StateSnapshot {
+    /// The global leaf.
+    pub global: GlobalLeaf,
+    /// Every account, ascending id.
+    pub accounts: Vec<(AccountId, AccountLeaf)>,
+    /// Every market, ascending id.
+    pub markets: Vec<(MarketId, MarketLeaf)>,
+    /// Every non-empty address bucket, ascending.
+    pub buckets: Vec<(u32, BucketLeaf)>,
+}
+
+impl ExchangeState {
+    /// The state's leaves, for a snapshot.
+    pub fn snapshot(&self) -> StateSnapshot {
+        StateSnapshot {
+            global: self.global_leaf(),
+            accounts: self.accounts.keys().filter_map(|id| Some((*id, self.account_leaf(*id)?))).collect(),
+            markets: self.markets.keys().filter_map(|id| Some((*id, self.market_leaf(*id)?))).collect(),
+            buckets: self.buckets.keys().map(|b| (*b, self.bucket_leaf(*b))).collect(),
+        }
+    }
+
+    /// Rebuilds a state from a snapshot, checking that its parts agree with each other (every
+    /// account listed in a bucket and every bucket entry's account present, ids below the
+    /// counters, books valid for their specs). Its commitment root is then the snapshot's.
+    pub fn restore(snap: &StateSnapshot) -> Result<ExchangeState, WitnessError> {
+        let g = &snap.global;
+        fn ascending<T: Ord, U>(entries: &[(T, U)]) -> bool {
+            entries.windows(2).all(|w| w[0].0 < w[1].0)
+        }
+        if !ascending(&snap.accounts) || !ascending(&snap.markets) || !ascending(&snap.buckets)
+        {
+            return Err(WitnessError::Inconsistent("snapshot entries out of order"));
+        }
+        if snap.accounts.len() as u64 != g.account_count
+            || snap.accounts.iter().any(|(id, _)| id.0 >= g.account_count)
+        {
+            return Err(WitnessError::Inconsistent("snapshot accounts do not match the account count"));
+        }
+        let s = load_state(
+            g,
+            snap.accounts.iter().map(|(id, l)| (*id, l)),
+            snap.buckets.iter().map(|(b, l)| (*b, l)),
+            snap.markets.iter().map(|(id, l)| (*id, l)),
+        )?;
+        let listed: usize = s.buckets.values().map(Vec::len).sum();
+        let consistent = listed == s.accounts.len()
+            && s.by_address.len() == listed
+            && s.by_address.iter().all(|(a, id)| s.accounts.get(id).is_some_and(|acc| acc.address == *a))
+            && s.orders.values().all(|o| s.accounts.contains_key(&o.account))
+            && s.orders.keys().all(|id| id.0 < s.next_order_id);
+        if !consistent {
+            return Err(WitnessError::Inconsistent("snapshot accounts, buckets and orders disagree"));
+        }
+        Ok(s)
+    }
 }

@@ -222,6 +222,51 @@ fn gtd_orders_expire_when_a_batch_at_or_after_their_time_touches_their_market() 
 }
 
 #[test]
+fn a_market_moves_to_the_batch_time_at_the_first_command_that_names_it() {
+    let mut w = World::new();
+    let (mut alice, mut bob) = (Wallet::new(1), Wallet::new(2));
+    w.fund(&alice, 1_000, 0);
+    w.fund(&bob, 0, 10);
+    let gtd = Action::Place(OrderParams {
+        market: MarketId(0),
+        side: Side::Sell,
+        kind: OrderKind::Limit,
+        price: Price(100),
+        qty: Qty(1),
+        tif: TimeInForce::Gtd(Timestamp(5_000)),
+        post_only: false,
+        display_qty: None,
+        stp: StpMode::CancelNewest,
+    });
+    w.act(&mut alice, gtd);
+    let withdraw = Action::Withdraw { asset: BASE, amount: Amount(1_000) };
+    // In a batch past the expiry: alice's withdrawal before any command names market 0 finds her
+    // base still locked; bob's (rejected) order names the market and moves its time, expiring the
+    // order; the same withdrawal then succeeds. Applied one by one after `begin_batch`, as the node
+    // does, and as a whole batch, the receipts and states agree.
+    let cmds = [
+        alice.sign_with_nonce(1, withdraw.clone()),
+        bob.sign(limit(0, Side::Buy, 100, 1)),
+        alice.sign_with_nonce(1, withdraw),
+    ];
+    let header = BatchHeader { batch_number: w.batch + 1, timestamp: Timestamp(5_001), prev_root: [0; 32] };
+    let mut one_by_one = w.state.clone();
+    let receipts = w.state.apply_batch(&NativeCrypto, &header, [0; 32], &cmds).unwrap();
+    assert_eq!(rejected(receipts[0]), RejectCode::InsufficientBalance);
+    assert_eq!(rejected(receipts[1]), RejectCode::InsufficientBalance);
+    assert!(matches!(receipts[2], Receipt::Applied(_)), "{:?}", receipts[2]);
+    one_by_one.begin_batch(&header, [0; 32]).unwrap();
+    let again: Vec<Receipt> = cmds.iter().map(|c| one_by_one.apply(&NativeCrypto, c)).collect();
+    assert_eq!(again, receipts);
+    assert_eq!(one_by_one.global_leaf(), w.state.global_leaf());
+    assert_eq!(
+        one_by_one.account_leaf(zkclob_core::AccountId(0)),
+        w.state.account_leaf(zkclob_core::AccountId(0))
+    );
+    w.state.check_invariants().unwrap();
+}
+
+#[test]
 fn batch_headers_are_checked() {
     let mut w = World::new();
     let h = |n, t| BatchHeader { batch_number: n, timestamp: Timestamp(t), prev_root: [0; 32] };
