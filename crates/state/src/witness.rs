@@ -426,8 +426,7 @@ impl ExchangeState {
         fn ascending<T: Ord, U>(entries: &[(T, U)]) -> bool {
             entries.windows(2).all(|w| w[0].0 < w[1].0)
         }
-        if !ascending(&snap.accounts) || !ascending(&snap.markets) || !ascending(&snap.buckets)
-        {
+        if !ascending(&snap.accounts) || !ascending(&snap.markets) || !ascending(&snap.buckets) {
             return Err(WitnessError::Inconsistent("snapshot entries out of order"));
         }
         if snap.accounts.len() as u64 != g.account_count

@@ -102,7 +102,7 @@ fn a_restored_snapshot_has_the_same_root_and_the_same_future() {
         w.fund(wallet, 100_000, 10_000_000);
     }
     let mut rng = DetRng::seed_from_u64(9);
-    let mut action = |rng: &mut DetRng| {
+    let action = |rng: &mut DetRng| {
         let side = if rng.chance(1, 2) { Side::Buy } else { Side::Sell };
         match rng.below(8) {
             0 => Action::MassCancel { market: MarketId(rng.below(2) as u32), side: None },
