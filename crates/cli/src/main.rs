@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod demo;
 mod lobster_cmd;
+mod node_cmd;
 mod prove_cmd;
 mod quote_cmd;
 mod research;
@@ -45,6 +47,18 @@ enum Command {
     Verify(prove_cmd::VerifyArgs),
     /// One quoting model's depths (and prices around --mid) for one inventory; prints one JSON object.
     Quote(Box<quote_cmd::QuoteArgs>),
+    /// Run the exchange node (REST/WebSocket API, journal, engine); `--demo` adds simulated
+    /// traders and a market maker.
+    Node(node_cmd::NodeArgs),
+    /// Create a secp256k1 key file for `zkclob order`.
+    Keygen(node_cmd::KeygenArgs),
+    /// Sign and send one command to a node (place, cancel, amend, mass-cancel, withdraw), or use
+    /// the development faucet, or show your account.
+    Order(node_cmd::OrderArgs),
+    /// Recover a node's state offline from snapshot + journal and print its root.
+    StateRoot(node_cmd::StateRootArgs),
+    /// Bounded open-loop load generator against a node; prints one JSON object.
+    Loadgen(node_cmd::LoadgenArgs),
     /// Quant calculators: Hawkes processes, Hurst exponents, fractional Brownian motion.
     #[command(flatten)]
     Research(research::ResearchCmd),
@@ -62,6 +76,11 @@ fn main() -> ExitCode {
         Command::Backtest(args) => sim_cmd::run_backtest(args),
         Command::Optimize(args) => sim_cmd::run_optimize(args),
         Command::Research(cmd) => research::run(cmd),
+        Command::Node(args) => node_cmd::run_node(args),
+        Command::Keygen(args) => node_cmd::run_keygen(args),
+        Command::Order(args) => node_cmd::run_order(args),
+        Command::StateRoot(args) => node_cmd::run_state_root(args),
+        Command::Loadgen(args) => node_cmd::run_loadgen(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -131,6 +131,9 @@ pub struct ExchangeState {
     pub(crate) dirty_accounts: BTreeSet<AccountId>,
     pub(crate) dirty_markets: BTreeSet<MarketId>,
     pub(crate) dirty_buckets: BTreeSet<u32>,
+    /// Every book event settled, with its market, while recording is on (the node turns it on
+    /// to feed market data and order updates; the guests never do). Not part of the state.
+    pub(crate) event_log: Option<Vec<(MarketId, Event)>>,
 }
 
 /// The market a command names, if any.
@@ -183,6 +186,21 @@ impl ExchangeState {
             dirty_accounts: BTreeSet::new(),
             dirty_markets: BTreeSet::new(),
             dirty_buckets: BTreeSet::new(),
+            event_log: None,
+        }
+    }
+
+    /// Turns recording of book events on or off (off by default). While on, every event the
+    /// transition settles — accepted, fill, cancel, expiry, amend, done — is kept, in order, with
+    /// its market, until [`ExchangeState::drain_events`] takes it. It changes no outcome.
+    pub fn record_events(&mut self, on: bool) {
+        self.event_log = if on { Some(self.event_log.take().unwrap_or_default()) } else { None };
+    }
+
+    /// Moves the recorded events into `out` (appending), oldest first.
+    pub fn drain_events(&mut self, out: &mut Vec<(MarketId, Event)>) {
+        if let Some(log) = &mut self.event_log {
+            out.append(log);
         }
     }
 
@@ -216,6 +234,21 @@ impl ExchangeState {
     /// The account of an address.
     pub fn account(&self, address: &Address) -> Option<&Account> {
         self.by_address.get(address).and_then(|id| self.accounts.get(id))
+    }
+
+    /// An account by id.
+    pub fn account_by_id(&self, id: AccountId) -> Option<&Account> {
+        self.accounts.get(&id)
+    }
+
+    /// Every market, ascending id.
+    pub fn markets(&self) -> impl Iterator<Item = &Market> + '_ {
+        self.markets.values()
+    }
+
+    /// Live orders of an account, ascending id (a scan of all live orders).
+    pub fn orders_of(&self, id: AccountId) -> impl Iterator<Item = (OrderId, &OrderMeta)> + '_ {
+        self.orders.iter().filter(move |(_, o)| o.account == id).map(|(k, o)| (*k, o))
     }
 
     /// The id of an address's account.
@@ -567,6 +600,9 @@ impl ExchangeState {
     fn settle_events(&mut self, market: MarketId, events: &[Event]) -> Applied {
         if !events.is_empty() {
             self.dirty_markets.insert(market);
+        }
+        if let Some(log) = &mut self.event_log {
+            log.extend(events.iter().map(|e| (market, *e)));
         }
         let mut applied = Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 };
         for e in events {

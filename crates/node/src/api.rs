@@ -1,0 +1,844 @@
+//! The REST and WebSocket API (axum), a thin layer over [`EngineHandle`].
+//!
+//! Every mutating request is one signed [`Command`] in its canonical borsh encoding — the bytes
+//! the state transition and the zkVM guests decode — sent either as the raw body
+//! (`Content-Type: application/octet-stream`) or as JSON `{"command": "0x<hex>"}`. The server
+//! checks, in order: size (at most [`MAX_BODY_BYTES`], else 413), decoding (the whole body must
+//! be one command, else 400), that the route matches the action (a cancel sent to `/v1/orders`
+//! is 400), the signature (401), the per-account rate limit (429), the queue (503). The engine
+//! then refuses unknown accounts (403) and wrong nonces (409) without journaling, or journals
+//! and applies the command: 200 when applied, 422 with the reason when the transition
+//! rejected it (a journaled rejection changes nothing and consumes no nonce).
+//!
+//! Reads are public: every command is published to L1 in the batch data anyway.
+//! The API is described in `docs/openapi.yaml`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use zkclob_core::{AssetId, MarketId};
+use zkclob_state::command::MAX_COMMAND_BYTES;
+use zkclob_state::{Action, Address, Command, Crypto, Receipt, RejectCode};
+
+use crate::crypto::{verify_command, FastCrypto};
+use crate::engine::{EngineHandle, Outcome, SubmitError, Update};
+use crate::index::{valid_client_id, Index};
+
+/// Largest request body accepted, bytes (a JSON-wrapped hex command is about twice its size).
+pub const MAX_BODY_BYTES: usize = 2 * MAX_COMMAND_BYTES + 64;
+/// Largest WebSocket message accepted, bytes.
+pub const MAX_WS_MESSAGE_BYTES: usize = 2 * MAX_COMMAND_BYTES + 256;
+
+/// Settings of the API that may change while it runs (hot reload).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Commands per second per account (token bucket refill).
+    pub rate_per_sec: f64,
+    /// Bucket size: commands an account may send at once.
+    pub burst: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { rate_per_sec: 2_000.0, burst: 4_000.0 }
+    }
+}
+
+/// Names of markets and assets for humans (not part of the state).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Names {
+    /// Market id → symbol.
+    pub markets: Vec<(u32, String)>,
+    /// Asset id → symbol.
+    pub assets: Vec<(u32, String)>,
+}
+
+/// Shared API state.
+#[derive(Clone)]
+pub struct Api {
+    engine: EngineHandle,
+    limits: Arc<RwLock<Limits>>,
+    buckets: Arc<Mutex<HashMap<Address, (f64, Instant)>>>,
+    names: Arc<Names>,
+    faucet: bool,
+    index: Option<Index>,
+}
+
+impl Api {
+    /// An API over a running engine. `faucet` enables the development deposit endpoint.
+    pub fn new(engine: EngineHandle, limits: Arc<RwLock<Limits>>, names: Names, faucet: bool) -> Api {
+        Api {
+            engine,
+            limits,
+            buckets: Arc::new(Mutex::new(HashMap::new())),
+            names: Arc::new(names),
+            faucet,
+            index: None,
+        }
+    }
+
+    /// Uses `index` for idempotent retries and client order ids.
+    pub fn with_index(mut self, index: Index) -> Api {
+        self.index = Some(index);
+        self
+    }
+
+    /// The original outcome of an identical command already journaled, if any.
+    fn duplicate(&self, command: &Command) -> Option<Outcome> {
+        let index = self.index.as_ref()?;
+        let bytes = borsh::to_vec(command).ok()?;
+        let hash = FastCrypto.keccak256(&bytes);
+        let a = index.ack(&hash).ok()??;
+        Some(Outcome::Journaled { seq: a.seq, batch: a.batch, receipt: a.receipt })
+    }
+
+    /// The router.
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics))
+            .route("/v1/info", get(info))
+            .route("/v1/markets", get(markets))
+            .route("/v1/markets/{id}/depth", get(depth))
+            .route("/v1/markets/{id}/trades", get(trades))
+            .route("/v1/markets/{id}/bbo", get(bbo))
+            .route("/v1/accounts/{address}", get(account))
+            .route("/v1/accounts/{address}/orders", get(orders))
+            .route("/v1/accounts/{address}/fills", get(fills))
+            .route("/v1/accounts/{address}/orders/by-client-id/{id}", get(by_client_id))
+            .route("/v1/batches", get(batches))
+            .route("/v1/batches/{n}", get(batch))
+            .route("/v1/commands", post(|s, h, b| submit(s, h, b, Route::Any)))
+            .route("/v1/orders", post(|s, h, b| submit(s, h, b, Route::Place)))
+            .route("/v1/orders/cancel", post(|s, h, b| submit(s, h, b, Route::Cancel)))
+            .route("/v1/orders/amend", post(|s, h, b| submit(s, h, b, Route::Amend)))
+            .route("/v1/orders/mass-cancel", post(|s, h, b| submit(s, h, b, Route::MassCancel)))
+            .route("/v1/withdrawals", post(|s, h, b| submit(s, h, b, Route::Withdraw)))
+            .route("/v1/dev/faucet", post(faucet))
+            .route("/v1/ws", get(ws))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .with_state(self)
+    }
+
+    fn allow(&self, who: &Address) -> bool {
+        let limits = *self.limits.read().expect("limits lock");
+        let mut b = self.buckets.lock().expect("rate buckets lock");
+        let now = Instant::now();
+        let (tokens, at) = b.entry(*who).or_insert((limits.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * limits.rate_per_sec).min(limits.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// An API error: HTTP status, a stable code, a message for humans.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response()
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> ApiError {
+        match e {
+            SubmitError::Overloaded => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", e.to_string())
+            }
+            SubmitError::Stopped => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "stopped", e.to_string()),
+        }
+    }
+}
+
+/// A stable code and a message for a rejection.
+pub fn reject_text(code: &RejectCode) -> (&'static str, String) {
+    match code {
+        RejectCode::BadSignature => {
+            ("bad_signature", "the signature does not verify for the signer's key".into())
+        }
+        RejectCode::NonceReused { expected } => {
+            ("nonce_reused", format!("this nonce was already used; the account's next nonce is {expected}"))
+        }
+        RejectCode::NonceGap { expected } => {
+            ("nonce_gap", format!("this nonce skips ahead; the account's next nonce is {expected}"))
+        }
+        RejectCode::UnknownAccount => {
+            ("unknown_account", "the signer's account has never received a deposit".into())
+        }
+        RejectCode::UnknownMarket => ("unknown_market", "no such market".into()),
+        RejectCode::NotYourOrder => {
+            ("not_your_order", "the order belongs to another account or market".into())
+        }
+        RejectCode::NotOperator => ("not_operator", "only the operator may do this".into()),
+        RejectCode::InsufficientBalance => ("insufficient_balance", "available balance is too low".into()),
+        RejectCode::ZeroAmount => ("zero_amount", "the amount is zero".into()),
+        RejectCode::MarketExists => ("market_exists", "the market id is taken".into()),
+        RejectCode::InvalidSpec => ("invalid_spec", "the market spec is invalid".into()),
+        RejectCode::InvalidFees => ("invalid_fees", "the fee schedule is too high".into()),
+        RejectCode::Overflow => ("overflow", "an amount would overflow".into()),
+        RejectCode::Book(r) => ("book_rejected", format!("the order book refused it: {r:?}")),
+    }
+}
+
+fn refused_status(code: &RejectCode) -> StatusCode {
+    match code {
+        RejectCode::BadSignature => StatusCode::UNAUTHORIZED,
+        RejectCode::UnknownAccount => StatusCode::FORBIDDEN,
+        RejectCode::NonceReused { .. } | RejectCode::NonceGap { .. } => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// The JSON of an outcome, as REST and WebSocket acks carry it.
+pub fn outcome_json(out: &Outcome) -> (StatusCode, Value) {
+    match out {
+        Outcome::Journaled { seq, batch, receipt: Receipt::Applied(a) } => (
+            StatusCode::OK,
+            json!({
+                "status": "applied", "seq": seq, "batch": batch,
+                "order_id": a.order_id.map(|o| o.0), "filled": a.filled.0, "resting": a.resting.0, "fills": a.fills,
+            }),
+        ),
+        Outcome::Journaled { seq, batch, receipt: Receipt::Rejected(code) } => {
+            let (c, m) = reject_text(code);
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"status": "rejected", "seq": seq, "batch": batch, "error": {"code": c, "message": m}}),
+            )
+        }
+        Outcome::Refused(code) => {
+            let (c, m) = reject_text(code);
+            (refused_status(code), json!({"status": "refused", "error": {"code": c, "message": m}}))
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Route {
+    Any,
+    Place,
+    Cancel,
+    Amend,
+    MassCancel,
+    Withdraw,
+}
+
+/// Decodes a request body into one command: raw borsh, or JSON `{"command": "0x.."}`.
+pub fn decode_body(headers: &HeaderMap, body: &[u8]) -> Result<Command, ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "malformed", m);
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let raw;
+    let bytes: &[u8] = if is_json {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wrapped {
+            command: String,
+        }
+        let w: Wrapped = serde_json::from_slice(body)
+            .map_err(|e| bad(format!("not a JSON {{\"command\": \"0x..\"}}: {e}")))?;
+        raw = hex::decode(w.command.trim_start_matches("0x"))
+            .map_err(|e| bad(format!("command is not hex: {e}")))?;
+        &raw
+    } else {
+        body
+    };
+    decode_command(bytes).map_err(bad)
+}
+
+/// Decodes one canonical command; the bytes must hold exactly one.
+pub fn decode_command(bytes: &[u8]) -> Result<Command, String> {
+    if bytes.len() > MAX_COMMAND_BYTES {
+        return Err(format!("a command is at most {MAX_COMMAND_BYTES} bytes, got {}", bytes.len()));
+    }
+    borsh::from_slice::<Command>(bytes).map_err(|e| format!("not a canonical command: {e}"))
+}
+
+fn route_matches(route: Route, c: &Command) -> bool {
+    let Command::Signed(s) = c else { return route == Route::Any };
+    matches!(
+        (route, &s.action),
+        (Route::Any, _)
+            | (Route::Place, Action::Place(_))
+            | (Route::Cancel, Action::Cancel { .. })
+            | (Route::Amend, Action::Amend { .. })
+            | (Route::MassCancel, Action::MassCancel { .. })
+            | (Route::Withdraw, Action::Withdraw { .. })
+    )
+}
+
+/// Checks one command (it must be signed, the signature valid, the account within its rate)
+/// and queues it; shared by REST and WebSocket order entry. Queuing happens here, in the
+/// caller's order, so a client's pipelined commands reach the engine in the order it sent them.
+fn check_and_queue(
+    api: &Api,
+    command: Command,
+    client_id: Option<String>,
+) -> Result<tokio::sync::oneshot::Receiver<Outcome>, ApiError> {
+    let Command::Signed(s) = &command else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "deposit_not_allowed",
+            "deposits come from L1 through the sequencer, not from the API",
+        ));
+    };
+    let who = FastCrypto.address_of(&s.signer);
+    if !verify_command(api.engine.chain_id(), &command) {
+        let (c, m) = reject_text(&RejectCode::BadSignature);
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, c, m));
+    }
+    if let Some(out) = api.duplicate(&command) {
+        // A retry of a command already journaled: its original answer.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let _ = tx.send(out);
+        return Ok(rx);
+    }
+    if !api.allow(&who) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many commands from this account; slow down",
+        ));
+    }
+    Ok(api.engine.submit_labelled(command, true, client_id)?)
+}
+
+async fn check_and_submit(
+    api: &Api,
+    command: Command,
+    client_id: Option<String>,
+) -> Result<Outcome, ApiError> {
+    let retry = api.index.is_some().then(|| command.clone());
+    let rx = check_and_queue(api, command, client_id)?;
+    let out = rx.await.map_err(|_| ApiError::from(SubmitError::Stopped))?;
+    if let (Outcome::Refused(RejectCode::NonceReused { .. }), Some(c)) = (&out, retry) {
+        // A retry racing its original: the index catches up within a group commit or two.
+        for _ in 0..10 {
+            if let Some(o) = api.duplicate(&c) {
+                return Ok(o);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    Ok(out)
+}
+
+async fn submit(State(api): State<Api>, headers: HeaderMap, body: Bytes, route: Route) -> Response {
+    let command = match decode_body(&headers, &body) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    if !route_matches(route, &command) {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "wrong_route",
+            format!("this route takes {route:?} commands"),
+        )
+        .into_response();
+    }
+    let client_id = match headers.get("x-client-order-id") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(id) if route == Route::Place && valid_client_id(id) => Some(id.to_string()),
+            _ => {
+                return ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_client_id",
+                    "X-Client-Order-Id goes with POST /v1/orders and is 1-64 of A-Z a-z 0-9 _ - . :",
+                )
+                .into_response()
+            }
+        },
+    };
+    let out = match check_and_submit(&api, command, client_id).await {
+        Ok(o) => o,
+        Err(e) => return e.into_response(),
+    };
+    let (status, body) = outcome_json(&out);
+    (status, Json(body)).into_response()
+}
+
+async fn read<T: Send + 'static>(
+    api: &Api,
+    f: impl FnOnce(&crate::engine::Engine) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let rx = api.engine.read(f)?;
+    rx.await.map_err(|_| ApiError::from(SubmitError::Stopped))
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(api): State<Api>) -> Response {
+    let probe = read(&api, |e| e.state().batch_number);
+    match tokio::time::timeout(std::time::Duration::from_secs(2), probe).await {
+        Ok(Ok(b)) => (StatusCode::OK, format!("ready (batch {b})\n")).into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "engine not responding\n").into_response(),
+    }
+}
+
+async fn metrics(State(api): State<Api>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], api.engine.metrics().render()).into_response()
+}
+
+async fn info(State(api): State<Api>) -> Result<Json<Value>, ApiError> {
+    let names = api.names.clone();
+    read(&api, move |e| {
+        let s = e.state();
+        Json(json!({
+            "chain_id": s.chain_id,
+            "operator": s.operator.to_string(),
+            "batch": s.batch_number,
+            "root": format!("0x{}", hex::encode(e.cut_root())),
+            "markets": names.markets,
+            "assets": names.assets,
+            "recovery": e.recovery(),
+        }))
+    })
+    .await
+}
+
+fn market_json(m: &zkclob_state::Market, names: &Names) -> Value {
+    let s = &m.spec;
+    let name = names.markets.iter().find(|(id, _)| *id == s.market_id.0).map(|(_, n)| n.clone());
+    json!({
+        "id": s.market_id.0, "name": name, "base_asset": s.base_asset.0, "quote_asset": s.quote_asset.0,
+        "tick_size": s.tick_size, "lot_size": s.lot_size, "min_qty": s.min_qty.0, "max_qty": s.max_qty.0,
+        "min_price": s.min_price.0, "max_price": s.max_price.0,
+        "base_atoms_per_lot": s.base_atoms_per_lot.to_string(),
+        "quote_atoms_per_tick_lot": s.quote_atoms_per_tick_lot.to_string(),
+        "maker_bps": m.fees.maker_bps, "taker_bps": m.fees.taker_bps,
+    })
+}
+
+async fn markets(State(api): State<Api>) -> Result<Json<Value>, ApiError> {
+    let names = api.names.clone();
+    read(&api, move |e| Json(Value::Array(e.state().markets().map(|m| market_json(m, &names)).collect())))
+        .await
+}
+
+fn market_id(id: &str) -> Result<MarketId, ApiError> {
+    id.parse::<u32>()
+        .map(MarketId)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed", "a market id is a number"))
+}
+
+async fn known_market(api: &Api, id: MarketId) -> Result<(), ApiError> {
+    if read(api, move |e| e.state().market(id).is_some()).await? {
+        Ok(())
+    } else {
+        Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_market", "no such market"))
+    }
+}
+
+#[derive(Deserialize)]
+struct LimitQuery {
+    limit: Option<usize>,
+}
+
+async fn depth(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = market_id(&id)?;
+    known_market(&api, id).await?;
+    read(&api, move |e| Json(json!(e.market_data().snapshot(id)))).await
+}
+
+async fn trades(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    Query(q): Query<LimitQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let id = market_id(&id)?;
+    known_market(&api, id).await?;
+    let limit = q.limit.unwrap_or(100).min(1_000);
+    read(&api, move |e| Json(json!(e.market_data().trades(id, limit)))).await
+}
+
+async fn bbo(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = market_id(&id)?;
+    known_market(&api, id).await?;
+    read(&api, move |e| Json(json!(e.market_data().bbo(id)))).await
+}
+
+/// Parses `0x` + 40 hex digits.
+pub fn parse_address(s: &str) -> Result<Address, String> {
+    let h = s.strip_prefix("0x").unwrap_or(s);
+    let v = hex::decode(h).map_err(|e| format!("address is not hex: {e}"))?;
+    let a: [u8; 20] = v.try_into().map_err(|_| "an address is 20 bytes (40 hex digits)".to_string())?;
+    Ok(Address(a))
+}
+
+fn address(s: &str) -> Result<Address, ApiError> {
+    parse_address(s).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "malformed", m))
+}
+
+async fn account(State(api): State<Api>, Path(a): Path<String>) -> Result<Json<Value>, ApiError> {
+    let who = address(&a)?;
+    let found = read(&api, move |e| {
+        e.state().account(&who).map(|acc| {
+            let balances: Vec<Value> = acc
+                .balances
+                .iter()
+                .map(|(asset, b)| {
+                    json!({"asset": asset.0, "available": b.available.to_string(), "locked": b.locked.to_string()})
+                })
+                .collect();
+            json!({"address": who.to_string(), "nonce": acc.nonce, "balances": balances})
+        })
+    })
+    .await?;
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_account", "no account at this address"))
+}
+
+async fn orders(State(api): State<Api>, Path(a): Path<String>) -> Result<Json<Value>, ApiError> {
+    let who = address(&a)?;
+    read(&api, move |e| {
+        let s = e.state();
+        let Some(id) = s.account_id(&who) else { return Json(json!([])) };
+        Json(Value::Array(
+            s.orders_of(id)
+                .map(|(oid, o)| {
+                    json!({"order_id": oid.0, "market": o.market.0, "side": crate::market_data::side_str(o.side),
+                           "price": o.price.0, "remaining": o.remaining.0})
+                })
+                .collect(),
+        ))
+    })
+    .await
+}
+
+async fn fills(
+    State(api): State<Api>,
+    Path(a): Path<String>,
+    Query(q): Query<LimitQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let who = address(&a)?;
+    let limit = q.limit.unwrap_or(100).min(1_000);
+    read(&api, move |e| Json(json!(e.fills_of(&who, limit)))).await
+}
+
+async fn by_client_id(
+    State(api): State<Api>,
+    Path((a, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let who = address(&a)?;
+    let index = api
+        .index
+        .as_ref()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_index", "this node keeps no index"))?;
+    let found = index
+        .client_order(&who, &id)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "index", e.to_string()))?;
+    let Some(order_id) = found else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_client_id",
+            "no order with this client id",
+        ));
+    };
+    let live = read(&api, move |e| {
+        e.state().order(zkclob_core::OrderId(order_id)).map(|o| {
+            json!({"market": o.market.0, "side": crate::market_data::side_str(o.side), "price": o.price.0, "remaining": o.remaining.0})
+        })
+    })
+    .await?;
+    Ok(Json(json!({"order_id": order_id, "client_id": id, "live": live})))
+}
+
+async fn batches(State(api): State<Api>, Query(q): Query<LimitQuery>) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(20).min(1_000);
+    read(&api, move |e| {
+        let all: Vec<_> = e.batches().collect();
+        let start = all.len().saturating_sub(limit);
+        Json(json!(all[start..]))
+    })
+    .await
+}
+
+async fn batch(State(api): State<Api>, Path(n): Path<u64>) -> Result<Json<Value>, ApiError> {
+    let found = read(&api, move |e| e.batches().find(|b| b.batch == n).cloned()).await?;
+    found.map(|b| Json(json!(b))).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "unknown_batch", "no such batch in the recent history")
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaucetRequest {
+    address: String,
+    asset: u32,
+    /// Atoms, as a decimal string (amounts can exceed JSON's safe integers).
+    amount: String,
+}
+
+/// Development only: credits an account as an L1 deposit would (off unless configured).
+async fn faucet(State(api): State<Api>, body: Bytes) -> Result<Response, ApiError> {
+    if !api.faucet {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "faucet_disabled", "the development faucet is off"));
+    }
+    let r: FaucetRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("faucet request: {e}")))?;
+    let to = address(&r.address)?;
+    let amount: u128 = r.amount.parse().map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed", "amount is a decimal number of atoms")
+    })?;
+    let cmd = Command::Deposit { to, asset: AssetId(r.asset), amount: zkclob_core::Amount(amount) };
+    let out = api.engine.submit(cmd, true)?.await.map_err(|_| ApiError::from(SubmitError::Stopped))?;
+    let (status, body) = outcome_json(&out);
+    Ok((status, Json(body)).into_response())
+}
+
+async fn ws(State(api): State<Api>, up: WebSocketUpgrade) -> Response {
+    up.max_message_size(MAX_WS_MESSAGE_BYTES)
+        .max_frame_size(MAX_WS_MESSAGE_BYTES)
+        .on_upgrade(move |s| ws_session(api, s))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WsRequest {
+    op: String,
+    channel: Option<String>,
+    market: Option<u32>,
+    account: Option<String>,
+    id: Option<u64>,
+    command: Option<String>,
+}
+
+#[derive(Default)]
+struct Subs {
+    depth: Vec<(u32, u64)>,
+    trades: Vec<u32>,
+    bbo: Vec<u32>,
+    orders: Vec<Address>,
+    batches: bool,
+}
+
+impl Subs {
+    fn wants(&mut self, u: &Update) -> bool {
+        match u {
+            Update::Depth(d) => match self.depth.iter_mut().find(|(m, _)| *m == d.market) {
+                Some((_, after)) if d.seq > *after => {
+                    *after = d.seq;
+                    true
+                }
+                _ => false,
+            },
+            Update::Trade(t) => self.trades.contains(&t.market),
+            Update::Bbo(b) => self.bbo.contains(&b.market),
+            Update::Order(o) => self.orders.contains(&o.account),
+            Update::Batch(_) => self.batches,
+        }
+    }
+}
+
+/// One WebSocket client: subscriptions (text JSON) and order entry (text JSON
+/// `{"op":"submit","id":n,"command":"0x.."}`, or binary frames: 8-byte little-endian request id
+/// then the borsh command). Acks are JSON `{"channel":"ack","id":n,...}`, possibly out of order.
+async fn ws_session(api: Api, socket: WebSocket) {
+    use futures_util::{SinkExt, StreamExt};
+    api.engine.metrics().ws_clients.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (mut sink, mut stream) = socket.split();
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<String>(4_096);
+    let writer = tokio::spawn(async move {
+        while let Some(m) = out_rx.recv().await {
+            if sink.send(Message::Text(m.into())).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut updates = api.engine.subscribe();
+    let mut subs = Subs::default();
+    loop {
+        tokio::select! {
+            msg = stream.next() => {
+                let Some(Ok(msg)) = msg else { break };
+                let reply = match msg {
+                    Message::Text(t) => ws_text(&api, &mut subs, t.as_str(), &out_tx).await,
+                    Message::Binary(b) => ws_binary(&api, &b, &out_tx),
+                    Message::Close(_) => break,
+                    _ => None,
+                };
+                if let Some(r) = reply {
+                    if out_tx.send(r).await.is_err() { break; }
+                }
+            }
+            u = updates.recv() => match u {
+                Ok(list) => {
+                    for u in list.iter() {
+                        if subs.wants(u) && out_tx.send(serde_json::to_string(u).expect("updates serialize")).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    // The client missed updates: say so; depth subscribers resubscribe to get a
+                    // fresh snapshot (their diff sequence shows the gap too).
+                    let m = json!({"channel": "lagged", "missed_groups": n, "action": "resubscribe to get fresh snapshots"});
+                    let _ = out_tx.send(m.to_string()).await;
+                    for (_, after) in subs.depth.iter_mut() { *after = u64::MAX; }
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    drop(out_tx);
+    let _ = writer.await;
+    api.engine.metrics().ws_clients.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn ws_error(id: Option<u64>, code: &str, message: impl Into<String>) -> String {
+    json!({"channel": "error", "id": id, "error": {"code": code, "message": message.into()}}).to_string()
+}
+
+fn spawn_ack(
+    api: &Api,
+    id: Option<u64>,
+    command: Command,
+    out: &tokio::sync::mpsc::Sender<String>,
+) -> Option<String> {
+    let rx = match check_and_queue(api, command, None) {
+        Ok(rx) => rx,
+        Err(e) => return Some(ws_error(id, e.code, e.message)),
+    };
+    let out = out.clone();
+    tokio::spawn(async move {
+        let msg = match rx.await {
+            Ok(o) => {
+                let (_, mut body) = outcome_json(&o);
+                body["channel"] = json!("ack");
+                body["id"] = json!(id);
+                body.to_string()
+            }
+            Err(_) => ws_error(id, "stopped", SubmitError::Stopped.to_string()),
+        };
+        let _ = out.send(msg).await;
+    });
+    None
+}
+
+fn ws_binary(api: &Api, b: &[u8], out: &tokio::sync::mpsc::Sender<String>) -> Option<String> {
+    if b.len() < 8 {
+        return Some(ws_error(None, "malformed", "a binary frame is an 8-byte request id and a command"));
+    }
+    let id = u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
+    match decode_command(&b[8..]) {
+        Ok(c) => spawn_ack(api, Some(id), c, out),
+        Err(m) => Some(ws_error(Some(id), "malformed", m)),
+    }
+}
+
+async fn ws_text(
+    api: &Api,
+    subs: &mut Subs,
+    text: &str,
+    out: &tokio::sync::mpsc::Sender<String>,
+) -> Option<String> {
+    let req: WsRequest = match serde_json::from_str(text) {
+        Ok(r) => r,
+        Err(e) => return Some(ws_error(None, "malformed", format!("not a request: {e}"))),
+    };
+    match (req.op.as_str(), req.channel.as_deref()) {
+        ("submit", _) => {
+            let Some(hexcmd) = req.command else {
+                return Some(ws_error(req.id, "malformed", "submit needs a command"));
+            };
+            let decoded = hex::decode(hexcmd.trim_start_matches("0x"))
+                .map_err(|e| e.to_string())
+                .and_then(|b| decode_command(&b));
+            match decoded {
+                Ok(c) => spawn_ack(api, req.id, c, out),
+                Err(m) => Some(ws_error(req.id, "malformed", m)),
+            }
+        }
+        ("subscribe", Some("depth")) => {
+            let Some(m) = req.market else {
+                return Some(ws_error(req.id, "malformed", "depth needs a market"));
+            };
+            match read(api, move |e| {
+                e.state().market(MarketId(m)).map(|_| e.market_data().snapshot(MarketId(m)))
+            })
+            .await
+            {
+                Ok(Some(snap)) => {
+                    subs.depth.retain(|(x, _)| *x != m);
+                    subs.depth.push((m, snap.seq));
+                    let mut v = json!(snap);
+                    v["channel"] = json!("depth_snapshot");
+                    Some(v.to_string())
+                }
+                Ok(None) => Some(ws_error(req.id, "unknown_market", "no such market")),
+                Err(e) => Some(ws_error(req.id, e.code, e.message)),
+            }
+        }
+        ("subscribe", Some("trades")) | ("subscribe", Some("bbo")) => {
+            let Some(m) = req.market else {
+                return Some(ws_error(req.id, "malformed", "this channel needs a market"));
+            };
+            if req.channel.as_deref() == Some("trades") {
+                subs.trades.push(m);
+            } else {
+                subs.bbo.push(m);
+            }
+            Some(json!({"channel": "subscribed", "id": req.id}).to_string())
+        }
+        ("subscribe", Some("orders")) => match req.account.as_deref().map(parse_address) {
+            Some(Ok(a)) => {
+                subs.orders.push(a);
+                Some(json!({"channel": "subscribed", "id": req.id}).to_string())
+            }
+            Some(Err(m)) => Some(ws_error(req.id, "malformed", m)),
+            None => Some(ws_error(req.id, "malformed", "orders needs an account")),
+        },
+        ("subscribe", Some("batches")) => {
+            subs.batches = true;
+            Some(json!({"channel": "subscribed", "id": req.id}).to_string())
+        }
+        _ => Some(ws_error(req.id, "malformed", "unknown op or channel")),
+    }
+}

@@ -1,0 +1,452 @@
+//! The node's configuration: TOML with embedded defaults, environment overrides, validation,
+//! and hot reload of the parameters that are safe to change while the node runs.
+//!
+//! **Environment overrides.** `ZKCLOB_<KEY>` sets a top-level key and `ZKCLOB_<SECTION>__<KEY>`
+//! a key of a section, e.g. `ZKCLOB_LISTEN=127.0.0.1:9000`, `ZKCLOB_ENGINE__BATCH_MAX_MS=50`,
+//! `ZKCLOB_LIMITS__RATE_PER_SEC=100`. Values are read as TOML literals (numbers, booleans) and
+//! fall back to strings. Variables whose first part is not a config key (other tools share the
+//! prefix) are ignored; an unknown key inside a section is an error.
+//!
+//! **Hot reload.** The node watches its config file; on a change it loads and validates the
+//! whole file (with the environment applied again). If only live-safe keys changed
+//! ([`LIVE_KEYS`]: rate limits, batch size and interval, log level) it applies them; if any
+//! other key changed, or validation fails, or applying fails, nothing changes (the old values
+//! stay or are put back) and the error is logged. Every attempt is appended to
+//! `<data_dir>/config-history.jsonl` with a version number, the changes and the outcome.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use zkclob_core::{AssetId, MarketId, MarketSpec, Price, Qty};
+use zkclob_state::FeeSchedule;
+
+use crate::api::Limits;
+use crate::engine::EngineConfig;
+
+/// Keys that may change while the node runs.
+pub const LIVE_KEYS: &[&str] =
+    &["limits.rate_per_sec", "limits.burst", "engine.batch_max_commands", "engine.batch_max_ms", "log.level"];
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// Data directory (journal, snapshots, keys, config history).
+    pub data_dir: PathBuf,
+    /// Address the API listens on.
+    pub listen: SocketAddr,
+    /// Chain id of a new exchange.
+    pub chain_id: u64,
+    /// Logging.
+    pub log: LogConfig,
+    /// Engine.
+    pub engine: EngineSection,
+    /// API limits.
+    pub limits: Limits,
+    /// Development conveniences.
+    pub dev: DevSection,
+    /// Prover: "none" or "native-reexecute" (re-runs each batch from its witness natively, as
+    /// the guests do; it checks the roots but is not a proof).
+    pub prover: String,
+    /// Markets a new exchange opens with.
+    pub markets: Vec<MarketConfig>,
+    /// Asset symbols.
+    pub assets: BTreeMap<String, u32>,
+}
+
+/// Logging settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// trace, debug, info, warn or error.
+    pub level: String,
+    /// "pretty" or "json".
+    pub format: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into(), format: "pretty".into() }
+    }
+}
+
+/// Engine settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// Cut a batch after this many commands.
+    pub batch_max_commands: usize,
+    /// Cut a batch this many ms after it opened.
+    pub batch_max_ms: u64,
+    /// Engine queue capacity.
+    pub queue_capacity: usize,
+    /// Most requests per group commit.
+    pub max_group: usize,
+    /// fdatasync on every group commit.
+    pub fsync: bool,
+    /// Journal segment size, MiB.
+    pub segment_mb: u64,
+    /// Snapshot every this many batches.
+    pub snapshot_every: u64,
+    /// Depth levels per side in market data.
+    pub depth_levels: usize,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        EngineSection {
+            batch_max_commands: 1_000,
+            batch_max_ms: 200,
+            queue_capacity: 65_536,
+            max_group: 4_096,
+            fsync: true,
+            segment_mb: 64,
+            snapshot_every: 100,
+            depth_levels: 20,
+        }
+    }
+}
+
+/// Development settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DevSection {
+    /// `POST /v1/dev/faucet` credits accounts as an L1 deposit would. Until the rollup's L1
+    /// deposits exist it is how accounts get funds; turn it off for anything real.
+    pub faucet: bool,
+    /// The operator's secret key file (hex), relative to the data directory; created on first
+    /// start if missing.
+    pub operator_key: PathBuf,
+}
+
+impl Default for DevSection {
+    fn default() -> Self {
+        DevSection { faucet: true, operator_key: "operator.key".into() }
+    }
+}
+
+/// A market a new exchange opens with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketConfig {
+    /// Id.
+    pub id: u32,
+    /// Symbol, e.g. "ETH-USDC".
+    pub name: String,
+    /// Base asset id.
+    pub base_asset: u32,
+    /// Quote asset id.
+    pub quote_asset: u32,
+    /// Tick size.
+    pub tick_size: i64,
+    /// Lot size.
+    pub lot_size: u64,
+    /// Smallest order, lots.
+    pub min_qty: u64,
+    /// Largest order, lots.
+    pub max_qty: u64,
+    /// Lowest price, ticks.
+    pub min_price: i64,
+    /// Highest price, ticks.
+    pub max_price: i64,
+    /// Base atoms per lot.
+    pub base_atoms_per_lot: u64,
+    /// Quote atoms per tick per lot.
+    pub quote_atoms_per_tick_lot: u64,
+    /// Maker fee, bps.
+    pub maker_bps: u16,
+    /// Taker fee, bps.
+    pub taker_bps: u16,
+}
+
+impl MarketConfig {
+    /// The spec and fees.
+    pub fn spec(&self) -> (MarketSpec, FeeSchedule) {
+        (
+            MarketSpec {
+                market_id: MarketId(self.id),
+                base_asset: AssetId(self.base_asset),
+                quote_asset: AssetId(self.quote_asset),
+                tick_size: self.tick_size,
+                lot_size: self.lot_size,
+                min_qty: Qty(self.min_qty),
+                max_qty: Qty(self.max_qty),
+                min_price: Price(self.min_price),
+                max_price: Price(self.max_price),
+                base_atoms_per_lot: self.base_atoms_per_lot as u128,
+                quote_atoms_per_tick_lot: self.quote_atoms_per_tick_lot as u128,
+            },
+            FeeSchedule { maker_bps: self.maker_bps, taker_bps: self.taker_bps },
+        )
+    }
+}
+
+/// The two demo markets: ETH-USDC (asset 1 in asset 3) and BTC-USDC (asset 2 in asset 3).
+pub fn demo_markets() -> Vec<MarketConfig> {
+    let m = |id, name: &str, base, tick| MarketConfig {
+        id,
+        name: name.into(),
+        base_asset: base,
+        quote_asset: 3,
+        tick_size: tick,
+        lot_size: 1,
+        min_qty: 1,
+        max_qty: 1_000_000,
+        min_price: 1,
+        max_price: 100_000_000,
+        base_atoms_per_lot: 1_000_000,
+        quote_atoms_per_tick_lot: 1,
+        maker_bps: 2,
+        taker_bps: 5,
+    };
+    vec![m(1, "ETH-USDC", 1, 1), m(2, "BTC-USDC", 2, 1)]
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            data_dir: "./data".into(),
+            listen: "127.0.0.1:8080".parse().expect("literal address"),
+            chain_id: 1337,
+            log: LogConfig::default(),
+            engine: EngineSection::default(),
+            limits: Limits::default(),
+            dev: DevSection::default(),
+            prover: "none".into(),
+            markets: demo_markets(),
+            assets: [("ETH".to_string(), 1), ("BTC".to_string(), 2), ("USDC".to_string(), 3)]
+                .into_iter()
+                .collect(),
+        }
+    }
+}
+
+/// Why a configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown keys.
+    #[error("{0}")]
+    Parse(String),
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    let (last, parents) = path.split_last().expect("non-empty path");
+    let mut t = table;
+    for p in parents {
+        let entry = t.entry(p.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        t = entry.as_table_mut().expect("made a table");
+    }
+    t.insert(last.clone(), value);
+}
+
+impl NodeConfig {
+    /// Loads `file` (or the defaults when `None`), then applies `env` overrides (pairs of
+    /// name and value, e.g. from `std::env::vars()`), then validates.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<NodeConfig, ConfigError> {
+        let text = match file {
+            Some(p) => {
+                std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.into(), source })?
+            }
+            None => String::new(),
+        };
+        let mut table: toml::Table =
+            text.parse().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        let known = match toml::Value::try_from(NodeConfig::default()) {
+            Ok(toml::Value::Table(t)) => t.keys().cloned().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        for (k, v) in env {
+            let Some(rest) = k.strip_prefix("ZKCLOB_") else { continue };
+            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            // Other tools share the prefix (ZKCLOB_SKIP_ZKVM, ...): only names whose first part
+            // is a config key are overrides; within a section, unknown keys are errors.
+            if !known.contains(&path[0]) {
+                continue;
+            }
+            let value = format!("v = {v}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(v));
+            set_path(&mut table, &path, value);
+        }
+        let cfg: NodeConfig =
+            table.try_into().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        let e = &self.engine;
+        if e.batch_max_commands == 0 || e.batch_max_commands > zkclob_state::command::MAX_BATCH_COMMANDS {
+            return bad(format!(
+                "engine.batch_max_commands must be 1..={}",
+                zkclob_state::command::MAX_BATCH_COMMANDS
+            ));
+        }
+        if e.batch_max_ms == 0 || e.batch_max_ms > 60_000 {
+            return bad("engine.batch_max_ms must be 1..=60000".into());
+        }
+        if e.queue_capacity == 0 || e.max_group == 0 {
+            return bad("engine.queue_capacity and engine.max_group must be positive".into());
+        }
+        if e.segment_mb == 0 || e.segment_mb > 1024 {
+            return bad("engine.segment_mb must be 1..=1024".into());
+        }
+        if !(self.limits.rate_per_sec > 0.0 && self.limits.rate_per_sec.is_finite()) {
+            return bad("limits.rate_per_sec must be a positive number".into());
+        }
+        if !(self.limits.burst >= 1.0 && self.limits.burst.is_finite()) {
+            return bad("limits.burst must be at least 1".into());
+        }
+        if !["trace", "debug", "info", "warn", "error"].contains(&self.log.level.as_str()) {
+            return bad(format!(
+                "log.level must be trace, debug, info, warn or error, not {:?}",
+                self.log.level
+            ));
+        }
+        if !["pretty", "json"].contains(&self.log.format.as_str()) {
+            return bad(format!("log.format must be pretty or json, not {:?}", self.log.format));
+        }
+        if !["none", "native-reexecute"].contains(&self.prover.as_str()) {
+            return bad(format!("prover must be none or native-reexecute, not {:?}", self.prover));
+        }
+        let mut ids: Vec<u32> = self.markets.iter().map(|m| m.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() != self.markets.len() {
+            return bad("two markets share an id".into());
+        }
+        for m in &self.markets {
+            let (spec, _) = m.spec();
+            spec.validate().map_err(|e| ConfigError::Invalid(format!("market {}: {e:?}", m.name)))?;
+        }
+        Ok(())
+    }
+
+    /// The engine's settings.
+    pub fn engine_config(&self, operator: zkclob_state::Address) -> EngineConfig {
+        let mut c = EngineConfig::new(&self.data_dir, self.chain_id, operator);
+        c.batch_max_commands = self.engine.batch_max_commands;
+        c.batch_max_ms = self.engine.batch_max_ms;
+        c.queue_capacity = self.engine.queue_capacity;
+        c.max_group = self.engine.max_group;
+        c.fsync = self.engine.fsync;
+        c.segment_bytes = self.engine.segment_mb << 20;
+        c.snapshot_every = self.engine.snapshot_every;
+        c.depth_levels = self.engine.depth_levels;
+        c
+    }
+
+    /// The keys whose values differ, as (key, old, new).
+    pub fn diff(&self, new: &NodeConfig) -> Vec<(String, String, String)> {
+        let flat = |c: &NodeConfig| {
+            let mut out = BTreeMap::new();
+            let v = toml::Value::try_from(c).expect("config serializes");
+            flatten("", &v, &mut out);
+            out
+        };
+        let (a, b) = (flat(self), flat(new));
+        let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        keys.into_iter()
+            .filter(|k| a.get(*k) != b.get(*k))
+            .map(|k| {
+                (k.clone(), a.get(k).cloned().unwrap_or_default(), b.get(k).cloned().unwrap_or_default())
+            })
+            .collect()
+    }
+}
+
+fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&key, v, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_string(), other.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_validate_and_env_overrides_apply() {
+        let c = NodeConfig::load(None, env(&[])).unwrap();
+        assert_eq!(c, NodeConfig::default());
+        let c = NodeConfig::load(
+            None,
+            env(&[
+                ("ZKCLOB_ENGINE__BATCH_MAX_MS", "50"),
+                ("ZKCLOB_LISTEN", "127.0.0.1:9999"),
+                ("ZKCLOB_LIMITS__RATE_PER_SEC", "12.5"),
+                ("ZKCLOB_LOG__FORMAT", "json"),
+                ("ZKCLOB_SKIP_ZKVM", "1"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.engine.batch_max_ms, 50);
+        assert_eq!(c.listen.port(), 9999);
+        assert_eq!(c.limits.rate_per_sec, 12.5);
+        assert_eq!(c.log.format, "json");
+    }
+
+    #[test]
+    fn bad_values_and_unknown_keys_are_refused_with_the_key_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        for (text, needle) in [
+            ("[engine]\nbatch_max_ms = 0\n", "batch_max_ms"),
+            ("[engine]\nbatch_max_comands = 5\n", "batch_max_comands"),
+            ("[log]\nlevel = \"loud\"\n", "log.level"),
+            ("[limits]\nrate_per_sec = -1.0\nburst = 5.0\n", "rate_per_sec"),
+            ("listen = \"nowhere\"\n", "listen"),
+            ("chain_id = \"x\"\n", "chain_id"),
+        ] {
+            std::fs::write(&p, text).unwrap();
+            let e = NodeConfig::load(Some(&p), env(&[])).unwrap_err().to_string();
+            assert!(e.contains(needle), "{text:?} -> {e}");
+        }
+    }
+
+    #[test]
+    fn diff_names_the_changed_keys() {
+        let a = NodeConfig::default();
+        let mut b = a.clone();
+        b.limits.burst = 7.0;
+        b.engine.batch_max_ms = 5;
+        let keys: Vec<String> = a.diff(&b).into_iter().map(|(k, _, _)| k).collect();
+        assert_eq!(keys, ["engine.batch_max_ms", "limits.burst"]);
+    }
+}

@@ -1,0 +1,1248 @@
+//! The engine thread: the single writer of the exchange state.
+//!
+//! Requests arrive on a bounded queue ([`EngineHandle::submit`] fails fast with
+//! [`SubmitError::Overloaded`] when it is full: backpressure instead of unbounded memory). The
+//! thread takes a *group* of queued requests at a time and, for each command:
+//!
+//! 1. refuses it without journaling if it cannot be valid (bad signature, unknown account, wrong
+//!    nonce — exactly the checks the transition would make first, so the state would have
+//!    rejected it with the same code and changed nothing);
+//! 2. opens a batch if none is open (a [`Entry::BatchOpen`] with the node's clock as the batch
+//!    time: data in the journal, never a clock read inside the transition);
+//! 3. applies it to the state ([`ExchangeState::apply`], the code the zkVM guests run) and
+//!    appends it to the journal.
+//!
+//! Then it commits the journal once for the whole group (one write and one `fdatasync`) and
+//! only then answers the submitters and publishes events (order updates, trades, depth diffs):
+//! nothing leaves the node before it is durable. A failed commit aborts the process: the
+//! in-memory state is ahead of the disk, and recovery from the journal is the only safe path.
+//!
+//! Every `batch_max_commands` commands or `batch_max_ms` milliseconds the open batch is cut: the
+//! commitment is updated, a [`Entry::Cut`] with the new root is journaled, and the batch goes to
+//! the prover queue. Every `snapshot_every` batches a snapshot is written and journal segments
+//! before the older kept snapshot are deleted.
+//!
+//! **Recovery** ([`Engine::open`]): the latest valid snapshot, then every journal record after
+//! it — the same `apply` calls in the same order, checking each cut's recorded root. A replay
+//! that reaches another root stops start-up with an error.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tokio::sync::{broadcast, oneshot};
+use zkclob_book::Event;
+use zkclob_core::{MarketId, Timestamp};
+use zkclob_state::merkle::Sha256Hasher;
+use zkclob_state::{
+    Action, Address, BatchHeader, Command, ExchangeState, Receipt, RejectCode, StateCommitment, StateSnapshot,
+};
+
+use crate::crypto::{verify_command, Verdict};
+use crate::entry::{Entry, ENTRY_VERSION};
+use crate::index::{Index, Indexed};
+use crate::journal::{FsyncPolicy, Journal, JournalConfig, JournalError, RecoveryReport};
+use crate::market_data::{side_str, Bbo, Changes, DepthDiff, MarketData, Trade};
+use crate::metrics::Metrics;
+use crate::snapshot::{SnapshotMeta, SnapshotStore};
+
+/// Engine settings (the node's config carries them).
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Data directory: `journal/`, `snapshots/`.
+    pub data_dir: PathBuf,
+    /// Chain id of a new exchange (an existing one keeps its own; a mismatch is an error).
+    pub chain_id: u64,
+    /// Operator of a new exchange.
+    pub operator: Address,
+    /// Cut a batch after this many commands.
+    pub batch_max_commands: usize,
+    /// Cut a batch this long after it opened.
+    pub batch_max_ms: u64,
+    /// Requests the queue holds before refusing more.
+    pub queue_capacity: usize,
+    /// Most requests handled per group commit.
+    pub max_group: usize,
+    /// fdatasync on every group commit. Off only for tests and throwaway runs.
+    pub fsync: bool,
+    /// Journal segment size.
+    pub segment_bytes: u64,
+    /// Write a snapshot every this many batches (0: never, except at shutdown).
+    pub snapshot_every: u64,
+    /// Depth levels per side in market data.
+    pub depth_levels: usize,
+    /// Trades kept per market for queries.
+    pub trade_history: usize,
+    /// Cut batches kept for status queries.
+    pub batch_history: usize,
+    /// Broadcast buffer of updates; a subscriber further behind is told it lagged.
+    pub update_buffer: usize,
+    /// Create a new exchange when the directory holds none (off for offline tools).
+    pub create_if_missing: bool,
+}
+
+impl EngineConfig {
+    /// Defaults for a data directory.
+    pub fn new(data_dir: impl Into<PathBuf>, chain_id: u64, operator: Address) -> EngineConfig {
+        EngineConfig {
+            data_dir: data_dir.into(),
+            chain_id,
+            operator,
+            batch_max_commands: 1_000,
+            batch_max_ms: 200,
+            queue_capacity: 65_536,
+            max_group: 4_096,
+            fsync: true,
+            segment_bytes: 64 << 20,
+            snapshot_every: 100,
+            depth_levels: 20,
+            trade_history: 1_000,
+            batch_history: 1_000,
+            update_buffer: 16_384,
+            create_if_missing: true,
+        }
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The journal cannot be read or is corrupt.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// A snapshot cannot be read or written.
+    #[error("snapshot: {0}")]
+    Snapshot(String),
+    /// A journal record does not decode.
+    #[error("journal record {seq} does not decode: {reason}")]
+    Undecodable {
+        /// Its sequence number.
+        seq: u64,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// Replay reached a different root than the journal recorded.
+    #[error(
+        "replay diverged at batch {batch}: the journal recorded root {recorded}, replay computed {computed}"
+    )]
+    Diverged {
+        /// The batch.
+        batch: u64,
+        /// Hex.
+        recorded: String,
+        /// Hex.
+        computed: String,
+    },
+    /// The journal's records do not fit together (a batch opened twice, a command outside a
+    /// batch, a header the state refuses, records missing after a snapshot, ...).
+    #[error("journal inconsistent at record {seq}: {reason}")]
+    Inconsistent {
+        /// The record.
+        seq: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The existing exchange was created with another chain id or operator than configured.
+    #[error("the data directory holds chain {found_chain} (operator {found_operator}), not the configured chain {chain} (operator {operator})")]
+    WrongChain {
+        /// Found.
+        found_chain: u64,
+        /// Found.
+        found_operator: Address,
+        /// Configured.
+        chain: u64,
+        /// Configured.
+        operator: Address,
+    },
+    /// A directory cannot be created.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// What the node answers to a submitted command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Journaled (durable) and applied; the receipt may still be a rejection, which changed
+    /// nothing.
+    Journaled {
+        /// Its journal sequence number.
+        seq: u64,
+        /// The batch it belongs to.
+        batch: u64,
+        /// What it did.
+        receipt: Receipt,
+    },
+    /// Refused before journaling; it changed nothing and is in no batch.
+    Refused(RejectCode),
+}
+
+/// Why a request did not reach the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The queue is full: retry later.
+    #[error("the engine queue is full; retry later")]
+    Overloaded,
+    /// The engine has stopped.
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+/// A change published to subscribers after it is durable.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "channel", rename_all = "snake_case")]
+pub enum Update {
+    /// Depth diff.
+    Depth(DepthDiff),
+    /// Trade.
+    Trade(Trade),
+    /// Best bid/offer.
+    Bbo(Bbo),
+    /// An order event of an account.
+    Order(OrderUpdate),
+    /// A batch was cut.
+    Batch(BatchInfo),
+}
+
+/// One event of one order, for its owner.
+#[derive(Clone, Debug, Serialize)]
+pub struct OrderUpdate {
+    /// The owner.
+    #[serde(serialize_with = "ser_address")]
+    pub account: Address,
+    /// The market.
+    pub market: u32,
+    /// The order.
+    pub order_id: u64,
+    /// accepted, fill, cancelled, expired, amended, done, rejected.
+    pub event: &'static str,
+    /// Price (accepted, fill, amended).
+    pub price: Option<i64>,
+    /// Quantity of this event (accepted: total; fill: traded; cancelled: cancelled).
+    pub qty: Option<u64>,
+    /// What remains live, when known.
+    pub remaining: Option<u64>,
+    /// Side of the order, when known.
+    pub side: Option<&'static str>,
+    /// The batch.
+    pub batch: u64,
+}
+
+fn ser_address<S: serde::Serializer>(a: &Address, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&a.to_string())
+}
+
+fn hex32(h: &[u8; 32]) -> String {
+    format!("0x{}", hex::encode(h))
+}
+
+/// A cut batch, as the status API shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct BatchInfo {
+    /// Number.
+    pub batch: u64,
+    /// Commands in it.
+    pub commands: u32,
+    /// Batch time, ns.
+    pub timestamp_ns: u64,
+    /// Root before.
+    pub prev_root: String,
+    /// Root after.
+    pub root: String,
+    /// Prover status: "pending", "no prover configured", or the prover's result.
+    pub proof: String,
+}
+
+/// A cut batch on its way to the prover.
+#[derive(Clone, Debug)]
+pub struct CutBatch {
+    /// Header.
+    pub header: BatchHeader,
+    /// Commands, in order.
+    pub commands: Vec<Command>,
+    /// The node's post-root.
+    pub post_root: [u8; 32],
+}
+
+type Reply = oneshot::Sender<Outcome>;
+type ReadFn = Box<dyn FnOnce(&Engine) + Send>;
+
+// Submissions are nearly all requests; boxing them would add an allocation to each.
+#[allow(clippy::large_enum_variant)]
+enum Request {
+    Submit { command: Command, verified: bool, received_ns: u64, client_id: Option<String>, reply: Reply },
+    Read(ReadFn),
+    Cut(oneshot::Sender<Option<u64>>),
+    Configure { batch_max_commands: usize, batch_max_ms: u64, reply: oneshot::Sender<()> },
+    ProofStatus { batch: u64, status: String },
+    Shutdown(oneshot::Sender<()>),
+}
+
+struct OpenBatch {
+    header: BatchHeader,
+    commands: Vec<Command>,
+    opened: Instant,
+}
+
+/// The exchange state and everything the engine thread owns.
+pub struct Engine {
+    cfg: EngineConfig,
+    state: ExchangeState,
+    commitment: StateCommitment<Sha256Hasher>,
+    journal: Journal,
+    snapshots: SnapshotStore,
+    root: [u8; 32],
+    open: Option<OpenBatch>,
+    md: MarketData,
+    metrics: Arc<Metrics>,
+    updates: broadcast::Sender<Arc<Vec<Update>>>,
+    batches: VecDeque<BatchInfo>,
+    prover: Option<std::sync::mpsc::Sender<CutBatch>>,
+    events: Vec<(MarketId, Event)>,
+    fills: std::collections::BTreeMap<Address, VecDeque<FillRecord>>,
+    index: Option<std::sync::mpsc::Sender<Vec<Indexed>>>,
+    index_thread: Option<std::thread::JoinHandle<()>>,
+    to_index: Vec<Indexed>,
+    recovery: Recovery,
+}
+
+/// The index entry of a journaled command.
+fn indexed(seq: u64, command: &Command, batch: u64, receipt: Receipt, client_id: Option<String>) -> Indexed {
+    let bytes = borsh::to_vec(command).expect("Vec write");
+    let account = match command {
+        Command::Signed(s) => Some(zkclob_state::Crypto::address_of(&crate::crypto::FastCrypto, &s.signer)),
+        Command::Deposit { .. } => None,
+    };
+    Indexed {
+        seq,
+        hash: zkclob_state::Crypto::keccak256(&crate::crypto::FastCrypto, &bytes),
+        batch,
+        receipt,
+        account,
+        client_id,
+    }
+}
+
+/// One fill of one account, for the fills query.
+#[derive(Clone, Debug, Serialize)]
+pub struct FillRecord {
+    /// The market.
+    pub market: u32,
+    /// The account's order.
+    pub order_id: u64,
+    /// The account's side.
+    pub side: &'static str,
+    /// maker or taker.
+    pub role: &'static str,
+    /// Price.
+    pub price: i64,
+    /// Lots.
+    pub qty: u64,
+    /// The batch.
+    pub batch: u64,
+}
+
+/// Fills kept per account for queries (the newest).
+pub const FILLS_PER_ACCOUNT: usize = 1_000;
+
+/// What start-up found and did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Recovery {
+    /// Batch number of the snapshot loaded, if any.
+    pub snapshot_batch: Option<u64>,
+    /// Snapshots skipped as corrupt, with why.
+    pub snapshots_skipped: Vec<String>,
+    /// Journal records replayed.
+    pub replayed: u64,
+    /// A torn tail the journal truncated, described.
+    pub torn_tail: Option<String>,
+    /// Whether a new exchange was created.
+    pub created: bool,
+    /// The state root after recovery (of the state including an open batch's commands).
+    pub root: String,
+    /// Start-up time, ms.
+    pub millis: u64,
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> OpenError + '_ {
+    move |source| OpenError::Io { path: path.to_path_buf(), source }
+}
+
+impl Engine {
+    /// Opens (or creates) the exchange in `cfg.data_dir`: loads the latest snapshot, replays the
+    /// journal, and positions for new commands. `genesis` are the operator commands a *new*
+    /// exchange starts with (its markets), applied as its first batch.
+    pub fn open(
+        cfg: EngineConfig,
+        genesis: Vec<Command>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Engine, OpenError> {
+        Engine::open_indexed(cfg, genesis, metrics, None)
+    }
+
+    /// [`Engine::open`], re-indexing into `index` every replayed command it has not seen, and
+    /// indexing every new command from then on.
+    pub fn open_indexed(
+        cfg: EngineConfig,
+        genesis: Vec<Command>,
+        metrics: Arc<Metrics>,
+        index: Option<&Index>,
+    ) -> Result<Engine, OpenError> {
+        let t0 = Instant::now();
+        let jdir = cfg.data_dir.join("journal");
+        let sdir = cfg.data_dir.join("snapshots");
+        std::fs::create_dir_all(&jdir).map_err(io_err(&jdir))?;
+        let snapshots = SnapshotStore::new(&sdir, 2).map_err(|e| OpenError::Snapshot(e.to_string()))?;
+        let loaded = snapshots.load_latest().map_err(|e| OpenError::Snapshot(e.to_string()))?;
+        let mut recovery = Recovery {
+            snapshot_batch: None,
+            snapshots_skipped: Vec::new(),
+            replayed: 0,
+            torn_tail: None,
+            created: false,
+            root: String::new(),
+            millis: 0,
+        };
+        let mut state: Option<ExchangeState> = None;
+        let mut from = 1;
+        let mut expected_root = None;
+        if let Some(l) = loaded {
+            recovery.snapshots_skipped =
+                l.skipped.iter().map(|(p, why)| format!("{}: {why}", p.display())).collect();
+            let snap: StateSnapshot = borsh::from_slice(&l.body)
+                .map_err(|e| OpenError::Snapshot(format!("snapshot body does not decode: {e}")))?;
+            let s = ExchangeState::restore(&snap)
+                .map_err(|e| OpenError::Snapshot(format!("snapshot is inconsistent: {e}")))?;
+            recovery.snapshot_batch = Some(l.meta.batch_number);
+            from = l.meta.seq;
+            expected_root = Some(l.meta.root);
+            state = Some(s);
+        }
+        let mut jcfg = JournalConfig::new(&jdir);
+        jcfg.segment_bytes = cfg.segment_bytes;
+        jcfg.fsync = if cfg.fsync { FsyncPolicy::Always } else { FsyncPolicy::Never };
+        // A journal created afresh next to a snapshot continues the snapshot's numbering.
+        jcfg.first_seq = from;
+        let (journal, report): (Journal, RecoveryReport) = Journal::open(jcfg)?;
+        recovery.torn_tail = report.truncated_tail.as_ref().map(|t| t.to_string());
+        let mut engine_state = Replay::new(state, expected_root, &cfg)?;
+        let index_from = match index {
+            Some(i) => i.last_seq().map_err(|e| OpenError::Snapshot(e.to_string()))? + 1,
+            None => u64::MAX,
+        };
+        engine_state.index_from = index_from;
+        let mut next = from;
+        for rec in Journal::read_from(&jdir, from)? {
+            let (seq, payload) = rec?;
+            if seq != next {
+                return Err(OpenError::Inconsistent {
+                    seq,
+                    reason: format!(
+                        "expected record {next}: records between the snapshot and the journal are missing"
+                    ),
+                });
+            }
+            next += 1;
+            let entry =
+                Entry::decode(&payload).map_err(|e| OpenError::Undecodable { seq, reason: e.to_string() })?;
+            engine_state.apply(seq, entry)?;
+            recovery.replayed += 1;
+        }
+        if next == from && from > 1 && journal.next_seq() < from {
+            return Err(OpenError::Inconsistent {
+                seq: journal.next_seq(),
+                reason: format!("the snapshot covers records up to {from} but the journal ends before them"),
+            });
+        }
+        if let Some(i) = index {
+            i.write(&engine_state.reindexed, true).map_err(|e| OpenError::Snapshot(e.to_string()))?;
+        }
+        let (state, commitment, root, open) = match engine_state.finish()? {
+            Some(x) => x,
+            None if !cfg.create_if_missing => {
+                return Err(OpenError::Inconsistent {
+                    seq: 0,
+                    reason: format!(
+                        "{} holds no exchange (no snapshot, no genesis record)",
+                        cfg.data_dir.display()
+                    ),
+                })
+            }
+            None => {
+                // A new exchange.
+                let mut s = ExchangeState::new(cfg.chain_id, cfg.operator);
+                let c = StateCommitment::build(Sha256Hasher, &mut s)
+                    .map_err(|e| OpenError::Inconsistent { seq: 0, reason: format!("commitment: {e:?}") })?;
+                let root = c.root();
+                recovery.created = true;
+                (s, c, root, None)
+            }
+        };
+        if state.chain_id != cfg.chain_id || state.operator != cfg.operator {
+            return Err(OpenError::WrongChain {
+                found_chain: state.chain_id,
+                found_operator: state.operator,
+                chain: cfg.chain_id,
+                operator: cfg.operator,
+            });
+        }
+        let (updates, _) = broadcast::channel(cfg.update_buffer.max(16));
+        let mut engine = Engine {
+            md: MarketData::new(cfg.depth_levels, cfg.trade_history),
+            cfg,
+            state,
+            commitment,
+            journal,
+            snapshots,
+            root,
+            open,
+            metrics,
+            updates,
+            batches: VecDeque::new(),
+            prover: None,
+            events: Vec::new(),
+            fills: std::collections::BTreeMap::new(),
+            index: None,
+            index_thread: None,
+            to_index: Vec::new(),
+            recovery,
+        };
+        engine.state.record_events(true);
+        if let Some(i) = index {
+            let (tx, thread) = i.start_writer();
+            engine.index = Some(tx);
+            engine.index_thread = Some(thread);
+        }
+        if engine.recovery.created {
+            let genesis_entry = Entry::Genesis {
+                version: ENTRY_VERSION,
+                chain_id: engine.cfg.chain_id,
+                operator: engine.cfg.operator,
+            };
+            engine.append(&genesis_entry);
+            for c in genesis {
+                let verified = verify_command(engine.cfg.chain_id, &c);
+                let out = engine.submit_one(c, verified, now_ns(), None);
+                if !matches!(out, Outcome::Journaled { receipt: Receipt::Applied(_), .. }) {
+                    return Err(OpenError::Inconsistent {
+                        seq: 0,
+                        reason: format!("a genesis command was not applied: {out:?}"),
+                    });
+                }
+            }
+            engine.commit();
+            if engine.open.is_some() {
+                engine.cut();
+            }
+        }
+        // Market data starts from the recovered books.
+        let mut changes = Changes::default();
+        engine.state.drain_events(&mut engine.events);
+        engine.events.clear();
+        engine.md.refresh(engine.state.markets().map(|m| (m.spec.market_id, &m.book)), &mut changes);
+        engine.metrics.batch_number.store(engine.state.batch_number, Relaxed);
+        engine.recovery.root = hex32(&engine.current_root());
+        engine.recovery.millis = t0.elapsed().as_millis() as u64;
+        Ok(engine)
+    }
+
+    /// What start-up found.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    /// The state.
+    pub fn state(&self) -> &ExchangeState {
+        &self.state
+    }
+
+    /// Market data.
+    pub fn market_data(&self) -> &MarketData {
+        &self.md
+    }
+
+    /// The last cut batches, oldest first.
+    pub fn batches(&self) -> impl Iterator<Item = &BatchInfo> {
+        self.batches.iter()
+    }
+
+    /// The newest fills of an account, newest last (fills since this node started; the full
+    /// history is in the journal).
+    pub fn fills_of(&self, who: &Address, limit: usize) -> Vec<FillRecord> {
+        self.fills.get(who).map(|d| d.iter().rev().take(limit).rev().cloned().collect()).unwrap_or_default()
+    }
+
+    /// The root of the last cut batch.
+    pub fn cut_root(&self) -> [u8; 32] {
+        self.root
+    }
+
+    /// The root of the current state, including an open batch's commands (computed; does not
+    /// cut).
+    pub fn current_root(&mut self) -> [u8; 32] {
+        if self.open.is_none() {
+            return self.root;
+        }
+        let mut copy = self.state.clone();
+        StateCommitment::build(Sha256Hasher, &mut copy).map(|c| c.root()).unwrap_or([0; 32])
+    }
+
+    /// Cuts the open batch, if any (the node does this after recovery so that the prover starts
+    /// from a batch boundary).
+    pub fn cut_open_batch(&mut self) -> Option<u64> {
+        self.cut()
+    }
+
+    /// The state's commitment (its tree proves witnesses).
+    pub fn commitment(&self) -> &StateCommitment<Sha256Hasher> {
+        &self.commitment
+    }
+
+    /// Sends every cut batch to `tx` from now on.
+    pub fn set_prover(&mut self, tx: std::sync::mpsc::Sender<CutBatch>) {
+        self.prover = Some(tx);
+    }
+
+    fn append(&mut self, entry: &Entry) -> u64 {
+        match self.journal.append(&entry.encode()) {
+            Ok(seq) => seq,
+            Err(e) => fatal(&format!("journal append failed: {e}")),
+        }
+    }
+
+    fn commit(&mut self) {
+        match self.journal.commit() {
+            Ok(stats) => {
+                if stats.records > 0 {
+                    self.metrics.commits.fetch_add(1, Relaxed);
+                    self.metrics.committed_records.fetch_add(stats.records as u64, Relaxed);
+                    self.metrics.fsync.observe_ns(stats.fsync_nanos);
+                }
+            }
+            Err(e) => fatal(&format!("journal commit failed: {e}")),
+        }
+    }
+
+    /// The checks the transition makes before anything else, made early so that a command
+    /// that cannot succeed is not journaled.
+    fn precheck(&self, command: &Command, verified: bool) -> Result<(), RejectCode> {
+        let Command::Signed(c) = command else { return Ok(()) };
+        if !verified {
+            return Err(RejectCode::BadSignature);
+        }
+        if matches!(c.action, Action::AddMarket { .. }) {
+            return Ok(());
+        }
+        let address = zkclob_state::Crypto::address_of(&crate::crypto::FastCrypto, &c.signer);
+        let account = self.state.account(&address).ok_or(RejectCode::UnknownAccount)?;
+        if c.nonce < account.nonce {
+            return Err(RejectCode::NonceReused { expected: account.nonce });
+        }
+        if c.nonce > account.nonce {
+            return Err(RejectCode::NonceGap { expected: account.nonce });
+        }
+        Ok(())
+    }
+
+    fn open_batch(&mut self, received_ns: u64) {
+        let header = BatchHeader {
+            batch_number: self.state.batch_number + 1,
+            timestamp: Timestamp(received_ns.max(self.state.timestamp.0)),
+            prev_root: self.root,
+        };
+        if let Err(e) = self.state.begin_batch(&header, self.root) {
+            fatal(&format!("opening batch {}: {e:?}", header.batch_number));
+        }
+        self.append(&Entry::BatchOpen(header));
+        self.open = Some(OpenBatch { header, commands: Vec::new(), opened: Instant::now() });
+    }
+
+    /// Applies and journals one command (not yet committed).
+    fn submit_one(
+        &mut self,
+        command: Command,
+        verified: bool,
+        received_ns: u64,
+        client_id: Option<String>,
+    ) -> Outcome {
+        if let Err(code) = self.precheck(&command, verified) {
+            self.metrics.refused.fetch_add(1, Relaxed);
+            return Outcome::Refused(code);
+        }
+        if self.open.is_none() {
+            self.open_batch(received_ns);
+        }
+        let t = Instant::now();
+        let receipt = self.state.apply(&Verdict(verified), &command);
+        self.metrics.apply.observe_ns(t.elapsed().as_nanos() as u64);
+        let entry = Entry::Command { received_ns, command, client_id };
+        let seq = self.append(&entry);
+        let Entry::Command { command, client_id, .. } = entry else { unreachable!() };
+        let open = self.open.as_mut().expect("opened above");
+        if self.index.is_some() {
+            self.to_index.push(indexed(seq, &command, open.header.batch_number, receipt, client_id));
+        }
+        open.commands.push(command);
+        self.metrics.commands.fetch_add(1, Relaxed);
+        if matches!(receipt, Receipt::Rejected(_)) {
+            self.metrics.rejected.fetch_add(1, Relaxed);
+        }
+        Outcome::Journaled { seq, batch: open.header.batch_number, receipt }
+    }
+
+    /// Cuts the open batch: commitment, Cut record, prover hand-off, maybe a snapshot.
+    fn cut(&mut self) -> Option<u64> {
+        let open = self.open.take()?;
+        let t = Instant::now();
+        let root = match self.commitment.update(&mut self.state) {
+            Ok(r) => r,
+            Err(e) => fatal(&format!("commitment update failed: {e:?}")),
+        };
+        let n = open.header.batch_number;
+        self.append(&Entry::Cut { batch_number: n, commands: open.commands.len() as u32, root });
+        self.commit();
+        self.metrics.cut.observe_ns(t.elapsed().as_nanos() as u64);
+        self.root = root;
+        self.metrics.batch_number.store(n, Relaxed);
+        let info = BatchInfo {
+            batch: n,
+            commands: open.commands.len() as u32,
+            timestamp_ns: open.header.timestamp.0,
+            prev_root: hex32(&open.header.prev_root),
+            root: hex32(&root),
+            proof: if self.prover.is_some() { "pending".into() } else { "no prover configured".into() },
+        };
+        if self.batches.len() == self.cfg.batch_history.max(1) {
+            self.batches.pop_front();
+        }
+        self.batches.push_back(info.clone());
+        let _ = self.updates.send(Arc::new(vec![Update::Batch(info)]));
+        if let Some(tx) = &self.prover {
+            self.metrics.prover_backlog.fetch_add(1, Relaxed);
+            let batch = CutBatch { header: open.header, commands: open.commands, post_root: root };
+            if tx.send(batch).is_err() {
+                self.prover = None;
+            }
+        }
+        if self.cfg.snapshot_every > 0 && n % self.cfg.snapshot_every == 0 {
+            if let Err(e) = self.snapshot() {
+                tracing::error!(error = %e, "snapshot failed; the journal still holds everything");
+            }
+        }
+        Some(n)
+    }
+
+    /// Writes a snapshot of the state at the last cut, then deletes journal segments no kept
+    /// snapshot needs. Only at a batch boundary.
+    pub fn snapshot(&mut self) -> Result<PathBuf, String> {
+        if self.open.is_some() {
+            return Err("a batch is open".into());
+        }
+        let body = borsh::to_vec(&self.state.snapshot()).map_err(|e| e.to_string())?;
+        let meta = SnapshotMeta {
+            seq: self.journal.next_seq(),
+            batch_number: self.state.batch_number,
+            root: self.root,
+            bytes: body.len() as u64,
+        };
+        let path = self.snapshots.write(&meta, &body).map_err(|e| e.to_string())?;
+        self.metrics.snapshots.fetch_add(1, Relaxed);
+        let kept = self.snapshots.list().map_err(|e| e.to_string())?;
+        if let Some(oldest) = kept.iter().map(|(_, m)| m.seq).min() {
+            self.journal.prune_before(oldest).map_err(|e| e.to_string())?;
+        }
+        tracing::info!(batch = meta.batch_number, bytes = meta.bytes, path = %path.display(), "snapshot written");
+        Ok(path)
+    }
+
+    /// Publishes what the last group did: order updates, trades, depth, BBO.
+    fn publish(&mut self) {
+        self.state.drain_events(&mut self.events);
+        if self.events.is_empty() {
+            return;
+        }
+        let batch = self.open.as_ref().map_or(self.state.batch_number, |o| o.header.batch_number);
+        let mut changes = Changes::default();
+        self.md.record_trades(batch, &self.events, &mut changes);
+        let mut touched: Vec<MarketId> = self.events.iter().map(|(m, _)| *m).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let state = &self.state;
+        self.md
+            .refresh(touched.iter().filter_map(|m| state.market(*m).map(|mk| (*m, &mk.book))), &mut changes);
+        for (m, e) in &self.events {
+            if let Event::Fill(f) = e {
+                for (account, order, side, role) in [
+                    (f.maker_account, f.maker_order, f.taker_side.opposite(), "maker"),
+                    (f.taker_account, f.taker_order, f.taker_side, "taker"),
+                ] {
+                    let Some(a) = self.state.account_by_id(account).map(|a| a.address) else { continue };
+                    let d = self.fills.entry(a).or_default();
+                    if d.len() == FILLS_PER_ACCOUNT {
+                        d.pop_front();
+                    }
+                    d.push_back(FillRecord {
+                        market: m.0,
+                        order_id: order.0,
+                        side: side_str(side),
+                        role,
+                        price: f.price.0,
+                        qty: f.qty.0,
+                        batch,
+                    });
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(self.events.len() + changes.diffs.len());
+        if self.updates.receiver_count() > 0 {
+            for (m, e) in &self.events {
+                self.order_updates(*m, e, batch, &mut out);
+            }
+            out.extend(changes.trades.into_iter().map(Update::Trade));
+            out.extend(changes.diffs.into_iter().map(Update::Depth));
+            out.extend(changes.bbos.into_iter().map(Update::Bbo));
+            let _ = self.updates.send(Arc::new(out));
+        }
+        self.events.clear();
+    }
+
+    fn order_updates(&self, m: MarketId, e: &Event, batch: u64, out: &mut Vec<Update>) {
+        let addr = |id: zkclob_core::AccountId| self.state.account_by_id(id).map(|a| a.address);
+        let mut push = |account, order_id: u64, event, price, qty, remaining, side| {
+            if let Some(account) = addr(account) {
+                out.push(Update::Order(OrderUpdate {
+                    account,
+                    market: m.0,
+                    order_id,
+                    event,
+                    price,
+                    qty,
+                    remaining,
+                    side,
+                    batch,
+                }));
+            }
+        };
+        match *e {
+            Event::Accepted { order_id, account, side, price, qty } => push(
+                account,
+                order_id.0,
+                "accepted",
+                Some(price.0),
+                Some(qty.0),
+                Some(qty.0),
+                Some(side_str(side)),
+            ),
+            Event::Fill(f) => {
+                push(
+                    f.maker_account,
+                    f.maker_order.0,
+                    "fill",
+                    Some(f.price.0),
+                    Some(f.qty.0),
+                    Some(f.maker_remaining.0),
+                    Some(side_str(f.taker_side.opposite())),
+                );
+                push(
+                    f.taker_account,
+                    f.taker_order.0,
+                    "fill",
+                    Some(f.price.0),
+                    Some(f.qty.0),
+                    None,
+                    Some(side_str(f.taker_side)),
+                );
+            }
+            Event::Cancelled { order_id, account, cancelled, remaining, .. } => {
+                push(account, order_id.0, "cancelled", None, Some(cancelled.0), Some(remaining.0), None)
+            }
+            Event::Expired { order_id, account, remaining } => {
+                push(account, order_id.0, "expired", None, Some(remaining.0), Some(0), None)
+            }
+            Event::Amended { order_id, price, qty, .. } => {
+                if let Some(o) = self.state.order(order_id) {
+                    push(
+                        o.account,
+                        order_id.0,
+                        "amended",
+                        Some(price.0),
+                        Some(qty.0),
+                        Some(qty.0),
+                        Some(side_str(o.side)),
+                    )
+                }
+            }
+            Event::Done { .. } | Event::Rejected { .. } => {}
+        }
+    }
+
+    /// Subscribes to published updates.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Vec<Update>>> {
+        self.updates.subscribe()
+    }
+
+    /// Starts the engine thread.
+    pub fn start(self) -> EngineHandle {
+        let (tx, rx) = sync_channel(self.cfg.queue_capacity.max(1));
+        let metrics = self.metrics.clone();
+        let updates = self.updates.clone();
+        let chain_id = self.state.chain_id;
+        let thread = std::thread::Builder::new()
+            .name("zkclob-engine".into())
+            .spawn(move || self.run(rx))
+            .expect("spawning the engine thread");
+        EngineHandle { tx, metrics, updates, chain_id, thread: Arc::new(std::sync::Mutex::new(Some(thread))) }
+    }
+
+    fn run(mut self, rx: Receiver<Request>) {
+        let mut group: Vec<Request> = Vec::with_capacity(self.cfg.max_group);
+        let mut replies: Vec<(Reply, Outcome)> = Vec::with_capacity(self.cfg.max_group);
+        let mut reads: Vec<ReadFn> = Vec::new();
+        let mut stop: Option<oneshot::Sender<()>> = None;
+        let mut max_ms = Duration::from_millis(self.cfg.batch_max_ms.max(1));
+        loop {
+            let wait = match &self.open {
+                Some(o) => max_ms.saturating_sub(o.opened.elapsed()),
+                None => Duration::from_secs(1),
+            };
+            match rx.recv_timeout(wait) {
+                Ok(r) => group.push(r),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            while group.len() < self.cfg.max_group {
+                match rx.try_recv() {
+                    Ok(r) => group.push(r),
+                    Err(_) => break,
+                }
+            }
+            self.metrics.queue_depth.fetch_sub(group.len() as u64, Relaxed);
+            let mut cuts = Vec::new();
+            for req in group.drain(..) {
+                match req {
+                    Request::Submit { command, verified, received_ns, client_id, reply } => {
+                        let out = self.submit_one(command, verified, received_ns, client_id);
+                        match out {
+                            Outcome::Refused(_) => {
+                                let _ = reply.send(out);
+                            }
+                            Outcome::Journaled { .. } => replies.push((reply, out)),
+                        }
+                        if self.open.as_ref().is_some_and(|o| o.commands.len() >= self.cfg.batch_max_commands)
+                        {
+                            self.commit();
+                            self.release(&mut replies);
+                            self.cut();
+                        }
+                    }
+                    Request::Read(f) => reads.push(f),
+                    Request::Cut(reply) => cuts.push(reply),
+                    Request::Configure { batch_max_commands, batch_max_ms, reply } => {
+                        self.cfg.batch_max_commands = batch_max_commands.max(1);
+                        self.cfg.batch_max_ms = batch_max_ms.max(1);
+                        max_ms = Duration::from_millis(self.cfg.batch_max_ms);
+                        let _ = reply.send(());
+                    }
+                    Request::ProofStatus { batch, status } => {
+                        if let Some(b) = self.batches.iter_mut().find(|b| b.batch == batch) {
+                            b.proof = status;
+                        }
+                    }
+                    Request::Shutdown(reply) => stop = Some(reply),
+                }
+            }
+            self.commit();
+            self.release(&mut replies);
+            let due = self.open.as_ref().is_some_and(|o| o.opened.elapsed() >= max_ms);
+            if due || !cuts.is_empty() {
+                let n = self.cut();
+                for c in cuts {
+                    let _ = c.send(n);
+                }
+            }
+            for f in reads.drain(..) {
+                f(&self);
+            }
+            if let Some(reply) = stop.take() {
+                self.shutdown();
+                let _ = reply.send(());
+                return;
+            }
+        }
+        self.shutdown();
+    }
+
+    /// After a commit: answer the submitters and publish.
+    fn release(&mut self, replies: &mut Vec<(Reply, Outcome)>) {
+        if let Some(tx) = &self.index {
+            if !self.to_index.is_empty() && tx.send(std::mem::take(&mut self.to_index)).is_err() {
+                self.index = None;
+            }
+        }
+        for (reply, out) in replies.drain(..) {
+            let _ = reply.send(out);
+        }
+        self.publish();
+    }
+
+    fn shutdown(&mut self) {
+        self.commit();
+        if self.open.is_some() {
+            self.cut();
+        }
+        if let Err(e) = self.snapshot() {
+            tracing::warn!(error = %e, "no snapshot at shutdown; the journal holds everything");
+        }
+        // The indexer writes what it has, durably, and releases the store.
+        self.release(&mut Vec::new());
+        self.index = None;
+        if let Some(t) = self.index_thread.take() {
+            let _ = t.join();
+        }
+        tracing::info!(batch = self.state.batch_number, root = %hex32(&self.root), "engine stopped");
+    }
+}
+
+/// A failure after which the in-memory state may be ahead of the disk: stop at once, and let
+/// recovery rebuild from the journal.
+fn fatal(msg: &str) -> ! {
+    tracing::error!("{msg}; aborting so that recovery restarts from the journal");
+    eprintln!("zkclob node: fatal: {msg}; aborting so that recovery restarts from the journal");
+    std::process::abort()
+}
+
+/// Replays journal entries into a state.
+struct Replay {
+    state: Option<ExchangeState>,
+    commitment: Option<StateCommitment<Sha256Hasher>>,
+    root: [u8; 32],
+    open: Option<OpenBatch>,
+    index_from: u64,
+    reindexed: Vec<Indexed>,
+}
+
+impl Replay {
+    fn new(
+        state: Option<ExchangeState>,
+        expected_root: Option<[u8; 32]>,
+        _cfg: &EngineConfig,
+    ) -> Result<Replay, OpenError> {
+        let mut r = Replay {
+            state: None,
+            commitment: None,
+            root: [0; 32],
+            open: None,
+            index_from: u64::MAX,
+            reindexed: Vec::new(),
+        };
+        if let Some(mut s) = state {
+            let c = StateCommitment::build(Sha256Hasher, &mut s)
+                .map_err(|e| OpenError::Snapshot(format!("commitment of the snapshot: {e:?}")))?;
+            if let Some(expected) = expected_root {
+                if c.root() != expected {
+                    return Err(OpenError::Snapshot(format!(
+                        "the snapshot's state has root {} but its header says {}",
+                        hex32(&c.root()),
+                        hex32(&expected)
+                    )));
+                }
+            }
+            r.root = c.root();
+            r.commitment = Some(c);
+            r.state = Some(s);
+        }
+        Ok(r)
+    }
+
+    fn apply(&mut self, seq: u64, entry: Entry) -> Result<(), OpenError> {
+        let bad = |reason: &str| OpenError::Inconsistent { seq, reason: reason.to_string() };
+        match entry {
+            Entry::Genesis { version, chain_id, operator } => {
+                if self.state.is_some() {
+                    return Err(bad("a second genesis record"));
+                }
+                if version != ENTRY_VERSION {
+                    return Err(bad(&format!("entry version {version}; this node reads {ENTRY_VERSION}")));
+                }
+                let mut s = ExchangeState::new(chain_id, operator);
+                let c = StateCommitment::build(Sha256Hasher, &mut s).map_err(|e| bad(&format!("{e:?}")))?;
+                self.root = c.root();
+                self.commitment = Some(c);
+                self.state = Some(s);
+            }
+            Entry::BatchOpen(h) => {
+                let state = self.state.as_mut().ok_or_else(|| bad("a batch before genesis"))?;
+                if self.open.is_some() {
+                    return Err(bad("a batch opened while another is open"));
+                }
+                state.begin_batch(&h, self.root).map_err(|e| bad(&format!("batch header refused: {e:?}")))?;
+                self.open = Some(OpenBatch { header: h, commands: Vec::new(), opened: Instant::now() });
+            }
+            Entry::Command { command, client_id, .. } => {
+                let state = self.state.as_mut().ok_or_else(|| bad("a command before genesis"))?;
+                let open = self.open.as_mut().ok_or_else(|| bad("a command outside a batch"))?;
+                let verified = verify_command(state.chain_id, &command);
+                let receipt = state.apply(&Verdict(verified), &command);
+                if seq >= self.index_from {
+                    self.reindexed.push(indexed(seq, &command, open.header.batch_number, receipt, client_id));
+                }
+                open.commands.push(command);
+            }
+            Entry::Cut { batch_number, commands, root } => {
+                let state = self.state.as_mut().ok_or_else(|| bad("a cut before genesis"))?;
+                let open = self.open.take().ok_or_else(|| bad("a cut with no open batch"))?;
+                if open.header.batch_number != batch_number || open.commands.len() as u32 != commands {
+                    return Err(bad("the cut does not match the open batch"));
+                }
+                let c = self.commitment.as_mut().expect("with the state");
+                let computed = c.update(state).map_err(|e| bad(&format!("{e:?}")))?;
+                if computed != root {
+                    return Err(OpenError::Diverged {
+                        batch: batch_number,
+                        recorded: hex32(&root),
+                        computed: hex32(&computed),
+                    });
+                }
+                self.root = computed;
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn finish(
+        self,
+    ) -> Result<Option<(ExchangeState, StateCommitment<Sha256Hasher>, [u8; 32], Option<OpenBatch>)>, OpenError>
+    {
+        match (self.state, self.commitment) {
+            (Some(s), Some(c)) => Ok(Some((s, c, self.root, self.open))),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The handle the API and tools use to talk to the engine thread. Cheap to clone.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: SyncSender<Request>,
+    metrics: Arc<Metrics>,
+    updates: broadcast::Sender<Arc<Vec<Update>>>,
+    chain_id: u64,
+    thread: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
+}
+
+impl EngineHandle {
+    /// The chain id commands must be signed for.
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    fn send(&self, r: Request) -> Result<(), SubmitError> {
+        match self.tx.try_send(r) {
+            Ok(()) => {
+                self.metrics.queue_depth.fetch_add(1, Relaxed);
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => {
+                self.metrics.overloaded.fetch_add(1, Relaxed);
+                Err(SubmitError::Overloaded)
+            }
+            Err(TrySendError::Disconnected(_)) => Err(SubmitError::Stopped),
+        }
+    }
+
+    /// Queues a command whose signature was checked (`verified` is the result); the receiver
+    /// gets the outcome once it is durable (or refused).
+    pub fn submit(
+        &self,
+        command: Command,
+        verified: bool,
+    ) -> Result<oneshot::Receiver<Outcome>, SubmitError> {
+        self.submit_labelled(command, verified, None)
+    }
+
+    /// [`EngineHandle::submit`] with a client order id recorded in the journal and the index.
+    pub fn submit_labelled(
+        &self,
+        command: Command,
+        verified: bool,
+        client_id: Option<String>,
+    ) -> Result<oneshot::Receiver<Outcome>, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Request::Submit { command, verified, received_ns: now_ns(), client_id, reply })?;
+        Ok(rx)
+    }
+
+    /// Checks the signature here (on the caller's thread), then queues.
+    pub fn submit_checked(&self, command: Command) -> Result<oneshot::Receiver<Outcome>, SubmitError> {
+        let verified = verify_command(self.chain_id, &command);
+        self.submit(command, verified)
+    }
+
+    /// Runs `f` on the engine thread after the current group is durable; its result comes back.
+    pub fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Engine) -> T + Send + 'static,
+    ) -> Result<oneshot::Receiver<T>, SubmitError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request::Read(Box::new(move |e| {
+            let _ = tx.send(f(e));
+        })))?;
+        Ok(rx)
+    }
+
+    /// Cuts the open batch now; the receiver gets its number (None: nothing was open).
+    pub fn cut(&self) -> Result<oneshot::Receiver<Option<u64>>, SubmitError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request::Cut(tx))?;
+        Ok(rx)
+    }
+
+    /// Subscribes to updates published after each durable group.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Vec<Update>>> {
+        self.updates.subscribe()
+    }
+
+    /// Changes the batch size and interval (hot reload); returns when the engine has taken them.
+    pub async fn configure(&self, batch_max_commands: usize, batch_max_ms: u64) -> Result<(), SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Request::Configure { batch_max_commands, batch_max_ms, reply })?;
+        rx.await.map_err(|_| SubmitError::Stopped)
+    }
+
+    /// Records the prover's result for a batch (blocks while the queue is full).
+    pub fn set_proof_status(&self, batch: u64, status: String) -> Result<(), SubmitError> {
+        self.tx.send(Request::ProofStatus { batch, status }).map_err(|_| SubmitError::Stopped)?;
+        self.metrics.queue_depth.fetch_add(1, Relaxed);
+        Ok(())
+    }
+
+    /// Stops the engine: the open batch is cut, a snapshot written, the thread joined. Waits
+    /// for the queue ahead of it.
+    pub fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Request::Shutdown(tx)).is_ok() {
+            let _ = rx.blocking_recv();
+        }
+        if let Some(t) = self.thread.lock().expect("engine thread handle").take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The embedded index store (redb, `<data_dir>/index.redb`): lookups the API needs that the
+//! state does not answer.
+//!
+//! - **Acks by command hash** (keccak-256 of the command's canonical bytes): a client that
+//!   retries a command after a timeout gets the original acknowledgement back instead of a
+//!   `nonce_reused` refusal — the signed command with its nonce is its own idempotency key.
+//! - **Orders by client order id**: `(account, client id)` → order id, for clients that label
+//!   their orders (`X-Client-Order-Id` on `POST /v1/orders`; the label travels in the journal
+//!   entry, unsigned: a convenience, not an authenticated field).
+//!
+//! The journal is the source of truth and the index is derived from it: writes are batched on
+//! the indexer thread and committed without fsync, with a durable commit about once a second;
+//! `meta.last_seq` says how far it got. At start-up the engine re-indexes every journal record
+//! after it while replaying, so a crash loses nothing the index needs.
+
+use std::path::Path;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use redb::{Database, Durability, ReadableDatabase, TableDefinition};
+use zkclob_state::{Address, Receipt};
+
+const ACKS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("acks");
+const CLIENT_ORDERS: TableDefinition<&[u8], u64> = TableDefinition::new("client_orders");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// Longest client order id, bytes.
+pub const MAX_CLIENT_ID: usize = 64;
+
+/// Whether a client order id is acceptable: 1–64 of `[A-Za-z0-9_.:-]`.
+pub fn valid_client_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_CLIENT_ID
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+/// One journaled command, as the index records it.
+#[derive(Clone, Debug)]
+pub struct Indexed {
+    /// Journal sequence number.
+    pub seq: u64,
+    /// keccak-256 of the command's canonical bytes.
+    pub hash: [u8; 32],
+    /// Its batch.
+    pub batch: u64,
+    /// Its receipt.
+    pub receipt: Receipt,
+    /// The signer (None for deposits).
+    pub account: Option<Address>,
+    /// The client's label, if any.
+    pub client_id: Option<String>,
+}
+
+/// An acknowledgement found by hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoredAck {
+    /// Journal sequence number.
+    pub seq: u64,
+    /// Batch.
+    pub batch: u64,
+    /// Receipt.
+    pub receipt: Receipt,
+}
+
+/// Why the index failed.
+#[derive(Debug, thiserror::Error)]
+#[error("index store: {0}")]
+pub struct IndexError(String);
+
+fn err(e: impl std::fmt::Display) -> IndexError {
+    IndexError(e.to_string())
+}
+
+fn client_key(account: &Address, id: &str) -> Vec<u8> {
+    let mut k = account.0.to_vec();
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+/// The index: shared for reads, written by its own thread.
+#[derive(Clone)]
+pub struct Index {
+    db: Arc<Database>,
+}
+
+impl Index {
+    /// Opens or creates the store.
+    pub fn open(path: &Path) -> Result<Index, IndexError> {
+        let db = Database::create(path).map_err(err)?;
+        let w = db.begin_write().map_err(err)?;
+        {
+            w.open_table(ACKS).map_err(err)?;
+            w.open_table(CLIENT_ORDERS).map_err(err)?;
+            w.open_table(META).map_err(err)?;
+        }
+        w.commit().map_err(err)?;
+        Ok(Index { db: Arc::new(db) })
+    }
+
+    /// The last journal sequence number indexed (0: none).
+    pub fn last_seq(&self) -> Result<u64, IndexError> {
+        let r = self.db.begin_read().map_err(err)?;
+        let t = r.open_table(META).map_err(err)?;
+        Ok(t.get("last_seq").map_err(err)?.map(|v| v.value()).unwrap_or(0))
+    }
+
+    /// The acknowledgement of a command, by the hash of its bytes.
+    pub fn ack(&self, hash: &[u8; 32]) -> Result<Option<StoredAck>, IndexError> {
+        let r = self.db.begin_read().map_err(err)?;
+        let t = r.open_table(ACKS).map_err(err)?;
+        let Some(v) = t.get(hash).map_err(err)? else { return Ok(None) };
+        let (seq, batch, receipt): (u64, u64, Receipt) = borsh::from_slice(v.value()).map_err(err)?;
+        Ok(Some(StoredAck { seq, batch, receipt }))
+    }
+
+    /// The order an account labelled `id`.
+    pub fn client_order(&self, account: &Address, id: &str) -> Result<Option<u64>, IndexError> {
+        let r = self.db.begin_read().map_err(err)?;
+        let t = r.open_table(CLIENT_ORDERS).map_err(err)?;
+        Ok(t.get(client_key(account, id).as_slice()).map_err(err)?.map(|v| v.value()))
+    }
+
+    /// Writes a group of entries (records after `last_seq` only) in one transaction.
+    pub fn write(&self, entries: &[Indexed], durable: bool) -> Result<(), IndexError> {
+        let Some(last) = entries.last() else { return Ok(()) };
+        let mut w = self.db.begin_write().map_err(err)?;
+        w.set_durability(if durable { Durability::Immediate } else { Durability::None }).map_err(err)?;
+        {
+            let mut acks = w.open_table(ACKS).map_err(err)?;
+            let mut clients = w.open_table(CLIENT_ORDERS).map_err(err)?;
+            for e in entries {
+                let v = borsh::to_vec(&(e.seq, e.batch, e.receipt)).map_err(err)?;
+                acks.insert(&e.hash, v.as_slice()).map_err(err)?;
+                if let (Some(a), Some(id), Receipt::Applied(ap)) = (&e.account, &e.client_id, &e.receipt) {
+                    if let Some(o) = ap.order_id {
+                        clients.insert(client_key(a, id).as_slice(), o.0).map_err(err)?;
+                    }
+                }
+            }
+            let mut meta = w.open_table(META).map_err(err)?;
+            meta.insert("last_seq", last.seq).map_err(err)?;
+        }
+        w.commit().map_err(err)
+    }
+
+    /// Starts the indexer thread; the engine sends it each committed group.
+    pub fn start_writer(&self) -> (Sender<Vec<Indexed>>, std::thread::JoinHandle<()>) {
+        let (tx, rx): (Sender<Vec<Indexed>>, Receiver<Vec<Indexed>>) = std::sync::mpsc::channel();
+        let index = self.clone();
+        let thread = std::thread::Builder::new()
+            .name("zkclob-index".into())
+            .spawn(move || {
+                let mut last_durable = Instant::now();
+                let mut pending: Vec<Indexed> = Vec::new();
+                loop {
+                    match rx.recv_timeout(Duration::from_millis(200)) {
+                        Ok(mut group) => {
+                            pending.append(&mut group);
+                            while let Ok(mut more) = rx.try_recv() {
+                                pending.append(&mut more);
+                            }
+                        }
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                            let _ = index.write(&pending, true);
+                            return;
+                        }
+                    }
+                    let durable = last_durable.elapsed() >= Duration::from_secs(1);
+                    if !pending.is_empty() {
+                        if let Err(e) = index.write(&pending, durable) {
+                            // The journal still has everything; start-up re-indexes.
+                            tracing::error!(error = %e, "index write failed");
+                        }
+                        pending.clear();
+                        if durable {
+                            last_durable = Instant::now();
+                        }
+                    }
+                }
+            })
+            .expect("spawning the indexer thread");
+        (tx, thread)
+    }
+}

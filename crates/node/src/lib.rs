@@ -1,0 +1,31 @@
+//! # zkclob-node
+//!
+//! The running exchange. It owns:
+//!
+//! - the command journal ([`journal`]: checksummed, sequenced, segmented write-ahead log with
+//!   group commit) and snapshots ([`snapshot`]);
+//! - the engine thread ([`engine`]): the single writer of the exchange state, fed by a bounded
+//!   queue; command → journal → apply → events; batch cutting for the prover; recovery;
+//! - market data derived from the books ([`market_data`]): depth with sequenced diffs, trades,
+//!   best bid/offer;
+//! - the REST/WebSocket API ([`api`]), metrics ([`metrics`]), configuration with hot reload
+//!   ([`config`]), and the whole node put together ([`node`]);
+//! - the client side: signing keys ([`crypto`]) and a small client library ([`client`]).
+//!
+//! The state transition itself lives in `zkclob-state`; the node only ever changes the state
+//! through `ExchangeState::apply`, the code the zkVM guests run.
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod client;
+pub mod config;
+pub mod crypto;
+pub mod engine;
+pub mod entry;
+pub mod index;
+pub mod journal;
+pub mod loadgen;
+pub mod market_data;
+pub mod metrics;
+pub mod node;
+pub mod snapshot;

@@ -1,0 +1,184 @@
+//! The node's metrics: lock-free counters, gauges and fixed-bucket histograms, rendered in the
+//! Prometheus text format at `/metrics`. Written by hand (a few atomics) rather than pulling an
+//! exporter stack into the default build.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
+
+/// A histogram with fixed upper bounds in microseconds.
+pub struct Histogram {
+    bounds_us: &'static [u64],
+    counts: Vec<AtomicU64>,
+    sum_ns: AtomicU64,
+    count: AtomicU64,
+}
+
+/// Bucket bounds for latencies, µs.
+pub const LATENCY_BUCKETS_US: &[u64] =
+    &[5, 10, 25, 50, 100, 250, 500, 1_000, 2_000, 5_000, 10_000, 25_000, 100_000, 1_000_000];
+
+impl Histogram {
+    fn new(bounds_us: &'static [u64]) -> Histogram {
+        Histogram {
+            bounds_us,
+            counts: (0..=bounds_us.len()).map(|_| AtomicU64::new(0)).collect(),
+            sum_ns: AtomicU64::new(0),
+            count: AtomicU64::new(0),
+        }
+    }
+
+    /// Records one observation.
+    pub fn observe_ns(&self, ns: u64) {
+        let us = ns / 1_000;
+        let i = self.bounds_us.iter().position(|b| us <= *b).unwrap_or(self.bounds_us.len());
+        self.counts[i].fetch_add(1, Relaxed);
+        self.sum_ns.fetch_add(ns, Relaxed);
+        self.count.fetch_add(1, Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cum = 0;
+        for (i, b) in self.bounds_us.iter().enumerate() {
+            cum += self.counts[i].load(Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{}\"}} {cum}", *b as f64 / 1e6);
+        }
+        cum += self.counts[self.bounds_us.len()].load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cum}");
+        let _ = writeln!(out, "{name}_sum {}", self.sum_ns.load(Relaxed) as f64 / 1e9);
+        let _ = writeln!(out, "{name}_count {}", self.count.load(Relaxed));
+    }
+}
+
+/// Every metric the node exports.
+pub struct Metrics {
+    started: Instant,
+    /// Commands applied and journaled.
+    pub commands: AtomicU64,
+    /// Commands refused before journaling (signature, nonce, unknown account).
+    pub refused: AtomicU64,
+    /// Journaled commands whose receipt is a rejection.
+    pub rejected: AtomicU64,
+    /// Requests turned away because the engine queue was full.
+    pub overloaded: AtomicU64,
+    /// Requests waiting in the engine queue.
+    pub queue_depth: AtomicU64,
+    /// Last cut batch.
+    pub batch_number: AtomicU64,
+    /// Batches whose prover run finished.
+    pub batches_proven: AtomicU64,
+    /// Batches waiting for the prover.
+    pub prover_backlog: AtomicU64,
+    /// Snapshots written.
+    pub snapshots: AtomicU64,
+    /// Journal group commits.
+    pub commits: AtomicU64,
+    /// Records per group commit, summed (with `commits`: the mean group size).
+    pub committed_records: AtomicU64,
+    /// Connected WebSocket clients.
+    pub ws_clients: AtomicU64,
+    /// Journal write + fsync time per group commit.
+    pub fsync: Histogram,
+    /// Time to apply one command on the engine thread.
+    pub apply: Histogram,
+    /// Batch cut time (commitment update and Cut record).
+    pub cut: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            started: Instant::now(),
+            commands: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            overloaded: AtomicU64::new(0),
+            queue_depth: AtomicU64::new(0),
+            batch_number: AtomicU64::new(0),
+            batches_proven: AtomicU64::new(0),
+            prover_backlog: AtomicU64::new(0),
+            snapshots: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+            committed_records: AtomicU64::new(0),
+            ws_clients: AtomicU64::new(0),
+            fsync: Histogram::new(LATENCY_BUCKETS_US),
+            apply: Histogram::new(LATENCY_BUCKETS_US),
+            cut: Histogram::new(LATENCY_BUCKETS_US),
+        }
+    }
+}
+
+impl Metrics {
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        let counter = |out: &mut String, name: &str, help: &str, v: &AtomicU64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Relaxed));
+        };
+        let gauge = |out: &mut String, name: &str, help: &str, v: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        };
+        counter(&mut out, "zkclob_commands_total", "Commands applied and journaled.", &self.commands);
+        counter(
+            &mut out,
+            "zkclob_commands_refused_total",
+            "Commands refused before journaling.",
+            &self.refused,
+        );
+        counter(
+            &mut out,
+            "zkclob_commands_rejected_total",
+            "Journaled commands receipted as rejected.",
+            &self.rejected,
+        );
+        counter(
+            &mut out,
+            "zkclob_overloaded_total",
+            "Requests refused because the engine queue was full.",
+            &self.overloaded,
+        );
+        counter(&mut out, "zkclob_journal_commits_total", "Journal group commits.", &self.commits);
+        counter(
+            &mut out,
+            "zkclob_journal_records_total",
+            "Records written by group commits.",
+            &self.committed_records,
+        );
+        counter(&mut out, "zkclob_snapshots_total", "Snapshots written.", &self.snapshots);
+        counter(
+            &mut out,
+            "zkclob_batches_proven_total",
+            "Batches the prover finished.",
+            &self.batches_proven,
+        );
+        gauge(
+            &mut out,
+            "zkclob_queue_depth",
+            "Requests waiting for the engine thread.",
+            self.queue_depth.load(Relaxed),
+        );
+        gauge(&mut out, "zkclob_batch_number", "Last cut batch.", self.batch_number.load(Relaxed));
+        gauge(
+            &mut out,
+            "zkclob_prover_backlog",
+            "Batches waiting for the prover.",
+            self.prover_backlog.load(Relaxed),
+        );
+        gauge(&mut out, "zkclob_ws_clients", "Connected WebSocket clients.", self.ws_clients.load(Relaxed));
+        let up = self.started.elapsed().as_secs_f64().max(1e-9);
+        let _ = writeln!(
+            out,
+            "# HELP zkclob_commands_per_second Mean commands per second since start.\n# TYPE zkclob_commands_per_second gauge\nzkclob_commands_per_second {:.1}",
+            self.commands.load(Relaxed) as f64 / up
+        );
+        self.fsync.render(
+            &mut out,
+            "zkclob_journal_commit_seconds",
+            "Journal write and fsync per group commit.",
+        );
+        self.apply.render(&mut out, "zkclob_apply_seconds", "Applying one command on the engine thread.");
+        self.cut.render(&mut out, "zkclob_batch_cut_seconds", "Cutting a batch (commitment update).");
+        out
+    }
+}

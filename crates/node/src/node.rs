@@ -1,0 +1,387 @@
+//! The whole node put together: logging, the operator key, the engine (recovered from disk),
+//! the prover worker, the HTTP server, config hot reload, and a clean shutdown on Ctrl-C or
+//! SIGTERM.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+use zkclob_core::MarketId;
+use zkclob_state::merkle::Sha256Hasher;
+use zkclob_state::{Action, Command, ExchangeState, NativeCrypto, StateCommitment, Witness};
+
+use crate::api::{Api, Limits, Names};
+use crate::config::NodeConfig;
+use crate::crypto::{FastCrypto, Keypair};
+use crate::engine::{CutBatch, Engine, EngineHandle};
+use crate::index::Index;
+use crate::metrics::Metrics;
+
+/// Where the tracing subscriber's level can be changed at run time.
+pub type LogHandle =
+    tracing_subscriber::reload::Handle<tracing_subscriber::filter::LevelFilter, tracing_subscriber::Registry>;
+
+fn level(s: &str) -> tracing_subscriber::filter::LevelFilter {
+    s.parse().unwrap_or(tracing_subscriber::filter::LevelFilter::INFO)
+}
+
+/// Installs the global subscriber (pretty or JSON lines on stderr). Returns the level handle;
+/// `None` if a subscriber was already installed (tests).
+pub fn init_logging(cfg: &NodeConfig) -> Option<LogHandle> {
+    use tracing_subscriber::layer::SubscriberExt;
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(level(&cfg.log.level));
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(filter);
+    let ok = if cfg.log.format == "json" {
+        tracing::subscriber::set_global_default(registry.with(fmt.json())).is_ok()
+    } else {
+        tracing::subscriber::set_global_default(registry.with(fmt)).is_ok()
+    };
+    ok.then_some(handle)
+}
+
+/// Loads the operator key from `path`, creating it (mode 0600) on first start.
+pub fn operator_key(path: &Path) -> anyhow::Result<Keypair> {
+    if path.exists() {
+        let text = std::fs::read_to_string(path)?;
+        let bytes = hex::decode(text.trim().trim_start_matches("0x"))
+            .map_err(|e| anyhow::anyhow!("{}: not a hex secret key: {e}", path.display()))?;
+        let secret: [u8; 32] =
+            bytes.try_into().map_err(|_| anyhow::anyhow!("{}: a secret key is 32 bytes", path.display()))?;
+        return Ok(Keypair::from_secret(&secret)?);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let k = Keypair::generate()?;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    writeln!(f, "0x{}", hex::encode(k.secret_bytes()))?;
+    f.sync_all()?;
+    Ok(k)
+}
+
+/// The operator commands a new exchange starts with: one AddMarket per configured market.
+pub fn genesis_commands(cfg: &NodeConfig, operator: &Keypair) -> Vec<Command> {
+    cfg.markets
+        .iter()
+        .map(|m| {
+            let (spec, fees) = m.spec();
+            operator.sign(cfg.chain_id, 0, Action::AddMarket { spec, fees })
+        })
+        .collect()
+}
+
+/// Human names for the API.
+pub fn names(cfg: &NodeConfig) -> Names {
+    Names {
+        markets: cfg.markets.iter().map(|m| (m.id, m.name.clone())).collect(),
+        assets: cfg.assets.iter().map(|(n, id)| (*id, n.clone())).collect(),
+    }
+}
+
+/// Opens the engine for `cfg` (recovering from disk, catching the index up), without starting
+/// it.
+pub fn open_engine(cfg: &NodeConfig, metrics: Arc<Metrics>, index: Option<&Index>) -> anyhow::Result<Engine> {
+    let key = operator_key(&cfg.data_dir.join(&cfg.dev.operator_key))?;
+    let genesis = genesis_commands(cfg, &key);
+    Ok(Engine::open_indexed(cfg.engine_config(key.address()), genesis, metrics, index)?)
+}
+
+/// Re-runs each cut batch natively from its witness, as the zkVM guests do, and checks that
+/// it reaches the node's root. It is a check, not a proof; its status says so.
+fn native_reexecute(
+    mut shadow: ExchangeState,
+    handle: EngineHandle,
+    rx: std::sync::mpsc::Receiver<CutBatch>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("zkclob-prover".into())
+        .spawn(move || {
+            let mut commitment = match StateCommitment::build(Sha256Hasher, &mut shadow) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(error = ?e, "prover: cannot commit to the state");
+                    return;
+                }
+            };
+            shadow.record_events(false);
+            for b in rx {
+                let n = b.header.batch_number;
+                let status = match Witness::generate(&shadow, commitment.tree(), &NativeCrypto, &b.commands) {
+                    Ok(w) => match zkclob_state::execute(&FastCrypto, &b.header, &w, &b.commands) {
+                        Ok((out, _)) if out.post_root == b.post_root => {
+                            format!("native re-execution from the witness matched the root (not a proof); batch hash 0x{}", hex::encode(out.batch_hash))
+                        }
+                        Ok((out, _)) => format!("MISMATCH: re-execution reached 0x{}", hex::encode(out.post_root)),
+                        Err(e) => format!("FAILED: {e}"),
+                    },
+                    Err(e) => format!("FAILED to build the witness: {e}"),
+                };
+                if status.starts_with("MISMATCH") || status.starts_with("FAILED") {
+                    tracing::error!(batch = n, %status, "prover");
+                }
+                let root = shadow.apply_batch(&FastCrypto, &b.header, commitment.root(), &b.commands);
+                if let Err(e) = root.map_err(|e| format!("{e:?}")).and_then(|_| commitment.update(&mut shadow).map_err(|e| format!("{e:?}"))) {
+                    tracing::error!(batch = n, error = %e, "prover: shadow state failed; stopping the prover");
+                    return;
+                }
+                handle.metrics().prover_backlog.fetch_sub(1, Relaxed);
+                handle.metrics().batches_proven.fetch_add(1, Relaxed);
+                if handle.set_proof_status(n, status).is_err() {
+                    return;
+                }
+            }
+        })
+        .expect("spawning the prover thread")
+}
+
+/// One config change attempt, as recorded in `config-history.jsonl`.
+fn record_change(data_dir: &Path, version: u64, changes: &[(String, String, String)], outcome: &str) {
+    let at = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let line = json!({
+        "version": version, "unix_time": at, "outcome": outcome,
+        "changes": changes.iter().map(|(k, a, b)| json!({"key": k, "old": a, "new": b})).collect::<Vec<_>>(),
+    });
+    let path = data_dir.join("config-history.jsonl");
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{line}").and_then(|_| f.sync_data()));
+    if let Err(e) = written {
+        tracing::warn!(path = %path.display(), error = %e, "cannot record the config change");
+    }
+}
+
+/// The live half of the config: what reload may change and how.
+pub struct Live {
+    current: NodeConfig,
+    version: u64,
+    limits: Arc<RwLock<Limits>>,
+    log: Option<LogHandle>,
+    engine: EngineHandle,
+}
+
+impl Live {
+    /// Tries to move to `new`: only [`crate::config::LIVE_KEYS`] may differ. On any error the
+    /// old values stay. Returns the outcome recorded.
+    pub async fn reload(&mut self, new: Result<NodeConfig, String>) -> String {
+        let new = match new {
+            Ok(n) => n,
+            Err(e) => {
+                self.version += 1;
+                let outcome = format!("rejected: {e}");
+                record_change(&self.current.data_dir, self.version, &[], &outcome);
+                return outcome;
+            }
+        };
+        let changes = self.current.diff(&new);
+        if changes.is_empty() {
+            return "unchanged".into();
+        }
+        self.version += 1;
+        let fixed: Vec<&str> = changes
+            .iter()
+            .map(|(k, _, _)| k.as_str())
+            .filter(|k| !crate::config::LIVE_KEYS.contains(k))
+            .collect();
+        let outcome = if !fixed.is_empty() {
+            format!("rejected: {} cannot change while the node runs (restart to apply)", fixed.join(", "))
+        } else {
+            let old_limits = *self.limits.read().expect("limits lock");
+            *self.limits.write().expect("limits lock") = new.limits;
+            let mut ok =
+                self.engine.configure(new.engine.batch_max_commands, new.engine.batch_max_ms).await.is_ok();
+            if ok {
+                if let Some(h) = &self.log {
+                    ok = h.modify(|f| *f = level(&new.log.level)).is_ok();
+                }
+            }
+            if ok {
+                self.current = new;
+                "applied".to_string()
+            } else {
+                // Roll back what was applied.
+                *self.limits.write().expect("limits lock") = old_limits;
+                let _ = self
+                    .engine
+                    .configure(self.current.engine.batch_max_commands, self.current.engine.batch_max_ms)
+                    .await;
+                "rejected: applying failed; rolled back".to_string()
+            }
+        };
+        record_change(&self.current.data_dir, self.version, &changes, &outcome);
+        if outcome == "applied" {
+            tracing::info!(version = self.version, ?changes, "configuration reloaded");
+        } else {
+            tracing::error!(version = self.version, %outcome, "configuration change refused");
+        }
+        outcome
+    }
+}
+
+/// A running node (for tests and embedding).
+pub struct RunningNode {
+    /// The engine.
+    pub engine: EngineHandle,
+    /// The address the API listens on.
+    pub addr: std::net::SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningNode {
+    /// Blocks until the server stops (Ctrl-C, SIGTERM).
+    pub fn wait(&mut self) {
+        if let Some(t) = self.server.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Stops the server and the engine (cut, snapshot).
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.server.take() {
+            let _ = t.join();
+        }
+        self.engine.shutdown();
+    }
+}
+
+impl Drop for RunningNode {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+/// Starts a node for `cfg` on its own threads and returns once it listens. `config_file` is
+/// watched for hot reload when given.
+pub fn start(
+    cfg: NodeConfig,
+    config_file: Option<PathBuf>,
+    log: Option<LogHandle>,
+) -> anyhow::Result<RunningNode> {
+    let metrics = Arc::new(Metrics::default());
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let index = Index::open(&cfg.data_dir.join("index.redb"))?;
+    let mut engine = open_engine(&cfg, metrics, Some(&index))?;
+    let r = engine.recovery().clone();
+    tracing::info!(
+        created = r.created, snapshot_batch = ?r.snapshot_batch, replayed = r.replayed,
+        torn_tail = ?r.torn_tail, root = %r.root, millis = r.millis, "state recovered"
+    );
+    for s in &r.snapshots_skipped {
+        tracing::warn!(skipped = %s, "corrupt snapshot skipped");
+    }
+    engine.cut_open_batch();
+    let prover = match cfg.prover.as_str() {
+        "native-reexecute" => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            engine.set_prover(tx);
+            Some((engine.state().clone(), rx))
+        }
+        _ => None,
+    };
+    let handle = engine.start();
+    if let Some((shadow, rx)) = prover {
+        native_reexecute(shadow, handle.clone(), rx);
+    }
+    let limits = Arc::new(RwLock::new(cfg.limits));
+    let api = Api::new(handle.clone(), limits.clone(), names(&cfg), cfg.dev.faucet).with_index(index);
+    let std_listener = std::net::TcpListener::bind(cfg.listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut live = Live { current: cfg.clone(), version: 0, limits, log, engine: handle.clone() };
+    let server = std::thread::Builder::new().name("zkclob-api".into()).spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("zkclob-api-worker")
+            .build()
+            .expect("tokio runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(std_listener).expect("listener");
+            if let Some(file) = config_file {
+                tokio::spawn(async move {
+                    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+                    let mut seen = mtime(&file);
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        let now = mtime(&file);
+                        if now != seen {
+                            seen = now;
+                            let loaded =
+                                NodeConfig::load(Some(&file), std::env::vars()).map_err(|e| e.to_string());
+                            live.reload(loaded).await;
+                        }
+                    }
+                });
+            }
+            let shutdown = async move {
+                tokio::select! {
+                    _ = stop_rx => {}
+                    _ = tokio::signal::ctrl_c() => { tracing::info!("interrupt: shutting down"); }
+                    _ = terminate() => { tracing::info!("SIGTERM: shutting down"); }
+                }
+            };
+            if let Err(e) = crate::api::serve(listener, api.router(), shutdown).await {
+                tracing::error!(error = %e, "server stopped");
+            }
+        });
+    })?;
+    tracing::info!(%addr, "listening");
+    Ok(RunningNode { engine: handle, addr, shutdown: Some(stop_tx), server: Some(server) })
+}
+
+async fn terminate() {
+    #[cfg(unix)]
+    {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+/// Recovers the state in `cfg.data_dir` offline (snapshot + journal) and returns its root,
+/// batch number and what recovery did. Writes nothing but what recovery itself repairs (a torn
+/// journal tail).
+pub fn state_root(cfg: &NodeConfig) -> anyhow::Result<(String, u64, crate::engine::Recovery)> {
+    let journal = cfg.data_dir.join("journal");
+    if !journal.exists() {
+        anyhow::bail!("{} holds no journal: nothing to recover", cfg.data_dir.display());
+    }
+    let metrics = Arc::new(Metrics::default());
+    let key_file = cfg.data_dir.join(&cfg.dev.operator_key);
+    if !key_file.exists() {
+        anyhow::bail!("{} is missing: this is not a node's data directory", key_file.display());
+    }
+    let key = operator_key(&key_file)?;
+    let mut ecfg = cfg.engine_config(key.address());
+    ecfg.create_if_missing = false;
+    let engine = Engine::open(ecfg, Vec::new(), metrics)?;
+    let r = engine.recovery().clone();
+    Ok((r.root.clone(), engine.state().batch_number, r))
+}
+
+/// The market ids and names of a config, for clients.
+pub fn market_names(cfg: &NodeConfig) -> Vec<(MarketId, String)> {
+    cfg.markets.iter().map(|m| (MarketId(m.id), m.name.clone())).collect()
+}

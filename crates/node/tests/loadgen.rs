@@ -1,0 +1,98 @@
+//! The load generator against an in-process node on loopback (fsync on): every ack it counts
+//! as applied is a command the node journaled and applied, and setup failures say why.
+
+use std::time::Duration;
+
+use zkclob_node::client::Client;
+use zkclob_node::config::NodeConfig;
+use zkclob_node::loadgen::{self, LoadgenConfig};
+use zkclob_node::node;
+
+fn node_config(dir: &std::path::Path) -> NodeConfig {
+    let mut cfg = NodeConfig {
+        data_dir: dir.to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..NodeConfig::default()
+    };
+    cfg.engine.fsync = true;
+    cfg
+}
+
+#[test]
+fn loadgen_acks_match_the_nonces_the_node_journaled() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = node::start(node_config(dir.path()), None, None).unwrap();
+    let mut cfg = LoadgenConfig::new(running.addr, 2_000, Duration::from_secs(2));
+    cfg.connections = 4;
+    cfg.accounts = 16;
+    cfg.seed = 7;
+    let r = loadgen::run(&cfg, false).unwrap();
+    let json = serde_json::to_string(&r).unwrap();
+
+    assert_eq!(r.planned, 4_000, "{json}");
+    assert_eq!((r.accounts, r.connections), (16, 4), "{json}");
+    assert_eq!(r.acked + r.errors, r.planned, "every planned command counted once: {json}");
+    assert!(r.acked * 10 >= r.sent * 9, "at least 90% acked: {json}");
+    assert!(r.errors * 100 <= r.planned, "at most 1% errors: {json}");
+    assert_eq!(r.rejected + r.warmup.rejected, 0, "generated orders are valid for the market: {json}");
+    assert!(r.latency_us_p50 > 0, "{json}");
+    assert!(r.latency_us_p50 <= r.latency_us_p99 && r.latency_us_p99 <= r.latency_us_max, "{json}");
+    assert_eq!(r.per_account_applied.iter().sum::<u64>(), r.applied + r.warmup.applied, "{json}");
+
+    // Each applied command consumed exactly one nonce of a fresh account, so the node's nonces
+    // equal the applied counts only if every ack was for a command the node journaled.
+    let mut c = Client::connect(running.addr).unwrap();
+    for (i, applied) in r.per_account_applied.iter().enumerate() {
+        let who = loadgen::account_key(cfg.seed, i).address();
+        assert_eq!(c.nonce(&who).unwrap(), *applied, "account {i}: {json}");
+    }
+    running.stop();
+}
+
+#[test]
+fn setup_errors_say_what_is_wrong() {
+    // Nothing listening.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let e = format!(
+        "{:#}",
+        loadgen::run(&LoadgenConfig::new(free, 100, Duration::from_secs(1)), false).unwrap_err()
+    );
+    assert!(e.contains("is a zkclob node listening") && e.contains(&free.to_string()), "{e}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut ncfg = node_config(dir.path());
+    ncfg.dev.faucet = false;
+    let running = node::start(ncfg, None, None).unwrap();
+    let mut cfg = LoadgenConfig::new(running.addr, 100, Duration::from_secs(1));
+    cfg.market = 99;
+    let e = format!("{:#}", loadgen::run(&cfg, false).unwrap_err());
+    assert!(e.contains("no market 99") && e.contains("ETH-USDC"), "{e}");
+    cfg.market = 1;
+    let e = format!("{:#}", loadgen::run(&cfg, false).unwrap_err());
+    assert!(e.contains("faucet_disabled") && e.contains("dev.faucet = true"), "{e}");
+    running.stop();
+}
+
+/// Throughput and latency at several offered rates, each against a fresh node with fsync on.
+/// Prints one JSON line per rate. `LOADGEN_RATES` (comma-separated), `LOADGEN_SECS` and
+/// `LOADGEN_CONNECTIONS` change the defaults (5,000 / 20,000 / 50,000 / 80,000 per second for
+/// 5 s over 8 connections).
+#[test]
+#[ignore = "a measurement, not a check: run with --release -- --ignored --nocapture"]
+fn measure_offered_rates() {
+    let rates = std::env::var("LOADGEN_RATES").unwrap_or_else(|_| "5000,20000,50000,80000".into());
+    let secs: u64 = std::env::var("LOADGEN_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let connections: usize =
+        std::env::var("LOADGEN_CONNECTIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    for rate in rates.split(',').map(|r| r.trim().parse::<u64>().expect("LOADGEN_RATES holds numbers")) {
+        let dir = tempfile::tempdir().unwrap();
+        let running = node::start(node_config(dir.path()), None, None).unwrap();
+        let mut cfg = LoadgenConfig::new(running.addr, rate, Duration::from_secs(secs));
+        cfg.connections = connections;
+        let r = loadgen::run(&cfg, false).unwrap();
+        let mut v = serde_json::to_value(&r).unwrap();
+        v.as_object_mut().unwrap().remove("per_account_applied");
+        println!("{v}");
+        running.stop();
+    }
+}
