@@ -722,7 +722,11 @@ impl Engine {
             timestamp_ns: open.header.timestamp.0,
             prev_root: hex32(&open.header.prev_root),
             root: hex32(&root),
-            proof: if self.prover.is_some() { "pending".into() } else { "no prover configured".into() },
+            proof: if self.prover.is_some() {
+                "pending".into()
+            } else {
+                "not sent to a prover (none running when it was cut)".into()
+            },
         };
         if self.batches.len() == self.cfg.batch_history.max(1) {
             self.batches.pop_front();

@@ -89,10 +89,40 @@ fn measure_offered_rates() {
         let running = node::start(node_config(dir.path()), None, None).unwrap();
         let mut cfg = LoadgenConfig::new(running.addr, rate, Duration::from_secs(secs));
         cfg.connections = connections;
+        let before = thread_cpu_ticks();
         let r = loadgen::run(&cfg, false).unwrap();
+        let after = thread_cpu_ticks();
         let mut v = serde_json::to_value(&r).unwrap();
         v.as_object_mut().unwrap().remove("per_account_applied");
         println!("{v}");
+        // CPU seconds each thread group spent during setup and the run (the signing threads
+        // have exited and are not listed); the node and the generator share the machine.
+        let mut cpu_s: std::collections::BTreeMap<String, f64> = Default::default();
+        for (tid, (name, ticks)) in &after {
+            let spent = ticks - before.get(tid).map_or(0, |(_, t)| *t);
+            *cpu_s.entry(name.clone()).or_default() += spent as f64 / 100.0;
+        }
+        println!("{}", serde_json::json!({ "offered_rate": rate, "cpu_s_by_thread": cpu_s }));
         running.stop();
     }
+}
+
+/// Per thread of this process: name and user+system CPU time in clock ticks (100 per second
+/// on Linux); empty where `/proc` is missing.
+fn thread_cpu_ticks() -> std::collections::BTreeMap<u64, (String, u64)> {
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return out };
+    for t in tasks.flatten() {
+        let Some(tid) = t.file_name().to_str().and_then(|s| s.parse::<u64>().ok()) else { continue };
+        let (Ok(name), Ok(stat)) =
+            (std::fs::read_to_string(t.path().join("comm")), std::fs::read_to_string(t.path().join("stat")))
+        else {
+            continue;
+        };
+        // Fields after the parenthesised name: state is the first, utime the 12th, stime the 13th.
+        let rest: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, r)| r).split_whitespace().collect();
+        let ticks = |i: usize| rest.get(i).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+        out.insert(tid, (name.trim().to_string(), ticks(11) + ticks(12)));
+    }
+    out
 }
