@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
-use zkclob_node::client::Client;
+use zkclob_core::MarketId;
+use zkclob_node::client::{Client, Signer};
 use zkclob_node::config::NodeConfig;
 use zkclob_node::loadgen::{self, LoadgenConfig};
 use zkclob_node::node;
+use zkclob_state::Action;
 
 fn node_config(dir: &std::path::Path) -> NodeConfig {
     let mut cfg = NodeConfig {
@@ -26,25 +28,48 @@ fn loadgen_acks_match_the_nonces_the_node_journaled() {
     cfg.connections = 4;
     cfg.accounts = 16;
     cfg.seed = 7;
+    // 5,000 commands over 16 accounts: half send 313, half 312, so an ack counted for the
+    // wrong account shows in the nonces.
+    cfg.warmup = Duration::from_millis(500);
+    // Account i starts at nonce i: the generator must start from the node's nonces.
+    let mut c = Client::connect(running.addr).unwrap();
+    let chain_id = c.chain_id().unwrap();
+    for i in 0..cfg.accounts {
+        let key = loadgen::account_key(cfg.seed, i);
+        c.faucet(&key.address(), 3, 1).unwrap();
+        let mut signer = Signer::new(key, chain_id, 0);
+        for _ in 0..i {
+            let r = c.submit(&signer.sign(Action::MassCancel { market: MarketId(1), side: None })).unwrap();
+            assert_eq!(r.body["status"], "applied", "{r}");
+        }
+    }
     let r = loadgen::run(&cfg, false).unwrap();
     let json = serde_json::to_string(&r).unwrap();
 
-    assert_eq!(r.planned, 4_000, "{json}");
+    assert_eq!((r.planned, r.warmup.sent + r.warmup.errors), (4_000, 1_000), "{json}");
     assert_eq!((r.accounts, r.connections), (16, 4), "{json}");
     assert_eq!(r.acked + r.errors, r.planned, "every planned command counted once: {json}");
     assert!(r.acked * 10 >= r.sent * 9, "at least 90% acked: {json}");
-    assert!(r.errors * 100 <= r.planned, "at most 1% errors: {json}");
+    assert!(r.errors * 20 <= r.planned, "at most 5% errors: {json}");
     assert_eq!(r.rejected + r.warmup.rejected, 0, "generated orders are valid for the market: {json}");
     assert!(r.latency_us_p50 > 0, "{json}");
     assert!(r.latency_us_p50 <= r.latency_us_p99 && r.latency_us_p99 <= r.latency_us_max, "{json}");
     assert_eq!(r.per_account_applied.iter().sum::<u64>(), r.applied + r.warmup.applied, "{json}");
 
-    // Each applied command consumed exactly one nonce of a fresh account, so the node's nonces
-    // equal the applied counts only if every ack was for a command the node journaled.
-    let mut c = Client::connect(running.addr).unwrap();
-    for (i, applied) in r.per_account_applied.iter().enumerate() {
+    // Each applied command consumed exactly one nonce, so each account's nonce moved by its
+    // applied count only if every ack was for a command the node journaled and applied. A
+    // command left unanswered (none, normally) may still have been applied.
+    let unanswered: u64 = [&r.errors_by_code, &r.warmup.errors_by_code]
+        .iter()
+        .flat_map(|m| ["timeout", "connection_lost"].map(|k| m.get(k).copied().unwrap_or(0)))
+        .sum();
+    for (i, &applied) in r.per_account_applied.iter().enumerate() {
         let who = loadgen::account_key(cfg.seed, i).address();
-        assert_eq!(c.nonce(&who).unwrap(), *applied, "account {i}: {json}");
+        let moved = c.nonce(&who).unwrap() - i as u64;
+        assert!(
+            (applied..=applied + unanswered).contains(&moved),
+            "account {i}: nonce moved {moved}, {json}"
+        );
     }
     running.stop();
 }
