@@ -97,9 +97,10 @@ impl Api {
     /// The original outcome of an identical command already journaled, if any.
     fn duplicate(&self, command: &Command) -> Option<Outcome> {
         let index = self.index.as_ref()?;
+        let Command::Signed(s) = command else { return None };
         let bytes = borsh::to_vec(command).ok()?;
         let hash = FastCrypto.keccak256(&bytes);
-        let a = index.ack(&hash).ok()??;
+        let a = index.ack(&FastCrypto.address_of(&s.signer), s.nonce, &hash).ok()??;
         Some(Outcome::Journaled { seq: a.seq, batch: a.batch, receipt: a.receipt })
     }
 
@@ -690,9 +691,18 @@ async fn ws_session(api: Api, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<String>(4_096);
     let writer = tokio::spawn(async move {
+        // Everything queued goes out with one flush: one write per burst, not per message.
         while let Some(m) = out_rx.recv().await {
-            if sink.send(Message::Text(m.into())).await.is_err() {
-                break;
+            if sink.feed(Message::Text(m.into())).await.is_err() {
+                return;
+            }
+            while let Ok(m) = out_rx.try_recv() {
+                if sink.feed(Message::Text(m.into())).await.is_err() {
+                    return;
+                }
+            }
+            if sink.flush().await.is_err() {
+                return;
             }
         }
     });
@@ -731,6 +741,9 @@ async fn ws_session(api: Api, socket: WebSocket) {
             }
         }
     }
+    if !subs.orders.is_empty() {
+        api.engine.order_interest(-1);
+    }
     drop(out_tx);
     let _ = writer.await;
     api.engine.metrics().ws_clients.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
@@ -740,7 +753,12 @@ fn ws_error(id: Option<u64>, code: &str, message: impl Into<String>) -> String {
     json!({"channel": "error", "id": id, "error": {"code": code, "message": message.into()}}).to_string()
 }
 
-fn spawn_ack(api: &Api, id: Option<u64>, command: Command, out: &tokio::sync::mpsc::Sender<String>) -> Option<String> {
+fn spawn_ack(
+    api: &Api,
+    id: Option<u64>,
+    command: Command,
+    out: &tokio::sync::mpsc::Sender<String>,
+) -> Option<String> {
     let retry = api.index.is_some().then(|| command.clone());
     let rx = match check_and_queue(api, command, None) {
         Ok(rx) => rx,
@@ -856,6 +874,9 @@ async fn ws_text(
         }
         ("subscribe", Some("orders")) => match req.account.as_deref().map(parse_address) {
             Some(Ok(a)) => {
+                if subs.orders.is_empty() {
+                    api.engine.order_interest(1);
+                }
                 subs.orders.push(a);
                 Some(json!({"channel": "subscribed", "id": req.id}).to_string())
             }

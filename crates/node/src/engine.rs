@@ -311,24 +311,26 @@ pub struct Engine {
     index: Option<std::sync::mpsc::Sender<Vec<Indexed>>>,
     index_thread: Option<std::thread::JoinHandle<()>>,
     to_index: Vec<Indexed>,
+    order_subscribers: Arc<std::sync::atomic::AtomicI64>,
     recovery: Recovery,
 }
 
 /// The index entry of a journaled command.
 fn indexed(seq: u64, command: &Command, batch: u64, receipt: Receipt, client_id: Option<String>) -> Indexed {
-    let bytes = borsh::to_vec(command).expect("Vec write");
-    let account = match command {
-        Command::Signed(s) => Some(zkclob_state::Crypto::address_of(&crate::crypto::FastCrypto, &s.signer)),
-        Command::Deposit { .. } => None,
+    let (account, nonce, hash) = match command {
+        Command::Signed(s) if matches!(receipt, Receipt::Applied(_)) => {
+            let bytes = borsh::to_vec(command).expect("Vec write");
+            let c = crate::crypto::FastCrypto;
+            (
+                Some(zkclob_state::Crypto::address_of(&c, &s.signer)),
+                s.nonce,
+                zkclob_state::Crypto::keccak256(&c, &bytes),
+            )
+        }
+        // Deposits and rejections are not indexed: nothing to look up.
+        _ => (None, 0, [0; 32]),
     };
-    Indexed {
-        seq,
-        hash: zkclob_state::Crypto::keccak256(&crate::crypto::FastCrypto, &bytes),
-        batch,
-        receipt,
-        account,
-        client_id,
-    }
+    Indexed { seq, hash, batch, receipt, account, nonce, client_id }
 }
 
 /// One fill of one account, for the fills query.
@@ -517,6 +519,7 @@ impl Engine {
             index: None,
             index_thread: None,
             to_index: Vec::new(),
+            order_subscribers: Arc::new(std::sync::atomic::AtomicI64::new(0)),
             recovery,
         };
         engine.state.record_events(true);
@@ -691,7 +694,7 @@ impl Engine {
         let seq = self.append(&entry);
         let Entry::Command { command, client_id, .. } = entry else { unreachable!() };
         let open = self.open.as_mut().expect("opened above");
-        if self.index.is_some() {
+        if self.index.is_some() && matches!(receipt, Receipt::Applied(_)) {
             self.to_index.push(indexed(seq, &command, open.header.batch_number, receipt, client_id));
         }
         open.commands.push(command);
@@ -811,8 +814,11 @@ impl Engine {
         }
         let mut out = Vec::with_capacity(self.events.len() + changes.diffs.len());
         if self.updates.receiver_count() > 0 {
-            for (m, e) in &self.events {
-                self.order_updates(*m, e, batch, &mut out);
+            // Order updates cost an account lookup per event: only while someone listens.
+            if self.order_subscribers.load(Relaxed) > 0 {
+                for (m, e) in &self.events {
+                    self.order_updates(*m, e, batch, &mut out);
+                }
             }
             out.extend(changes.trades.into_iter().map(Update::Trade));
             out.extend(changes.diffs.into_iter().map(Update::Depth));
@@ -903,11 +909,19 @@ impl Engine {
         let metrics = self.metrics.clone();
         let updates = self.updates.clone();
         let chain_id = self.state.chain_id;
+        let order_subscribers = self.order_subscribers.clone();
         let thread = std::thread::Builder::new()
             .name("zkclob-engine".into())
             .spawn(move || self.run(rx))
             .expect("spawning the engine thread");
-        EngineHandle { tx, metrics, updates, chain_id, thread: Arc::new(std::sync::Mutex::new(Some(thread))) }
+        EngineHandle {
+            tx,
+            metrics,
+            updates,
+            chain_id,
+            thread: Arc::new(std::sync::Mutex::new(Some(thread))),
+            order_subscribers,
+        }
     }
 
     fn run(mut self, rx: Receiver<Request>) {
@@ -1099,7 +1113,7 @@ impl Replay {
                 let open = self.open.as_mut().ok_or_else(|| bad("a command outside a batch"))?;
                 let verified = verify_command(state.chain_id, &command);
                 let receipt = state.apply(&Verdict(verified), &command);
-                if seq >= self.index_from {
+                if seq >= self.index_from && matches!(receipt, zkclob_state::Receipt::Applied(_)) {
                     self.reindexed.push(indexed(seq, &command, open.header.batch_number, receipt, client_id));
                 }
                 open.commands.push(command);
@@ -1145,6 +1159,7 @@ pub struct EngineHandle {
     updates: broadcast::Sender<Arc<Vec<Update>>>,
     chain_id: u64,
     thread: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
+    order_subscribers: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl EngineHandle {
@@ -1217,6 +1232,12 @@ impl EngineHandle {
         let (tx, rx) = oneshot::channel();
         self.send(Request::Cut(tx))?;
         Ok(rx)
+    }
+
+    /// Counts a WebSocket session that subscribes to order updates (+1) or leaves (−1); the
+    /// engine builds order updates only while the count is positive.
+    pub fn order_interest(&self, delta: i64) {
+        self.order_subscribers.fetch_add(delta, Relaxed);
     }
 
     /// Subscribes to updates published after each durable group.

@@ -1,15 +1,16 @@
 //! The embedded index store (redb, `<data_dir>/index.redb`): lookups the API needs that the
 //! state does not answer.
 //!
-//! - **Acks by command hash** (keccak-256 of the command's canonical bytes): a client that
-//!   retries a command after a timeout gets the original acknowledgement back instead of a
-//!   `nonce_reused` refusal — the signed command with its nonce is its own idempotency key.
+//! - **Acks by (signer, nonce)**, with the command's hash (keccak-256 of its canonical bytes) in
+//!   the value: a client that retries a command after a timeout gets the original acknowledgement
+//!   back instead of a `nonce_reused` refusal — the signed command with its nonce is its own
+//!   idempotency key. Keys cluster by account with ascending nonces, so inserts stay cheap.
 //! - **Orders by client order id**: `(account, client id)` → order id, for clients that label
 //!   their orders (`X-Client-Order-Id` on `POST /v1/orders`; the label travels in the journal
 //!   entry, unsigned: a convenience, not an authenticated field).
 //!
 //! The journal is the source of truth and the index is derived from it: writes are batched on
-//! the indexer thread and committed without fsync, with a durable commit about once a second;
+//! the indexer thread and committed without fsync every 20 ms or so, with a durable commit about every 10 s;
 //! `meta.last_seq` says how far it got. At start-up the engine re-indexes every journal record
 //! after it while replaying, so a crash loses nothing the index needs.
 
@@ -21,9 +22,15 @@ use std::time::{Duration, Instant};
 use redb::{Database, Durability, ReadableDatabase, TableDefinition};
 use zkclob_state::{Address, Receipt};
 
-const ACKS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("acks");
+const ACKS: TableDefinition<&[u8; 28], &[u8]> = TableDefinition::new("acks");
 const CLIENT_ORDERS: TableDefinition<&[u8], u64> = TableDefinition::new("client_orders");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// Least time between two index transactions.
+const WRITE_INTERVAL: Duration = Duration::from_millis(20);
+/// About how often an index transaction is made durable (the others skip fsync); the journal
+/// covers the rest at start-up.
+const DURABLE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Longest client order id, bytes.
 pub const MAX_CLIENT_ID: usize = 64;
@@ -46,8 +53,10 @@ pub struct Indexed {
     pub batch: u64,
     /// Its receipt.
     pub receipt: Receipt,
-    /// The signer (None for deposits).
+    /// The signer (None for deposits, which are not indexed).
     pub account: Option<Address>,
+    /// The signed command's nonce.
+    pub nonce: u64,
     /// The client's label, if any.
     pub client_id: Option<String>,
 }
@@ -70,6 +79,13 @@ pub struct IndexError(String);
 
 fn err(e: impl std::fmt::Display) -> IndexError {
     IndexError(e.to_string())
+}
+
+fn ack_key(account: &Address, nonce: u64) -> [u8; 28] {
+    let mut k = [0u8; 28];
+    k[..20].copy_from_slice(&account.0);
+    k[20..].copy_from_slice(&nonce.to_be_bytes());
+    k
 }
 
 fn client_key(account: &Address, id: &str) -> Vec<u8> {
@@ -105,13 +121,20 @@ impl Index {
         Ok(t.get("last_seq").map_err(err)?.map(|v| v.value()).unwrap_or(0))
     }
 
-    /// The acknowledgement of a command, by the hash of its bytes.
-    pub fn ack(&self, hash: &[u8; 32]) -> Result<Option<StoredAck>, IndexError> {
+    /// The acknowledgement of the command `account` signed with `nonce`, if it is the command
+    /// whose bytes hash to `hash`.
+    pub fn ack(
+        &self,
+        account: &Address,
+        nonce: u64,
+        hash: &[u8; 32],
+    ) -> Result<Option<StoredAck>, IndexError> {
         let r = self.db.begin_read().map_err(err)?;
         let t = r.open_table(ACKS).map_err(err)?;
-        let Some(v) = t.get(hash).map_err(err)? else { return Ok(None) };
-        let (seq, batch, receipt): (u64, u64, Receipt) = borsh::from_slice(v.value()).map_err(err)?;
-        Ok(Some(StoredAck { seq, batch, receipt }))
+        let Some(v) = t.get(&ack_key(account, nonce)).map_err(err)? else { return Ok(None) };
+        let (stored, seq, batch, receipt): ([u8; 32], u64, u64, Receipt) =
+            borsh::from_slice(v.value()).map_err(err)?;
+        Ok((stored == *hash).then_some(StoredAck { seq, batch, receipt }))
     }
 
     /// The order an account labelled `id`.
@@ -130,8 +153,12 @@ impl Index {
             let mut acks = w.open_table(ACKS).map_err(err)?;
             let mut clients = w.open_table(CLIENT_ORDERS).map_err(err)?;
             for e in entries {
-                let v = borsh::to_vec(&(e.seq, e.batch, e.receipt)).map_err(err)?;
-                acks.insert(&e.hash, v.as_slice()).map_err(err)?;
+                let Some(account) = &e.account else { continue };
+                // Only applied commands consume their nonce; a rejected one may be sent again.
+                if let Receipt::Applied(_) = e.receipt {
+                    let v = borsh::to_vec(&(e.hash, e.seq, e.batch, e.receipt)).map_err(err)?;
+                    acks.insert(&ack_key(account, e.nonce), v.as_slice()).map_err(err)?;
+                }
                 if let (Some(a), Some(id), Receipt::Applied(ap)) = (&e.account, &e.client_id, &e.receipt) {
                     if let Some(o) = ap.order_id {
                         clients.insert(client_key(a, id).as_slice(), o.0).map_err(err)?;
@@ -154,6 +181,9 @@ impl Index {
                 let mut last_durable = Instant::now();
                 let mut pending: Vec<Indexed> = Vec::new();
                 loop {
+                    // Few, larger transactions: lookups tolerate a lag of a few tens of ms (a
+                    // racing retry waits up to 200 ms for its original).
+                    std::thread::sleep(WRITE_INTERVAL);
                     match rx.recv_timeout(Duration::from_millis(200)) {
                         Ok(mut group) => {
                             pending.append(&mut group);
@@ -167,7 +197,7 @@ impl Index {
                             return;
                         }
                     }
-                    let durable = last_durable.elapsed() >= Duration::from_secs(1);
+                    let durable = last_durable.elapsed() >= DURABLE_INTERVAL;
                     if !pending.is_empty() {
                         if let Err(e) = index.write(&pending, durable) {
                             // The journal still has everything; start-up re-indexes.

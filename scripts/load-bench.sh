@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Load bench (bounded, loopback only): for each offered rate, a fresh in-process node with fsync
+# on and the open-loop load generator over WebSocket order entry (8 connections, signed orders
+# pre-signed before the clock starts), 5 s measured after 1 s of warm-up. Prints one JSON line
+# per rate (acked_per_sec, acks_in_window_per_sec, latency_us_p50/p99/p999, errors, ...) and
+# the CPU seconds of each thread. Node and generator share this machine's cores.
+#   LOADGEN_RATES=5000,20000 LOADGEN_SECS=10 scripts/load-bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LOADGEN_RATES="${LOADGEN_RATES:-2000,5000,10000,20000,30000,50000}"
+cargo test --release -p zkclob-node --test loadgen measure_offered_rates -- --ignored --nocapture 2>&1 | grep -E '^\{'
