@@ -47,9 +47,13 @@ pub struct NodeConfig {
     pub limits: Limits,
     /// Development conveniences.
     pub dev: DevSection,
-    /// Prover: "none" or "native-reexecute" (re-runs each batch from its witness natively, as
-    /// the guests do; it checks the roots but is not a proof).
+    /// Prover of cut batches: "none"; "native-reexecute" (runs each batch from its witness
+    /// natively, as the guests do: a check, not a proof); "sp1-execute" / "zisk-execute" (the
+    /// guest in the zkVM's executor: cycles, no proof); "sp1-prove" (a real SP1 core proof per
+    /// batch: minutes to hours, tens of GB). The zkVM ones need the `sp1` / `zisk` features.
     pub prover: String,
+    /// Guest ELF for the zkVM provers (default `target/guests/zkclob-guest-<backend>.elf`).
+    pub prover_elf: Option<PathBuf>,
     /// Markets a new exchange opens with.
     pub markets: Vec<MarketConfig>,
     /// Asset symbols.
@@ -215,6 +219,7 @@ impl Default for NodeConfig {
             limits: Limits::default(),
             dev: DevSection::default(),
             prover: "none".into(),
+            prover_elf: None,
             markets: demo_markets(),
             assets: [("ETH".to_string(), 1), ("BTC".to_string(), 2), ("USDC".to_string(), 3)]
                 .into_iter()
@@ -329,8 +334,13 @@ impl NodeConfig {
         if !["pretty", "json"].contains(&self.log.format.as_str()) {
             return bad(format!("log.format must be pretty or json, not {:?}", self.log.format));
         }
-        if !["none", "native-reexecute"].contains(&self.prover.as_str()) {
-            return bad(format!("prover must be none or native-reexecute, not {:?}", self.prover));
+        if !["none", "native-reexecute", "sp1-execute", "sp1-prove", "zisk-execute"]
+            .contains(&self.prover.as_str())
+        {
+            return bad(format!(
+                "prover must be none, native-reexecute, sp1-execute, sp1-prove or zisk-execute, not {:?}",
+                self.prover
+            ));
         }
         let mut ids: Vec<u32> = self.markets.iter().map(|m| m.id).collect();
         ids.sort_unstable();

@@ -42,6 +42,7 @@ use zkclob_state::{
     Action, Address, BatchHeader, Command, ExchangeState, Receipt, RejectCode, StateCommitment, StateSnapshot,
 };
 
+use crate::audit::{AuditCommand, AuditRecord};
 use crate::crypto::{verify_command, Verdict};
 use crate::entry::{Entry, ENTRY_VERSION};
 use crate::index::{Index, Indexed};
@@ -83,6 +84,8 @@ pub struct EngineConfig {
     pub update_buffer: usize,
     /// Create a new exchange when the directory holds none (off for offline tools).
     pub create_if_missing: bool,
+    /// Write the audit log (`audit/`).
+    pub audit: bool,
 }
 
 impl EngineConfig {
@@ -104,6 +107,7 @@ impl EngineConfig {
             batch_history: 1_000,
             update_buffer: 16_384,
             create_if_missing: true,
+            audit: true,
         }
     }
 }
@@ -312,6 +316,9 @@ pub struct Engine {
     index_thread: Option<std::thread::JoinHandle<()>>,
     to_index: Vec<Indexed>,
     order_subscribers: Arc<std::sync::atomic::AtomicI64>,
+    audit: Option<std::sync::mpsc::Sender<AuditRecord>>,
+    audit_thread: Option<std::thread::JoinHandle<()>>,
+    audit_pending: AuditRecord,
     recovery: Recovery,
 }
 
@@ -520,9 +527,18 @@ impl Engine {
             index_thread: None,
             to_index: Vec::new(),
             order_subscribers: Arc::new(std::sync::atomic::AtomicI64::new(0)),
+            audit: None,
+            audit_thread: None,
+            audit_pending: AuditRecord::default(),
             recovery,
         };
         engine.state.record_events(true);
+        if engine.cfg.audit && engine.cfg.create_if_missing {
+            let dir = engine.cfg.data_dir.join("audit");
+            let (tx, thread) = crate::audit::start(&dir).map_err(io_err(&dir))?;
+            engine.audit = Some(tx);
+            engine.audit_thread = Some(thread);
+        }
         if let Some(i) = index {
             let (tx, thread) = i.start_writer();
             engine.index = Some(tx);
@@ -694,6 +710,14 @@ impl Engine {
         let seq = self.append(&entry);
         let Entry::Command { command, client_id, .. } = entry else { unreachable!() };
         let open = self.open.as_mut().expect("opened above");
+        if self.audit.is_some() {
+            self.audit_pending.commands.push(AuditCommand::new(
+                seq,
+                open.header.batch_number,
+                &command,
+                receipt,
+            ));
+        }
         if self.index.is_some() && matches!(receipt, Receipt::Applied(_)) {
             self.to_index.push(indexed(seq, &command, open.header.batch_number, receipt, client_id));
         }
@@ -781,6 +805,9 @@ impl Engine {
             return;
         }
         let batch = self.open.as_ref().map_or(self.state.batch_number, |o| o.header.batch_number);
+        if self.audit.is_some() {
+            self.audit_pending.events.extend(self.events.iter().map(|(m, e)| (batch, *m, *e)));
+        }
         let mut changes = Changes::default();
         self.md.record_trades(batch, &self.events, &mut changes);
         let mut touched: Vec<MarketId> = self.events.iter().map(|(m, _)| *m).collect();
@@ -1013,6 +1040,14 @@ impl Engine {
             let _ = reply.send(out);
         }
         self.publish();
+        if let Some(tx) = &self.audit {
+            if !self.audit_pending.commands.is_empty() || !self.audit_pending.events.is_empty() {
+                let record = std::mem::take(&mut self.audit_pending);
+                if tx.send(record).is_err() {
+                    self.audit = None;
+                }
+            }
+        }
     }
 
     fn shutdown(&mut self) {
@@ -1027,6 +1062,10 @@ impl Engine {
         self.release(&mut Vec::new());
         self.index = None;
         if let Some(t) = self.index_thread.take() {
+            let _ = t.join();
+        }
+        self.audit = None;
+        if let Some(t) = self.audit_thread.take() {
             let _ = t.join();
         }
         tracing::info!(batch = self.state.batch_number, root = %hex32(&self.root), "engine stopped");

@@ -5,7 +5,8 @@
 //! - the command journal ([`journal`]: checksummed, sequenced, segmented write-ahead log with
 //!   group commit) and snapshots ([`snapshot`]);
 //! - the engine thread ([`engine`]): the single writer of the exchange state, fed by a bounded
-//!   queue; command → journal → apply → events; batch cutting for the prover; recovery;
+//!   queue; command → journal → apply → events to clients, market data and the audit log
+//!   ([`audit`]); batch cutting for the prover; recovery;
 //! - market data derived from the books ([`market_data`]): depth with sequenced diffs, trades,
 //!   best bid/offer;
 //! - the REST/WebSocket API ([`api`]), metrics ([`metrics`]), configuration with hot reload
@@ -17,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod audit;
 pub mod client;
 pub mod config;
 pub mod crypto;

@@ -95,16 +95,81 @@ pub fn open_engine(cfg: &NodeConfig, metrics: Arc<Metrics>, index: Option<&Index
     Ok(Engine::open_indexed(cfg.engine_config(key.address()), genesis, metrics, index)?)
 }
 
-/// Re-runs each cut batch natively from its witness, as the zkVM guests do, and checks that
-/// it reaches the node's root. It is a check, not a proof; its status says so.
-fn native_reexecute(
+/// The prover behind `prover = "<backend>-<mode>"`: which backend, and whether it proves or only
+/// executes.
+pub struct ProverChoice {
+    /// `native`, `sp1` or `zisk`.
+    pub backend: String,
+    /// Make a proof (else execute only).
+    pub prove: bool,
+    /// Guest ELF for zkVM backends.
+    pub elf: PathBuf,
+}
+
+/// Parses the `prover` setting: `none`, `native-reexecute`, `sp1-execute`, `sp1-prove`,
+/// `zisk-execute`. Fails when the backend was not built in (cargo features `sp1`, `zisk`).
+pub fn prover_choice(cfg: &NodeConfig) -> anyhow::Result<Option<ProverChoice>> {
+    let (backend, prove) = match cfg.prover.as_str() {
+        "none" => return Ok(None),
+        "native-reexecute" => ("native", false),
+        "sp1-execute" => ("sp1", false),
+        "sp1-prove" => ("sp1", true),
+        "zisk-execute" => ("zisk", false),
+        other => anyhow::bail!("unknown prover {other:?}"),
+    };
+    let built = match backend {
+        "sp1" => cfg!(feature = "sp1"),
+        "zisk" => cfg!(feature = "zisk"),
+        _ => true,
+    };
+    if !built {
+        anyhow::bail!("prover {:?} needs zkclob built with `--features {backend}`", cfg.prover);
+    }
+    let elf = cfg
+        .prover_elf
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("target/guests/zkclob-guest-{backend}.elf")));
+    if backend != "native" && !elf.exists() {
+        anyhow::bail!(
+            "prover {:?}: guest ELF {} not found (build it with scripts/build-guests.sh)",
+            cfg.prover,
+            elf.display()
+        );
+    }
+    Ok(Some(ProverChoice { backend: backend.into(), prove, elf }))
+}
+
+fn make_backend(c: &ProverChoice) -> anyhow::Result<Box<dyn zkclob_prover::Prover>> {
+    Ok(match c.backend.as_str() {
+        #[cfg(feature = "sp1")]
+        "sp1" => Box::new(zkclob_prover::sp1::Sp1Backend::from_elf_file(&c.elf)?),
+        #[cfg(feature = "zisk")]
+        "zisk" => Box::new(zkclob_prover::zisk::ZiskBackend::new(&c.elf)?),
+        "native" => Box::new(zkclob_prover::NativeBackend),
+        other => anyhow::bail!("backend {other} not built in"),
+    })
+}
+
+/// The prover thread: keeps a shadow state one batch behind the engine, builds each cut batch's
+/// witness from it, and runs the batch from the witness with the chosen backend — natively (the
+/// guests' code; a check, not a proof), in a zkVM's executor, or proving — comparing the post-root
+/// with the node's. The engine never waits for it.
+fn prover_thread(
     mut shadow: ExchangeState,
     handle: EngineHandle,
     rx: std::sync::mpsc::Receiver<CutBatch>,
+    choice: ProverChoice,
 ) -> std::thread::JoinHandle<()> {
     std::thread::Builder::new()
         .name("zkclob-prover".into())
         .spawn(move || {
+            let backend = match make_backend(&choice) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "prover backend unavailable");
+                    return;
+                }
+            };
             let mut commitment = match StateCommitment::build(Sha256Hasher, &mut shadow) {
                 Ok(c) => c,
                 Err(e) => {
@@ -116,20 +181,49 @@ fn native_reexecute(
             for b in rx {
                 let n = b.header.batch_number;
                 let status = match Witness::generate(&shadow, commitment.tree(), &NativeCrypto, &b.commands) {
-                    Ok(w) => match zkclob_state::execute(&FastCrypto, &b.header, &w, &b.commands) {
-                        Ok((out, _)) if out.post_root == b.post_root => {
-                            format!("native re-execution from the witness matched the root (not a proof); batch hash 0x{}", hex::encode(out.batch_hash))
+                    Ok(witness) => {
+                        let file = zkclob_prover::BatchFile {
+                            header: b.header,
+                            commands: b.commands.clone(),
+                            witness,
+                            native_post_root: b.post_root,
+                        };
+                        let run = if choice.prove {
+                            backend.prove(&file).map(|(proof, exec)| (exec, Some(proof.len())))
+                        } else {
+                            backend.execute(&file).map(|exec| (exec, None))
+                        };
+                        match run {
+                            Ok((exec, _)) if exec.output.post_root != b.post_root => {
+                                format!("MISMATCH: {} reached 0x{}", backend.name(), hex::encode(exec.output.post_root))
+                            }
+                            Ok((exec, Some(bytes))) => format!(
+                                "proved by {}: {bytes}-byte proof, post-root matches; {} cycles",
+                                backend.name(),
+                                exec.cycles.map_or("?".into(), |c| c.to_string())
+                            ),
+                            Ok((exec, None)) if backend.name() == "native" => format!(
+                                "native re-execution from the witness matched the root (not a proof); batch hash 0x{}",
+                                hex::encode(exec.output.batch_hash)
+                            ),
+                            Ok((exec, None)) => format!(
+                                "{} execution from the witness matched the root (not a proof): {} cycles",
+                                backend.name(),
+                                exec.cycles.map_or("?".into(), |c| c.to_string())
+                            ),
+                            Err(e) => format!("FAILED: {e}"),
                         }
-                        Ok((out, _)) => format!("MISMATCH: re-execution reached 0x{}", hex::encode(out.post_root)),
-                        Err(e) => format!("FAILED: {e}"),
-                    },
+                    }
                     Err(e) => format!("FAILED to build the witness: {e}"),
                 };
                 if status.starts_with("MISMATCH") || status.starts_with("FAILED") {
                     tracing::error!(batch = n, %status, "prover");
                 }
-                let root = shadow.apply_batch(&FastCrypto, &b.header, commitment.root(), &b.commands);
-                if let Err(e) = root.map_err(|e| format!("{e:?}")).and_then(|_| commitment.update(&mut shadow).map_err(|e| format!("{e:?}"))) {
+                let applied = shadow.apply_batch(&FastCrypto, &b.header, commitment.root(), &b.commands);
+                let updated = applied
+                    .map_err(|e| format!("{e:?}"))
+                    .and_then(|_| commitment.update(&mut shadow).map_err(|e| format!("{e:?}")));
+                if let Err(e) = updated {
                     tracing::error!(batch = n, error = %e, "prover: shadow state failed; stopping the prover");
                     return;
                 }
@@ -288,17 +382,17 @@ pub fn start(
         tracing::warn!(skipped = %s, "corrupt snapshot skipped");
     }
     engine.cut_open_batch();
-    let prover = match cfg.prover.as_str() {
-        "native-reexecute" => {
+    let prover = match prover_choice(&cfg)? {
+        Some(choice) => {
             let (tx, rx) = std::sync::mpsc::channel();
             engine.set_prover(tx);
-            Some((engine.state().clone(), rx))
+            Some((engine.state().clone(), rx, choice))
         }
-        _ => None,
+        None => None,
     };
     let handle = engine.start();
-    if let Some((shadow, rx)) = prover {
-        native_reexecute(shadow, handle.clone(), rx);
+    if let Some((shadow, rx, choice)) = prover {
+        prover_thread(shadow, handle.clone(), rx, choice);
     }
     let limits = Arc::new(RwLock::new(cfg.limits));
     let api = Api::new(handle.clone(), limits.clone(), names(&cfg), cfg.dev.faucet).with_index(index);

@@ -170,6 +170,17 @@ fn place_fill_cancel_and_a_gapless_depth_stream_over_real_sockets() {
     assert_eq!(want.len(), 2, "the 2002 ask and the 1990 bid: {final_depth}");
     assert_eq!(trades, 2);
     running.stop();
+    // The audit log has every journaled command's outcome and the fills.
+    let audit: String = std::fs::read_dir(dir.path().join("audit"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let lines: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let count = |f: &dyn Fn(&Value) -> bool| lines.iter().filter(|l| f(l)).count();
+    assert_eq!(count(&|l| l["type"] == "event" && l["event"] == "fill" && l["market"] == 1), 2);
+    assert_eq!(count(&|l| l["type"] == "command" && l["action"] == "place" && l["status"] == "applied"), 5);
+    assert_eq!(count(&|l| l["type"] == "command" && l["code"] == "not_your_order"), 1);
+    assert_eq!(count(&|l| l["type"] == "command" && l["action"] == "deposit"), 4);
 }
 
 #[test]
