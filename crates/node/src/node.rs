@@ -117,11 +117,7 @@ pub fn prover_choice(cfg: &NodeConfig) -> anyhow::Result<Option<ProverChoice>> {
         "zisk-execute" => ("zisk", false),
         other => anyhow::bail!("unknown prover {other:?}"),
     };
-    let built = match backend {
-        "sp1" => cfg!(feature = "sp1"),
-        "zisk" => cfg!(feature = "zisk"),
-        _ => true,
-    };
+    let built = (backend != "sp1" || cfg!(feature = "sp1")) && (backend != "zisk" || cfg!(feature = "zisk"));
     if !built {
         anyhow::bail!("prover {:?} needs zkclob built with `--features {backend}`", cfg.prover);
     }
