@@ -1072,6 +1072,21 @@ impl Engine {
     }
 }
 
+impl Drop for Engine {
+    /// An engine dropped without running (an error at start-up, a tool) still lets its indexer
+    /// and audit threads finish and release their files.
+    fn drop(&mut self) {
+        self.index = None;
+        if let Some(t) = self.index_thread.take() {
+            let _ = t.join();
+        }
+        self.audit = None;
+        if let Some(t) = self.audit_thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// A failure after which the in-memory state may be ahead of the disk: stop at once, and let
 /// recovery rebuild from the journal.
 fn fatal(msg: &str) -> ! {

@@ -365,6 +365,7 @@ pub fn start(
     config_file: Option<PathBuf>,
     log: Option<LogHandle>,
 ) -> anyhow::Result<RunningNode> {
+    let choice = prover_choice(&cfg)?;
     let metrics = Arc::new(Metrics::default());
     std::fs::create_dir_all(&cfg.data_dir)?;
     let index = Index::open(&cfg.data_dir.join("index.redb"))?;
@@ -378,7 +379,7 @@ pub fn start(
         tracing::warn!(skipped = %s, "corrupt snapshot skipped");
     }
     engine.cut_open_batch();
-    let prover = match prover_choice(&cfg)? {
+    let prover = match choice {
         Some(choice) => {
             let (tx, rx) = std::sync::mpsc::channel();
             engine.set_prover(tx);

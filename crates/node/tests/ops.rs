@@ -158,3 +158,24 @@ fn the_native_reexecution_prover_follows_every_batch_from_its_witness() {
     assert!(m.as_str().unwrap().contains("zkclob_prover_backlog 0"));
     running.stop();
 }
+
+#[test]
+fn a_prover_that_is_not_built_in_or_has_no_guest_is_a_clear_start_up_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = NodeConfig {
+        data_dir: dir.path().into(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    for (prover, needle) in [
+        ("sp1-execute", if cfg!(feature = "sp1") { "guest ELF" } else { "--features sp1" }),
+        ("zisk-execute", if cfg!(feature = "zisk") { "guest ELF" } else { "--features zisk" }),
+    ] {
+        cfg.prover = prover.into();
+        cfg.prover_elf = Some(dir.path().join("missing.elf"));
+        let err = node::start(cfg.clone(), None, None).err().expect("must not start").to_string();
+        assert!(err.contains(needle), "{prover}: {err}");
+    }
+    cfg.prover = "magic".into();
+    assert!(cfg.validate().unwrap_err().to_string().contains("prover must be"));
+}
