@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the consensus crates (zkclob-core, zkclob-book, zkclob-state) for the SP1 RISC-V zkVM target with only
+# Builds the consensus crates (zkclob-core, zkclob-book, zkclob-state, and zkclob-rollup's decoders) for the SP1 RISC-V zkVM target with only
 # `core` and `alloc` available. A dependency that needs `std` fails this build, so it proves the
 # crates are `no_std` + alloc and that they compile for RV64IM, the guests' architecture.
 #
@@ -27,5 +27,12 @@ echo "building zkclob-core, zkclob-book and zkclob-state for riscv64im-succinct-
   --manifest-path "$root/Cargo.toml" -p zkclob-core -p zkclob-book -p zkclob-state \
   --target "$target" -Zbuild-std=core,alloc -Zjson-target-spec \
   --target-dir "$target_dir"
+# The rollup's decoders (blob unpacking, inflate, batch data, blob polynomial evaluation) are what
+# the guest will run for the proof of equivalence: they must build the same way.
+/usr/bin/cargo build --quiet --release \
+  --manifest-path "$root/Cargo.toml" -p zkclob-rollup --no-default-features \
+  --target "$target" -Zbuild-std=core,alloc -Zjson-target-spec \
+  --target-dir "$target_dir"
+ls "$target_dir"/riscv64im-succinct-zkvm-elf/release/libzkclob_rollup.rlib >/dev/null
 ls "$target_dir"/riscv64im-succinct-zkvm-elf/release/libzkclob_core.rlib "$target_dir"/riscv64im-succinct-zkvm-elf/release/libzkclob_book.rlib "$target_dir"/riscv64im-succinct-zkvm-elf/release/libzkclob_state.rlib >/dev/null
-echo "no_std build of zkclob-core, zkclob-book and zkclob-state for RISC-V: ok"
+echo "no_std build of zkclob-core, zkclob-book, zkclob-state and zkclob-rollup (no default features) for RISC-V: ok"
