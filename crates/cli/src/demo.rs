@@ -153,6 +153,10 @@ pub fn run(addr: SocketAddr, stop: &AtomicBool) -> anyhow::Result<()> {
             let bbo = c.get(&format!("/v1/markets/{MARKET}/bbo"))?.ok()?;
             let trades = c.get(&format!("/v1/markets/{MARKET}/trades?limit=1000"))?.ok()?;
             let info = c.get("/v1/info")?.ok()?;
+            let batches = c.get("/v1/batches?limit=5")?.ok()?;
+            let last_blob = batches.as_array().and_then(|a| {
+                a.iter().rev().find_map(|b| b["blobs"].as_array().and_then(|x| x.first()).cloned())
+            });
             let lvl = |v: &Value| {
                 if v.is_null() {
                     "-".to_string()
@@ -161,11 +165,12 @@ pub fn run(addr: SocketAddr, stop: &AtomicBool) -> anyhow::Result<()> {
                 }
             };
             eprintln!(
-                "demo: ETH-USDC bid {} | ask {}  fundamental {f}  mm inventory {inventory}  trades {}  batch {}",
+                "demo: ETH-USDC bid {} | ask {}  fundamental {f}  mm inventory {inventory}  trades {}  batch {}{}",
                 lvl(&bbo["bid"]),
                 lvl(&bbo["ask"]),
                 trades.as_array().map_or(0, |a| a.len()),
-                info["batch"]
+                info["batch"],
+                last_blob.map_or(String::new(), |b| format!("  last blob {}", b["cid"].as_str().unwrap_or("?")))
             );
         }
         std::thread::sleep(Duration::from_millis(200));

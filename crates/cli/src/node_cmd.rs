@@ -49,7 +49,11 @@ fn load_config(
 
 /// Runs the node until Ctrl-C or SIGTERM.
 pub fn run_node(args: NodeArgs) -> anyhow::Result<()> {
-    let cfg = load_config(args.config.as_ref(), args.data, args.listen)?;
+    let mut cfg = load_config(args.config.as_ref(), args.data, args.listen)?;
+    if args.demo {
+        // Show the whole path: every batch packed into EIP-4844 blobs with KZG commitments.
+        cfg.rollup.blobs = true;
+    }
     let log = zkclob_node::node::init_logging(&cfg);
     let running = zkclob_node::node::start(cfg.clone(), args.config.clone(), log)?;
     eprintln!(

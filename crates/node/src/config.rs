@@ -54,6 +54,8 @@ pub struct NodeConfig {
     pub prover: String,
     /// Guest ELF for the zkVM provers (default `target/guests/zkclob-guest-<backend>.elf`).
     pub prover_elf: Option<PathBuf>,
+    /// What goes to L1.
+    pub rollup: RollupSection,
     /// Markets a new exchange opens with.
     pub markets: Vec<MarketConfig>,
     /// Asset symbols.
@@ -110,6 +112,24 @@ impl Default for EngineSection {
             snapshot_every: 100,
             depth_levels: 20,
         }
+    }
+}
+
+/// Rollup settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RollupSection {
+    /// Pack every cut batch into EIP-4844 blobs with KZG commitments (≈ 35 ms of CPU per blob on
+    /// a background thread) and back each blob up under its CIDv1 in `blob_dir`. Off by default
+    /// until batches are posted to L1 (`--demo` turns it on).
+    pub blobs: bool,
+    /// Content-addressed blob store, relative to the data directory.
+    pub blob_dir: PathBuf,
+}
+
+impl Default for RollupSection {
+    fn default() -> Self {
+        RollupSection { blobs: false, blob_dir: "blobs".into() }
     }
 }
 
@@ -220,6 +240,7 @@ impl Default for NodeConfig {
             dev: DevSection::default(),
             prover: "none".into(),
             prover_elf: None,
+            rollup: RollupSection::default(),
             markets: demo_markets(),
             assets: [("ETH".to_string(), 1), ("BTC".to_string(), 2), ("USDC".to_string(), 3)]
                 .into_iter()

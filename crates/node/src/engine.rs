@@ -261,8 +261,19 @@ pub struct BatchInfo {
     pub prev_root: String,
     /// Root after.
     pub root: String,
-    /// Prover status: "pending", "no prover configured", or the prover's result.
+    /// Prover status: "pending", "not sent to a prover", or the prover's result.
     pub proof: String,
+    /// The batch's EIP-4844 blobs, once packed (with `rollup.blobs`).
+    pub blobs: Vec<BlobRef>,
+}
+
+/// One blob of a batch.
+#[derive(Clone, Debug, Serialize)]
+pub struct BlobRef {
+    /// EIP-4844 versioned hash, hex.
+    pub versioned_hash: String,
+    /// CIDv1 (raw, sha2-256) of the blob in the backup store.
+    pub cid: String,
 }
 
 /// A cut batch on its way to the prover.
@@ -287,6 +298,7 @@ enum Request {
     Cut(oneshot::Sender<Option<u64>>),
     Configure { batch_max_commands: usize, batch_max_ms: u64, reply: oneshot::Sender<()> },
     ProofStatus { batch: u64, status: String },
+    Blobs { batch: u64, blobs: Vec<BlobRef> },
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -310,6 +322,7 @@ pub struct Engine {
     updates: broadcast::Sender<Arc<Vec<Update>>>,
     batches: VecDeque<BatchInfo>,
     prover: Option<std::sync::mpsc::Sender<CutBatch>>,
+    publisher: Option<std::sync::mpsc::Sender<CutBatch>>,
     events: Vec<(MarketId, Event)>,
     fills: std::collections::BTreeMap<Address, VecDeque<FillRecord>>,
     index: Option<std::sync::mpsc::Sender<Vec<Indexed>>>,
@@ -521,6 +534,7 @@ impl Engine {
             updates,
             batches: VecDeque::new(),
             prover: None,
+            publisher: None,
             events: Vec::new(),
             fills: std::collections::BTreeMap::new(),
             index: None,
@@ -627,6 +641,11 @@ impl Engine {
     /// The state's commitment (its tree proves witnesses).
     pub fn commitment(&self) -> &StateCommitment<Sha256Hasher> {
         &self.commitment
+    }
+
+    /// Sends a copy of every cut batch to the blob publisher from now on.
+    pub fn set_publisher(&mut self, tx: std::sync::mpsc::Sender<CutBatch>) {
+        self.publisher = Some(tx);
     }
 
     /// Sends every cut batch to `tx` from now on.
@@ -754,12 +773,19 @@ impl Engine {
             } else {
                 "not sent to a prover (none running when it was cut)".into()
             },
+            blobs: Vec::new(),
         };
         if self.batches.len() == self.cfg.batch_history.max(1) {
             self.batches.pop_front();
         }
         self.batches.push_back(info.clone());
         let _ = self.updates.send(Arc::new(vec![Update::Batch(info)]));
+        if let Some(tx) = &self.publisher {
+            let batch = CutBatch { header: open.header, commands: open.commands.clone(), post_root: root };
+            if tx.send(batch).is_err() {
+                self.publisher = None;
+            }
+        }
         if let Some(tx) = &self.prover {
             self.metrics.prover_backlog.fetch_add(1, Relaxed);
             let batch = CutBatch { header: open.header, commands: open.commands, post_root: root };
@@ -999,6 +1025,11 @@ impl Engine {
                         self.cfg.batch_max_ms = batch_max_ms.max(1);
                         max_ms = Duration::from_millis(self.cfg.batch_max_ms);
                         let _ = reply.send(());
+                    }
+                    Request::Blobs { batch, blobs } => {
+                        if let Some(b) = self.batches.iter_mut().find(|b| b.batch == batch) {
+                            b.blobs = blobs;
+                        }
                     }
                     Request::ProofStatus { batch, status } => {
                         if let Some(b) = self.batches.iter_mut().find(|b| b.batch == batch) {
@@ -1304,6 +1335,13 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.send(Request::Configure { batch_max_commands, batch_max_ms, reply })?;
         rx.await.map_err(|_| SubmitError::Stopped)
+    }
+
+    /// Records a batch's blobs (blocks while the queue is full).
+    pub fn set_blobs(&self, batch: u64, blobs: Vec<BlobRef>) -> Result<(), SubmitError> {
+        self.tx.send(Request::Blobs { batch, blobs }).map_err(|_| SubmitError::Stopped)?;
+        self.metrics.queue_depth.fetch_add(1, Relaxed);
+        Ok(())
     }
 
     /// Records the prover's result for a batch (blocks while the queue is full).

@@ -72,6 +72,8 @@ pub struct Metrics {
     pub prover_backlog: AtomicU64,
     /// Snapshots written.
     pub snapshots: AtomicU64,
+    /// Blobs packed with a KZG commitment and stored.
+    pub blobs: AtomicU64,
     /// Journal group commits.
     pub commits: AtomicU64,
     /// Records per group commit, summed (with `commits`: the mean group size).
@@ -99,6 +101,7 @@ impl Default for Metrics {
             batches_proven: AtomicU64::new(0),
             prover_backlog: AtomicU64::new(0),
             snapshots: AtomicU64::new(0),
+            blobs: AtomicU64::new(0),
             commits: AtomicU64::new(0),
             committed_records: AtomicU64::new(0),
             ws_clients: AtomicU64::new(0),
@@ -146,6 +149,7 @@ impl Metrics {
             &self.committed_records,
         );
         counter(&mut out, "zkclob_snapshots_total", "Snapshots written.", &self.snapshots);
+        counter(&mut out, "zkclob_blobs_total", "EIP-4844 blobs packed, committed and stored.", &self.blobs);
         counter(
             &mut out,
             "zkclob_batches_proven_total",

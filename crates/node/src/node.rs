@@ -233,6 +233,47 @@ fn prover_thread(
         .expect("spawning the prover thread")
 }
 
+/// The blob publisher: packs each cut batch into EIP-4844 blobs (batch data → zlib → blobs),
+/// computes each blob's KZG commitment and versioned hash, and stores the blob under its CIDv1.
+/// The L1 proposal (the next step) posts these blobs.
+fn publisher_thread(
+    dir: PathBuf,
+    handle: EngineHandle,
+    rx: std::sync::mpsc::Receiver<CutBatch>,
+) -> anyhow::Result<std::thread::JoinHandle<()>> {
+    let store = zkclob_rollup::cas::CasStore::open(&dir)?;
+    Ok(std::thread::Builder::new().name("zkclob-blobs".into()).spawn(move || {
+        for b in rx {
+            let blobs = match zkclob_rollup::encode_blobs(&b.header, &b.commands) {
+                Ok(blobs) => blobs,
+                Err(e) => {
+                    tracing::error!(batch = b.header.batch_number, error = %e, "cannot pack the batch into blobs");
+                    continue;
+                }
+            };
+            let mut refs = Vec::with_capacity(blobs.len());
+            for blob in &blobs {
+                let packed = zkclob_rollup::kzg::blob_to_commitment(blob)
+                    .map_err(|e| e.to_string())
+                    .and_then(|c| store.put(blob.as_bytes()).map(|cid| (c, cid)).map_err(|e| e.to_string()));
+                match packed {
+                    Ok((c, cid)) => {
+                        handle.metrics().blobs.fetch_add(1, Relaxed);
+                        refs.push(crate::engine::BlobRef {
+                            versioned_hash: format!("0x{}", hex::encode(zkclob_rollup::versioned_hash(&c))),
+                            cid: cid.to_string(),
+                        });
+                    }
+                    Err(e) => tracing::error!(batch = b.header.batch_number, error = %e, "blob commitment or store failed"),
+                }
+            }
+            if handle.set_blobs(b.header.batch_number, refs).is_err() {
+                return;
+            }
+        }
+    })?)
+}
+
 /// One config change attempt, as recorded in `config-history.jsonl`.
 fn record_change(data_dir: &Path, version: u64, changes: &[(String, String, String)], outcome: &str) {
     let at = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
@@ -387,7 +428,17 @@ pub fn start(
         }
         None => None,
     };
+    let publisher = if cfg.rollup.blobs {
+        let (tx, rx) = std::sync::mpsc::channel();
+        engine.set_publisher(tx);
+        Some(rx)
+    } else {
+        None
+    };
     let handle = engine.start();
+    if let Some(rx) = publisher {
+        publisher_thread(cfg.data_dir.join(&cfg.rollup.blob_dir), handle.clone(), rx)?;
+    }
     if let Some((shadow, rx, choice)) = prover {
         prover_thread(shadow, handle.clone(), rx, choice);
     }

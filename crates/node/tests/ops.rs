@@ -179,3 +179,55 @@ fn a_prover_that_is_not_built_in_or_has_no_guest_is_a_clear_start_up_error() {
     cfg.prover = "magic".into();
     assert!(cfg.validate().unwrap_err().to_string().contains("prover must be"));
 }
+
+#[test]
+fn cut_batches_are_packed_into_blobs_with_kzg_commitments_and_backed_up_by_cid() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = NodeConfig {
+        data_dir: dir.path().into(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    cfg.rollup.blobs = true;
+    cfg.engine.batch_max_ms = 20;
+    let running = node::start(cfg, None, None).unwrap();
+    let mut c = Client::connect(running.addr).unwrap();
+    let k = Keypair::from_seed(b"blobs");
+    c.faucet(&k.address(), 1, 1_000_000_000).unwrap();
+    let mut s = Signer::for_account(&mut c, k).unwrap();
+    for i in 0..20 {
+        let w = Action::Withdraw { asset: zkclob_core::AssetId(1), amount: zkclob_core::Amount(3) };
+        c.submit(&s.sign(w)).unwrap().ok().unwrap();
+        if i == 9 {
+            std::thread::sleep(Duration::from_millis(60)); // a second batch
+        }
+    }
+    // Batch 1 (the genesis markets) is cut before the publisher starts; the first blob waits for
+    // the trusted setup to load.
+    let mut batches;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        batches = c.get("/v1/batches?limit=100").unwrap().body;
+        let list: Vec<&serde_json::Value> =
+            batches.as_array().unwrap().iter().filter(|b| b["batch"] != 1).collect();
+        if list.len() >= 2 && list.iter().all(|b| !b["blobs"].as_array().unwrap().is_empty()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "batches were not packed: {batches}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let store = zkclob_rollup::cas::CasStore::open(dir.path().join("blobs")).unwrap();
+    for b in batches.as_array().unwrap().iter().filter(|b| b["batch"] != 1) {
+        for blob in b["blobs"].as_array().unwrap() {
+            assert!(blob["versioned_hash"].as_str().unwrap().starts_with("0x01"), "{blob}");
+            let cid: zkclob_rollup::cas::Cid = blob["cid"].as_str().unwrap().parse().unwrap();
+            let bytes = store.get(&cid).unwrap();
+            assert_eq!(bytes.len(), 131_072);
+            // The blob decodes back to the batch it came from.
+            let blob = zkclob_rollup::Blob::from_bytes(&bytes).unwrap();
+            let (header, _) = zkclob_rollup::decode_blobs(&[blob]).unwrap();
+            assert_eq!(header.batch_number, b["batch"].as_u64().unwrap());
+        }
+    }
+    running.stop();
+}
