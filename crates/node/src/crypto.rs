@@ -17,18 +17,25 @@ use zkclob_state::{
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FastCrypto;
 
+/// The transition's hashing, by [`NativeCrypto`], for a [`Crypto`] impl.
+macro_rules! native_hashing {
+    () => {
+        fn sha256(&self, data: &[u8]) -> [u8; 32] {
+            NativeCrypto.sha256(data)
+        }
+
+        fn sha256_compress(&self, block: &[u8; 64]) -> [u8; 32] {
+            NativeCrypto.sha256_compress(block)
+        }
+
+        fn keccak256(&self, data: &[u8]) -> [u8; 32] {
+            NativeCrypto.keccak256(data)
+        }
+    };
+}
+
 impl Crypto for FastCrypto {
-    fn sha256(&self, data: &[u8]) -> [u8; 32] {
-        NativeCrypto.sha256(data)
-    }
-
-    fn sha256_compress(&self, block: &[u8; 64]) -> [u8; 32] {
-        NativeCrypto.sha256_compress(block)
-    }
-
-    fn keccak256(&self, data: &[u8]) -> [u8; 32] {
-        NativeCrypto.keccak256(data)
-    }
+    native_hashing!();
 
     fn secp256k1_verify(&self, pubkey: &PublicKey, prehash: &[u8; 32], sig: &Signature) -> bool {
         let mut sec1 = [0u8; 65];
@@ -47,17 +54,7 @@ impl Crypto for FastCrypto {
 pub struct Verdict(pub bool);
 
 impl Crypto for Verdict {
-    fn sha256(&self, data: &[u8]) -> [u8; 32] {
-        NativeCrypto.sha256(data)
-    }
-
-    fn sha256_compress(&self, block: &[u8; 64]) -> [u8; 32] {
-        NativeCrypto.sha256_compress(block)
-    }
-
-    fn keccak256(&self, data: &[u8]) -> [u8; 32] {
-        NativeCrypto.keccak256(data)
-    }
+    native_hashing!();
 
     fn secp256k1_verify(&self, _: &PublicKey, _: &[u8; 32], _: &Signature) -> bool {
         self.0

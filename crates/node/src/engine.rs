@@ -1089,16 +1089,9 @@ impl Engine {
         if let Err(e) = self.snapshot() {
             tracing::warn!(error = %e, "no snapshot at shutdown; the journal holds everything");
         }
-        // The indexer writes what it has, durably, and releases the store.
+        // The indexer and the audit log write what they have and release their files.
         self.release(&mut Vec::new());
-        self.index = None;
-        if let Some(t) = self.index_thread.take() {
-            let _ = t.join();
-        }
-        self.audit = None;
-        if let Some(t) = self.audit_thread.take() {
-            let _ = t.join();
-        }
+        self.stop_writers();
         tracing::info!(batch = self.state.batch_number, root = %hex32(&self.root), "engine stopped");
     }
 }
@@ -1107,12 +1100,16 @@ impl Drop for Engine {
     /// An engine dropped without running (an error at start-up, a tool) still lets its indexer
     /// and audit threads finish and release their files.
     fn drop(&mut self) {
+        self.stop_writers();
+    }
+}
+
+impl Engine {
+    /// Closes the indexer's and the audit log's channels and waits for both threads.
+    fn stop_writers(&mut self) {
         self.index = None;
-        if let Some(t) = self.index_thread.take() {
-            let _ = t.join();
-        }
         self.audit = None;
-        if let Some(t) = self.audit_thread.take() {
+        for t in [self.index_thread.take(), self.audit_thread.take()].into_iter().flatten() {
             let _ = t.join();
         }
     }

@@ -2,33 +2,22 @@
 //! Place, fill, cancel; security refusals; and a depth-diff sequence without gaps that, applied
 //! to the first snapshot, gives the final book.
 
+mod common;
+
 use std::collections::BTreeMap;
+
+use common::place;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
-use zkclob_book::{OrderKind, StpMode, TimeInForce};
-use zkclob_core::{MarketId, OrderId, Price, Qty, Side};
+use zkclob_core::{MarketId, OrderId, Side};
 use zkclob_node::client::{Client, Signer};
 use zkclob_node::config::NodeConfig;
 use zkclob_node::crypto::Keypair;
 use zkclob_node::node;
-use zkclob_state::{Action, Command, OrderParams};
-
-fn place(market: u32, side: Side, price: i64, qty: u64) -> Action {
-    Action::Place(OrderParams {
-        market: MarketId(market),
-        side,
-        kind: OrderKind::Limit,
-        price: Price(price),
-        qty: Qty(qty),
-        tif: TimeInForce::Gtc,
-        post_only: false,
-        display_qty: None,
-        stp: StpMode::CancelNewest,
-    })
-}
+use zkclob_state::{Action, Command};
 
 fn config(dir: &std::path::Path) -> NodeConfig {
     let mut cfg = NodeConfig {

@@ -1,6 +1,8 @@
 //! Operations: health and readiness, Prometheus metrics, and hot reload of the config file
 //! (live-safe keys applied, others refused with the old values kept, every attempt recorded).
 
+mod common;
+
 use std::time::Duration;
 
 use zkclob_node::client::{Client, Signer};
@@ -122,19 +124,7 @@ fn the_native_reexecution_prover_follows_every_batch_from_its_witness() {
         c.faucet(&k.address(), 3, 1_000_000_000_000).unwrap();
     }
     let (mut a, mut b) = (Signer::for_account(&mut c, ka).unwrap(), Signer::for_account(&mut c, kb).unwrap());
-    let order = |side, price| {
-        Action::Place(zkclob_state::OrderParams {
-            market: zkclob_core::MarketId(1),
-            side,
-            kind: zkclob_book::OrderKind::Limit,
-            price: zkclob_core::Price(price),
-            qty: zkclob_core::Qty(2),
-            tif: zkclob_book::TimeInForce::Gtc,
-            post_only: false,
-            display_qty: None,
-            stp: zkclob_book::StpMode::CancelNewest,
-        })
-    };
+    let order = |side, price| common::place(1, side, price, 2);
     for i in 0..30 {
         c.submit(&a.sign(order(zkclob_core::Side::Sell, 2_000 + i % 3))).unwrap().ok().unwrap();
         c.submit(&b.sign(order(zkclob_core::Side::Buy, 2_001))).unwrap().ok().unwrap();

@@ -2,11 +2,12 @@
 //! skipped and reported; corruption in the middle of the journal stops start-up; a journal whose
 //! records were changed (with valid checksums) is caught by the roots recorded at each cut.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
-use zkclob_book::{OrderKind, StpMode, TimeInForce};
-use zkclob_core::{MarketId, Price, Qty, Side};
+use zkclob_core::{Qty, Side};
 use zkclob_node::config::NodeConfig;
 use zkclob_node::crypto::Keypair;
 use zkclob_node::engine::{Engine, OpenError, Outcome};
@@ -14,7 +15,7 @@ use zkclob_node::entry::Entry;
 use zkclob_node::journal::{FsyncPolicy, Journal, JournalConfig};
 use zkclob_node::metrics::Metrics;
 use zkclob_node::node;
-use zkclob_state::{Action, Command, OrderParams};
+use zkclob_state::{Action, Command};
 
 fn config(dir: &Path) -> NodeConfig {
     let mut cfg = NodeConfig { data_dir: dir.into(), ..Default::default() };
@@ -29,17 +30,7 @@ fn open(cfg: &NodeConfig) -> Result<Engine, anyhow::Error> {
 }
 
 fn place(side: Side, price: i64, qty: u64) -> Action {
-    Action::Place(OrderParams {
-        market: MarketId(1),
-        side,
-        kind: OrderKind::Limit,
-        price: Price(price),
-        qty: Qty(qty),
-        tif: TimeInForce::Gtc,
-        post_only: false,
-        display_qty: None,
-        stp: StpMode::CancelNewest,
-    })
+    common::place(1, side, price, qty)
 }
 
 /// Runs 300 commands through a started engine and stops it; returns the root it ended with.

@@ -2,31 +2,22 @@
 //! requests, over REST and over WebSocket order entry, are refused with clear errors and change
 //! nothing (no journal record, same balances, same book).
 
+mod common;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
-use zkclob_book::{OrderKind, StpMode, TimeInForce};
 use zkclob_core::{MarketId, OrderId, Price, Qty, Side};
 use zkclob_node::client::{Client, Signer};
 use zkclob_node::config::NodeConfig;
 use zkclob_node::crypto::Keypair;
 use zkclob_node::node;
-use zkclob_state::{Action, Command, OrderParams};
+use zkclob_state::{Action, Command};
 
 fn place(side: Side, price: i64, qty: u64) -> Action {
-    Action::Place(OrderParams {
-        market: MarketId(1),
-        side,
-        kind: OrderKind::Limit,
-        price: Price(price),
-        qty: Qty(qty),
-        tif: TimeInForce::Gtc,
-        post_only: false,
-        display_qty: None,
-        stp: StpMode::CancelNewest,
-    })
+    common::place(1, side, price, qty)
 }
 
 fn commands_total(c: &mut Client) -> u64 {
