@@ -7,6 +7,10 @@
 //!     duration_s = 600.0
 //!     [fundamental]
 //!     sigma_per_sqrt_s = 1e-4
+//!     [impact]
+//!     permanent_ticks = 1.0     # Y: F moves Y·(q/D)^exponent ticks per market order
+//!     [informed]
+//!     horizon_s = 10.0          # informed traders know F this far ahead
 //!     [latency.entry]
 //!     kind = "lognormal"
 //!     median_s = 0.003
@@ -62,6 +66,15 @@ pub const MAX_RATE_PER_S: f64 = 1e6;
 pub const MAX_EXPECTED_EVENTS: f64 = 2e9;
 /// Most initial background orders per side.
 pub const MAX_INITIAL_ORDERS: u32 = 100_000;
+/// Longest look-ahead of informed traders, seconds.
+pub const MAX_INFORMED_HORIZON_S: f64 = 600.0;
+/// Most fundamental steps simulated ahead of the clock (informed horizon / step).
+pub const MAX_LOOKAHEAD_STEPS: f64 = 65_536.0;
+/// Largest executed-to-depth ratio q/D the impact law uses: an order that empties a nearly empty
+/// book moves F by at most `permanent_ticks`·this^`exponent`.
+pub const MAX_IMPACT_DEPTH_RATIO: f64 = 16.0;
+/// Most ticks of depth counted by the impact law.
+pub const MAX_IMPACT_DEPTH_TICKS: u32 = 64;
 /// Lowest initial price, ticks: leaves room below it in the book's price band.
 pub const MIN_INITIAL_PRICE_TICKS: i64 = 100;
 /// Highest initial price, ticks.
@@ -81,6 +94,8 @@ pub struct SimConfig {
     pub fundamental: FundamentalConfig,
     /// Background order flow (Hawkes).
     pub flow: FlowConfig,
+    /// Permanent price impact of market orders on the fundamental.
+    pub impact: ImpactConfig,
     /// Informed traders.
     pub informed: InformedConfig,
     /// Noise traders.
@@ -108,6 +123,7 @@ impl Default for SimConfig {
             market: MarketConfig::default(),
             fundamental: FundamentalConfig::default(),
             flow: FlowConfig::default(),
+            impact: ImpactConfig::default(),
             informed: InformedConfig::default(),
             noise: NoiseConfig::default(),
             agent: AgentConfig::default(),
@@ -299,6 +315,11 @@ pub struct FlowConfig {
     /// smaller weights make the book lag F, so informed traders (and our quotes) see the gap —
     /// adverse selection for a market maker.
     pub anchor_weight: f64,
+    /// Depth-relative market-order sizes: when set, a background market order takes ⌈φ·D⌉ lots
+    /// (at least 1), where D is the displayed depth of the side it hits within
+    /// `impact.depth_ticks` of the mid and φ is exponential with this mean, in (0, 10]; `None`
+    /// (the default) draws sizes from `market_size`.
+    pub market_depth_fraction: Option<f64>,
 }
 
 /// Row/column indices of the flow dimensions.
@@ -338,6 +359,7 @@ impl Default for FlowConfig {
             order_lifetime_s: Some(10.0),
             initial_orders_per_side: 60,
             anchor_weight: 1.0,
+            market_depth_fraction: None,
         }
     }
 }
@@ -409,6 +431,9 @@ impl FlowConfig {
         check("flow.level_decay", r, r > 0.0 && r <= 1.0, "in (0, 1]")?;
         let w = self.anchor_weight;
         check("flow.anchor_weight", w, (0.0..=1.0).contains(&w), "in [0, 1]")?;
+        if let Some(f) = self.market_depth_fraction {
+            check("flow.market_depth_fraction", f, f > 0.0 && f <= 10.0, "in (0, 10]")?;
+        }
         self.limit_size.validate("flow.limit_size")?;
         self.market_size.validate("flow.market_size")?;
         if let Some(life) = self.order_lifetime_s {
@@ -441,22 +466,89 @@ impl SizeConfig {
     }
 }
 
-/// Informed traders: at Poisson times they compare the fundamental with the book's mid and, when
-/// |F − mid| exceeds the threshold, send a market order toward F.
+/// Permanent price impact: each market order (background, noise, or ours when it crosses; not the
+/// informed traders', whose information is already in the fundamental's path) that takes q lots
+/// from a side showing D lots within `depth_ticks` ticks of the mid moves the fundamental by
+/// `permanent_ticks`·min(q/D, [`MAX_IMPACT_DEPTH_RATIO`])^`exponent` ticks in its direction, for
+/// good. Background limit orders are placed around F, so the book, and the mid, follow: a fill
+/// against a market order is followed by a move against the filled side (adverse selection),
+/// and a thin book moves further per lot than a deep one. The book's own, mechanical impact (the
+/// levels taken, then refilled around F) is the transient part.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImpactConfig {
+    /// Permanent move of F, ticks, of an order that takes exactly the depth D (0 = no impact).
+    pub permanent_ticks: f64,
+    /// Concavity δ of the impact law, in (0, 1]: 0.5 is the square-root law, 1 linear (Kyle's λ
+    /// per unit of depth).
+    pub exponent: f64,
+    /// D counts the lots of the side taken at prices within this many ticks of the mid (≥ 1;
+    /// with a one-tick spread, 1 is the touch only).
+    pub depth_ticks: u32,
+}
+
+impl Default for ImpactConfig {
+    fn default() -> Self {
+        Self { permanent_ticks: 1.75, exponent: 0.5, depth_ticks: 3 }
+    }
+}
+
+impl ImpactConfig {
+    /// The permanent move of F, ticks (≥ 0, in the aggressor's direction), after an order took
+    /// `taken_lots` from a side that showed `depth_lots` near the mid (an empty side counts as one
+    /// lot).
+    ///
+    /// ```
+    /// use zkclob_sim::ImpactConfig;
+    /// let law = ImpactConfig { permanent_ticks: 2.0, exponent: 0.5, depth_ticks: 3 };
+    /// assert_eq!(law.permanent_move_ticks(40, 40), 2.0); // took all the depth near the mid
+    /// assert_eq!(law.permanent_move_ticks(10, 40), 1.0); // a quarter of it: √¼ of the move
+    /// assert_eq!(law.permanent_move_ticks(0, 40), 0.0);
+    /// ```
+    pub fn permanent_move_ticks(&self, taken_lots: u64, depth_lots: u64) -> f64 {
+        if taken_lots == 0 || self.permanent_ticks <= 0.0 {
+            return 0.0;
+        }
+        let ratio = (taken_lots as f64 / depth_lots.max(1) as f64).min(MAX_IMPACT_DEPTH_RATIO);
+        self.permanent_ticks * ratio.powf(self.exponent)
+    }
+
+    fn validate(&self) -> Result<(), SimError> {
+        let y = self.permanent_ticks;
+        check("impact.permanent_ticks", y, (0.0..=1_000.0).contains(&y), "in [0, 1000]")?;
+        let e = self.exponent;
+        check("impact.exponent", e, e > 0.0 && e <= 1.0, "in (0, 1]")?;
+        let k = self.depth_ticks;
+        let ok = (1..=MAX_IMPACT_DEPTH_TICKS).contains(&k);
+        check("impact.depth_ticks", k as f64, ok, "in 1..=MAX_IMPACT_DEPTH_TICKS")
+    }
+}
+
+/// Informed traders: at Poisson times they compare where the fundamental will be `horizon_s`
+/// ahead (its own path, without impact still to come or shocks) with the book's mid and, when the
+/// gap exceeds the threshold, send a market order toward it. Their fills are toxic: the price
+/// follows them within the horizon.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct InformedConfig {
     /// Looks per second (0 = no informed traders).
     pub rate_per_s: f64,
-    /// Smallest |F − mid| that triggers an order, ticks.
+    /// Smallest |F(t + horizon) − mid| that triggers an order, ticks.
     pub threshold_ticks: f64,
+    /// How far ahead they know the fundamental, seconds (0 = F now; rounded to fundamental steps).
+    pub horizon_s: f64,
     /// Order sizes.
     pub size: SizeConfig,
 }
 
 impl Default for InformedConfig {
     fn default() -> Self {
-        Self { rate_per_s: 1.0, threshold_ticks: 2.0, size: SizeConfig::Geometric { mean_lots: 2.0 } }
+        Self {
+            rate_per_s: 1.0,
+            threshold_ticks: 2.0,
+            horizon_s: 5.0,
+            size: SizeConfig::Geometric { mean_lots: 2.0 },
+        }
     }
 }
 
@@ -755,6 +847,7 @@ impl SimConfig {
         check("market.max_sweep_ticks", w as f64, (1..=1_000_000).contains(&w), "in 1..=1 000 000")?;
         self.validate_fundamental()?;
         self.flow.validate()?;
+        self.impact.validate()?;
         self.validate_agents()?;
         self.latency.entry.validate("latency.entry")?;
         self.latency.feed.validate("latency.feed")?;
@@ -797,6 +890,15 @@ impl SimConfig {
             "in [0, MAX_RATE_PER_S]",
         )?;
         check("informed.threshold_ticks", i.threshold_ticks, i.threshold_ticks >= 0.0, "finite and >= 0")?;
+        let h = i.horizon_s;
+        let ok =
+            (0.0..=MAX_INFORMED_HORIZON_S).contains(&h) && h / self.fundamental.step_s <= MAX_LOOKAHEAD_STEPS;
+        check(
+            "informed.horizon_s",
+            h,
+            ok,
+            "in [0, MAX_INFORMED_HORIZON_S] and horizon / fundamental.step_s <= MAX_LOOKAHEAD_STEPS",
+        )?;
         i.size.validate("informed.size")?;
         let n = &self.noise;
         check(

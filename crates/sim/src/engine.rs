@@ -12,7 +12,7 @@ use zkclob_core::{AccountId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
 use zkclob_models::{seeded_rng, ModelRng};
 use zkclob_strategy::{MarketTrade, MarketView, OrderIntent, Quoter, Quotes};
 
-use crate::config::{SimConfig, FLOW_DIMS};
+use crate::config::{SimConfig, FLOW_DIMS, MAX_ORDER_LOTS};
 use crate::error::SimError;
 use crate::feed::{Feed, FeedKind};
 use crate::fees::FeeModel;
@@ -285,6 +285,8 @@ impl<'c> Sim<'c> {
             &cfg.fundamental,
             initial,
             cfg.duration_s,
+            cfg.informed.horizon_s,
+            &cfg.stress.windows,
             &cfg.stress.shocks,
             &mut rng.fundamental,
         )?;
@@ -352,6 +354,8 @@ impl<'c> Sim<'c> {
         st.stats.mean_entry_delay_s =
             if st.entry_count > 0 { st.entry_delay_sum_s / st.entry_count as f64 } else { 0.0 };
         st.stats.final_fundamental_ticks = st.fundamental.ticks();
+        st.stats.permanent_impact_ticks =
+            st.stats.final_fundamental_ticks * (1.0 - (-st.fundamental.impact_log()).exp());
         st.log.events = st.stats.book_actions + st.stats.trades;
         SimOutput {
             log: std::mem::take(&mut st.log),
@@ -458,8 +462,8 @@ impl<'c> Sim<'c> {
             match kind {
                 FlowKind::Limit => self.background_limit(t, side)?,
                 FlowKind::Market => {
-                    let qty = self.cfg.flow.market_size.sample(&mut self.st.rng.place);
-                    self.market_order(t, side, qty)?;
+                    let qty = self.background_market_size(side);
+                    self.market_order(t, side, qty, true)?;
                 }
                 FlowKind::Cancel => self.background_cancel(t, side)?,
             }
@@ -498,9 +502,26 @@ impl<'c> Sim<'c> {
         self.apply(t, BookAction::Place(order), Some(placed))
     }
 
-    /// A market order of anyone but us, protected at the opposite touch ± the sweep limit.
-    fn market_order(&mut self, t: f64, side: Side, qty: u64) -> Result<bool, SimError> {
+    /// The size of a background market order of `side`: from the size law, or a random fraction
+    /// of the depth it meets ([`crate::config::FlowConfig::market_depth_fraction`]).
+    fn background_market_size(&mut self, side: Side) -> u64 {
+        match self.cfg.flow.market_depth_fraction {
+            None => self.cfg.flow.market_size.sample(&mut self.st.rng.place),
+            Some(mean) => {
+                let depth_lots = self.depth_near_mid(side.opposite());
+                let e: f64 = Exp1.sample(&mut self.st.rng.place);
+                let fraction = mean * e;
+                ((fraction * depth_lots as f64).ceil() as u64).clamp(1, MAX_ORDER_LOTS)
+            }
+        }
+    }
+
+    /// A market order of anyone but us, protected at the opposite touch ± the sweep limit; with
+    /// `impact`, it moves the fundamental ([`crate::config::ImpactConfig`]).
+    fn market_order(&mut self, t: f64, side: Side, qty: u64, impact: bool) -> Result<bool, SimError> {
         let Some(touch) = self.book.best(side.opposite()) else { return Ok(false) };
+        let impact = impact && self.cfg.impact.permanent_ticks > 0.0;
+        let depth_lots = if impact { self.depth_near_mid(side.opposite()) } else { 0 };
         let sweep = self.cfg.market.max_sweep_ticks;
         let limit = match side {
             Side::Buy => touch.price.0.saturating_add(sweep),
@@ -512,7 +533,43 @@ impl<'c> Sim<'c> {
         let order = NewOrder::market(OrderId(id), background_account(id), side, Price(limit), Qty(qty))
             .with_stp(StpMode::CancelOldest);
         self.apply(t, BookAction::Place(order), None)?;
+        if impact {
+            self.permanent_impact(side, self.taker_lots(id), depth_lots);
+        }
         Ok(true)
+    }
+
+    /// Displayed lots of `side` at the prices within `impact.depth_ticks` ticks of the mid: the
+    /// liquidity near the price, which a gap behind a thin touch does not count.
+    fn depth_near_mid(&mut self, side: Side) -> u64 {
+        let ticks = self.cfg.impact.depth_ticks;
+        let mid = self.st.last_mid;
+        let scratch = &mut self.st.depth_scratch;
+        scratch.clear();
+        // Levels are distinct prices: at most 2k + 1 of them lie within k ticks of the mid (k + 1
+        // unless one side is empty and the mid is stale).
+        self.book.depth_into(side, 2 * ticks as usize + 1, scratch);
+        let near = |l: &&zkclob_book::DepthLevel| (l.price.0 as f64 - mid).abs() <= f64::from(ticks);
+        scratch.iter().filter(near).map(|l| l.qty.0).sum()
+    }
+
+    /// Lots order `id` took as the aggressor in the last book action.
+    fn taker_lots(&self, id: u64) -> u64 {
+        let fills = self.st.scratch.iter().filter_map(|e| match e {
+            Event::Fill(f) if f.taker_order.0 == id => Some(f.qty.0),
+            _ => None,
+        });
+        fills.sum()
+    }
+
+    /// Moves the fundamental after an aggressive order of `side` took `taken_lots` from a side
+    /// that showed `depth_lots` near the mid ([`crate::config::ImpactConfig`]).
+    fn permanent_impact(&mut self, side: Side, taken_lots: u64, depth_lots: u64) {
+        let ticks = self.cfg.impact.permanent_move_ticks(taken_lots, depth_lots);
+        if ticks > 0.0 {
+            let signed = if side == Side::Buy { ticks } else { -ticks };
+            self.st.fundamental.add_impact_ticks(signed);
+        }
     }
 
     fn background_cancel(&mut self, t: f64, side: Side) -> Result<(), SimError> {
@@ -527,11 +584,11 @@ impl<'c> Sim<'c> {
 
     fn on_informed(&mut self, t: f64) -> Result<(), SimError> {
         let informed = self.cfg.informed;
-        let gap = self.st.fundamental.ticks() - self.st.last_mid;
+        let gap = self.st.fundamental.ticks_ahead() - self.st.last_mid;
         if gap.abs() > informed.threshold_ticks {
             let side = if gap > 0.0 { Side::Buy } else { Side::Sell };
             let qty = informed.size.sample(&mut self.st.rng.informed);
-            if self.market_order(t, side, qty)? {
+            if self.market_order(t, side, qty, false)? {
                 self.st.stats.informed_orders += 1;
             }
         }
@@ -544,7 +601,7 @@ impl<'c> Sim<'c> {
         let noise = self.cfg.noise;
         let side = if self.st.rng.noise.random::<bool>() { Side::Buy } else { Side::Sell };
         let qty = noise.size.sample(&mut self.st.rng.noise);
-        if self.market_order(t, side, qty)? {
+        if self.market_order(t, side, qty, true)? {
             self.st.stats.noise_orders += 1;
         }
         let next = self.poisson_wait(noise.rate_per_s, false);
@@ -555,7 +612,7 @@ impl<'c> Sim<'c> {
     /// Recomputes the stress multipliers from the windows active at `t`.
     fn on_regime(&mut self, t: f64) {
         let mut m = [1.0; FLOW_DIMS];
-        let (mut extra, mut sigma) = (0u32, 1.0);
+        let mut extra = 0u32;
         for w in self.cfg.stress.windows.iter().filter(|w| w.start_s <= t && t < w.end_s) {
             for (dim, factor) in m.iter_mut().enumerate() {
                 *factor *= match dim_kind(dim).0 {
@@ -565,11 +622,11 @@ impl<'c> Sim<'c> {
                 };
             }
             extra = extra.saturating_add(w.extra_levels);
-            sigma *= w.sigma_multiplier;
         }
+        // The fundamental applies the windows' σ multipliers itself, by time, since it is
+        // simulated ahead of the clock.
         self.st.flow.set_multipliers(t, m);
         self.st.extra_levels = extra;
-        self.st.fundamental.set_sigma_multiplier(sigma);
         self.schedule_flow();
     }
 
@@ -890,14 +947,29 @@ impl<'c> Sim<'c> {
         st.stats.first_order_at_book_s.get_or_insert(t);
         let (id, price, qty) = (OrderId(msg.id), Price(msg.price_ticks), Qty(msg.qty_lots));
         match msg.kind {
-            MsgKind::Place => {
-                let order = NewOrder::limit(id, OUR_ACCOUNT, msg.side, price, qty);
-                let placed = Placed { id: msg.id, side: msg.side, price_ticks: msg.price_ticks, ours: true };
-                self.apply(t, BookAction::Place(order), Some(placed))
-            }
+            MsgKind::Place => self.place_ours(t, &msg),
             MsgKind::Cancel => self.apply(t, BookAction::Cancel(id, OUR_ACCOUNT), None),
             MsgKind::Amend => self.apply(t, BookAction::Amend(id, OUR_ACCOUNT, price, qty), None),
         }
+    }
+
+    /// Places one of our orders; one that crosses is a market order as far as impact goes.
+    fn place_ours(&mut self, t: f64, msg: &OrderMsg) -> Result<(), SimError> {
+        let (side, price_ticks) = (msg.side, msg.price_ticks);
+        let order =
+            NewOrder::limit(OrderId(msg.id), OUR_ACCOUNT, side, Price(price_ticks), Qty(msg.qty_lots));
+        let placed = Placed { id: msg.id, side, price_ticks, ours: true };
+        let crosses = self.book.best(side.opposite()).is_some_and(|l| match side {
+            Side::Buy => l.price.0 <= price_ticks,
+            Side::Sell => l.price.0 >= price_ticks,
+        });
+        let impact = crosses && self.cfg.impact.permanent_ticks > 0.0;
+        let depth_lots = if impact { self.depth_near_mid(side.opposite()) } else { 0 };
+        self.apply(t, BookAction::Place(order), Some(placed))?;
+        if impact {
+            self.permanent_impact(side, self.taker_lots(msg.id), depth_lots);
+        }
+        Ok(())
     }
 
     // ---------------------------------------------------------------- sampling

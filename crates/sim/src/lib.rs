@@ -16,9 +16,14 @@
 //!   distance from the **fundamental** F and live an exponential time (GTD orders), so the book
 //!   follows F; a cancel removes a uniformly random resting background order ([`FlowConfig`]);
 //! - **the fundamental**: a Merton or Kou jump-diffusion stepped exactly on a grid, optionally with
-//!   a rough-Bergomi variance path ([`FundamentalConfig`]);
-//! - **informed traders** send market orders toward F when |F − mid| exceeds a threshold, **noise
-//!   traders** send random market orders ([`InformedConfig`], [`NoiseConfig`]);
+//!   a rough-Bergomi variance path ([`FundamentalConfig`]), plus the **permanent price impact** of
+//!   market orders: an order that takes q lots from a side showing D lots near the mid moves F by
+//!   Y·√(q/D) ticks in its direction for good ([`ImpactConfig`]), so the book, which follows F,
+//!   does not simply refill where it was: order flow carries information, and a market maker
+//!   faces adverse selection;
+//! - **informed traders** know F a few seconds ahead and send market orders toward it when it is
+//!   far enough from the mid, **noise traders** send random market orders ([`InformedConfig`],
+//!   [`NoiseConfig`]);
 //! - **our strategy**: any [`zkclob_strategy::Quoter`]. It sees the book (top N levels), the
 //!   trades since its last decision and its inventory through a feed with latency, decides on
 //!   market-data arrival and/or a timer ([`AgentConfig`]), and its orders reach the book after an
@@ -54,9 +59,9 @@ pub mod log;
 pub mod output;
 
 pub use config::{
-    AgentConfig, FlowConfig, FlowRates, FundamentalConfig, InformedConfig, JumpConfig, KernelConfig,
-    LatencyPair, MarketConfig, NoiseConfig, PriceShock, RoughVolConfig, SimConfig, SizeConfig, StressConfig,
-    StressWindow, FLOW_DIMS, FLOW_DIM_NAMES, PRESET_NAMES,
+    AgentConfig, FlowConfig, FlowRates, FundamentalConfig, ImpactConfig, InformedConfig, JumpConfig,
+    KernelConfig, LatencyPair, MarketConfig, NoiseConfig, PriceShock, RoughVolConfig, SimConfig, SizeConfig,
+    StressConfig, StressWindow, FLOW_DIMS, FLOW_DIM_NAMES, PRESET_NAMES,
 };
 pub use engine::{BACKGROUND_ACCOUNTS, BACKGROUND_ACCOUNT_BASE, OUR_ACCOUNT, OUR_ORDER_ID_BASE};
 pub use error::SimError;

@@ -88,4 +88,7 @@ pub struct SimStats {
     pub first_order_at_book_s: Option<f64>,
     /// The fundamental at the end, ticks.
     pub final_fundamental_ticks: f64,
+    /// How much of the final fundamental is permanent price impact: F minus what F would be
+    /// without it, ticks.
+    pub permanent_impact_ticks: f64,
 }

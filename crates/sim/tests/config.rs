@@ -64,6 +64,21 @@ fn bad_scalars_name_their_field() {
     c.informed.rate_per_s = -1.0;
     expect_invalid(c, "informed.rate_per_s");
     let mut c = d();
+    c.informed.horizon_s = -1.0;
+    expect_invalid(c, "informed.horizon_s");
+    let mut c = d();
+    c.impact.permanent_ticks = f64::NAN;
+    expect_invalid(c, "impact.permanent_ticks");
+    let mut c = d();
+    c.impact.exponent = 0.0;
+    expect_invalid(c, "impact.exponent");
+    let mut c = d();
+    c.impact.depth_ticks = 0;
+    expect_invalid(c, "impact.depth_ticks");
+    let mut c = d();
+    c.flow.market_depth_fraction = Some(0.0);
+    expect_invalid(c, "flow.market_depth_fraction");
+    let mut c = d();
     c.agent.view_levels = 0;
     expect_invalid(c, "agent.view_levels");
     let mut c = d();
@@ -127,6 +142,21 @@ fn limits_are_enforced_at_the_edge() {
     let mut c = SimConfig::default();
     c.latency.feed = LatencyConfig::Recorded { delays_s: vec![] };
     assert!(matches!(c.validate(), Err(SimError::LimitExceeded { .. })));
+    let mut c = SimConfig::default();
+    c.impact.depth_ticks = zkclob_sim::config::MAX_IMPACT_DEPTH_TICKS;
+    c.validate().expect("MAX_IMPACT_DEPTH_TICKS is fine");
+    c.impact.depth_ticks += 1;
+    assert!(c.validate().is_err());
+    let mut c = SimConfig::default();
+    c.informed.horizon_s = zkclob_sim::config::MAX_INFORMED_HORIZON_S;
+    c.validate().expect("the longest look-ahead is fine at the default step");
+    c.fundamental.step_s = c.informed.horizon_s / zkclob_sim::config::MAX_LOOKAHEAD_STEPS;
+    c.validate().expect("MAX_LOOKAHEAD_STEPS steps ahead are fine");
+    c.fundamental.step_s *= 0.99;
+    assert!(c.validate().is_err(), "one step too many");
+    c.fundamental.step_s = 0.1;
+    c.informed.horizon_s *= 1.01;
+    assert!(c.validate().is_err());
     let mut c = SimConfig { duration_s: zkclob_sim::config::MAX_DURATION_S, ..SimConfig::default() };
     c.sample_interval_s = 60.0;
     c.fundamental.step_s = 1.0;
@@ -156,6 +186,7 @@ fn toml_documents_parse_and_typos_are_errors() {
         levels = 8
         limit_size = { kind = "lognormal", median_lots = 2.0, sigma = 0.6 }
         market_size = { kind = "fixed", lots = 1 }
+        market_depth_fraction = 0.1
         [flow.baseline_per_s]
         limit_buy = 8.0
         limit_sell = 8.0
@@ -166,6 +197,12 @@ fn toml_documents_parse_and_typos_are_errors() {
         [[flow.kernels]]
         decay_per_s = 3.0
         alpha_per_s = [[1,0,0,0,0,0],[0,1,0,0,0,0],[0,0,1,0,0,0],[0,0,0,1,0,0],[0,0,0,0,1,0],[0,0,0,0,0,1]]
+        [impact]
+        permanent_ticks = 1.0
+        exponent = 1.0
+        depth_ticks = 5
+        [informed]
+        horizon_s = 2.0
         [agent]
         timer_interval_s = 0.5
         [latency.feed]
@@ -183,6 +220,8 @@ fn toml_documents_parse_and_typos_are_errors() {
     let config = SimConfig::from_toml_str(text).expect("parse");
     assert_eq!(config.market.initial_price_ticks, 5_000);
     assert_eq!(config.flow.kernels[0].alpha_per_s[4][4], 1.0);
+    assert_eq!((config.impact.exponent, config.impact.depth_ticks), (1.0, 5));
+    assert_eq!((config.informed.horizon_s, config.flow.market_depth_fraction), (2.0, Some(0.1)));
     assert!(matches!(config.fees, FeeConfig::Bps { .. }));
     let out = run(&config, zkclob_sim::default_market_maker(&config).expect("maker"), 3, None).expect("run");
     assert!(out.trades.is_empty(), "record_trades = false");
@@ -192,6 +231,7 @@ fn toml_documents_parse_and_typos_are_errors() {
     for bad in [
         "durations = 5.0",
         "[flow]\nlevel = 3",
+        "[impact]\npermanent = 1.0",
         "[latency.entry]\nkind = \"gaussian\"\ndelay_s = 1.0",
         "[latency.entry]\nkind = \"constant\"\ndelay_s = 1.0\nmedian_s = 2.0",
         "[fees]\nkind = \"per_lot\"\nmaker_ticks_per_lot = 1.0",

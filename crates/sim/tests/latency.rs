@@ -48,9 +48,13 @@ fn random_and_recorded_entry_latencies_have_their_configured_means() {
         LatencyConfig::LogNormal { median_s: 0.01, sigma: 0.5 },
         LatencyConfig::Constant { delay_s: 0.001 },
     ));
-    // E[delay] = median·e^(σ²/2) ≈ 0.01133, but FIFO ordering can only add to a delay.
+    // E[delay] = median·e^(σ²/2) ≈ 0.01133, but FIFO ordering can only add to a delay: the
+    // messages of one decision (a cancel and a new order per side, at most four) arrive at the
+    // running maximum of their delays, whose mean over a burst of four is ≈ 0.0150. When the
+    // price moves, the maker replaces both sides at most decisions, so the mean lies near the top
+    // of that range.
     let mean = lognormal.stats.mean_entry_delay_s;
-    assert!(mean > 0.0105 && mean < 0.0135, "lognormal mean {mean}");
+    assert!(mean > 0.0105 && mean < 0.0155, "lognormal mean {mean}");
     // A recorded series is used in order: the first message (our first bid) takes 0.5 s, and
     // the ask sent with it, though its own delay is 1 ms, waits behind it (the channel is FIFO).
     let recorded = glft(&with_latency(

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{preset, run_glft, Idle};
-use zkclob_sim::run;
+use zkclob_sim::{run, SimOutput};
 
 #[test]
 fn same_seed_gives_an_identical_run() {
@@ -41,9 +41,22 @@ fn background_arrivals_do_not_depend_on_the_strategy() {
     let with_maker = run_glft(&config, 3);
     let idle = run(&config, Box::new(Idle), 3, None).expect("run");
     assert_eq!(with_maker.stats.flow_events, idle.stats.flow_events);
-    assert_eq!(with_maker.stats.final_fundamental_ticks, idle.stats.final_fundamental_ticks);
     assert!(idle.log.fills.is_empty() && idle.log.orders_sent == 0);
     assert_ne!(with_maker.trades, idle.trades);
+    // The fundamental's own path is common too. With permanent impact the fundamental also
+    // answers the order flow, which our orders change (they are depth the impact law counts), so
+    // only its part without impact is the same.
+    let own_path = |o: &SimOutput| o.stats.final_fundamental_ticks - o.stats.permanent_impact_ticks;
+    let (a, b) = (own_path(&with_maker), own_path(&idle));
+    assert!((a - b).abs() < 1e-9 * b, "{a} vs {b}");
+    assert_ne!(with_maker.stats.permanent_impact_ticks, idle.stats.permanent_impact_ticks);
+    // Without impact the whole fundamental is the same, whoever trades.
+    let mut no_impact = config.clone();
+    no_impact.impact.permanent_ticks = 0.0;
+    let idle = run(&no_impact, Box::new(Idle), 3, None).expect("run");
+    let with_maker = run_glft(&no_impact, 3);
+    assert_eq!(with_maker.stats.final_fundamental_ticks, idle.stats.final_fundamental_ticks);
+    assert_eq!(idle.stats.permanent_impact_ticks, 0.0);
 }
 
 #[test]

@@ -135,3 +135,37 @@ pub fn mean_market(out: &SimOutput, from: f64, to: f64, f: impl Fn(&zkclob_sim::
     assert!(!xs.is_empty(), "no samples in [{from}, {to})");
     xs.iter().sum::<f64>() / xs.len() as f64
 }
+
+/// Joins the best bid and ask with one lot each within ±5 lots of inventory: the quoter with the
+/// least protection against informed flow.
+pub struct JoinTouch;
+
+impl Quoter for JoinTouch {
+    fn name(&self) -> &'static str {
+        "join touch"
+    }
+
+    fn quote(&mut self, view: &MarketView<'_>) -> Result<Quotes, StrategyError> {
+        let q = view.inventory_lots;
+        let bid = view.best_bid().filter(|_| q < 5).map(|p| OrderIntent { price_ticks: p, qty_lots: 1 });
+        let ask = view.best_ask().filter(|_| q > -5).map(|p| OrderIntent { price_ticks: p, qty_lots: 1 });
+        Ok(Quotes { bid, ask, reason: "join touch" })
+    }
+}
+
+/// Volume-weighted mark-out per lot of our fills at `horizon_s`, ticks, as `docs/backtest.md`
+/// defines it: d·(m_h − p), m_h the mid of the first sample at or after t + h; fills whose t + h
+/// is past the end are left out. Positive = the fills made money.
+pub fn markout_per_lot(log: &zkclob_sim::RunLog, horizon_s: f64) -> f64 {
+    let end = log.samples.last().map_or(0.0, |s| s.time_s);
+    let (mut sum, mut lots) = (0.0, 0.0);
+    for f in log.fills.iter().filter(|f| f.time_s + horizon_s <= end) {
+        let i = log.samples.partition_point(|s| s.time_s < f.time_s + horizon_s);
+        let Some(s) = log.samples.get(i) else { continue };
+        let d = if f.side == zkclob_sim::FillSide::Buy { 1.0 } else { -1.0 };
+        sum += d * (s.mid_ticks - f.price_ticks as f64) * f.qty_lots as f64;
+        lots += f.qty_lots as f64;
+    }
+    assert!(lots > 0.0, "no fills to mark out");
+    sum / lots
+}
