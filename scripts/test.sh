@@ -5,6 +5,13 @@
 # builds heavy tools the first time (~30 minutes on 2 cores); ZKCLOB_SKIP_ZKVM=1 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The L1 contracts: compile them with the pinned solc-js and check the committed artifacts (what
+# the Rust build reads) are exactly what the sources give.
+./scripts/build-contracts.sh
+git diff --exit-code -- contracts/artifacts || {
+  echo "contracts/artifacts differ from what contracts/src compiles to: run scripts/build-contracts.sh and commit" >&2
+  exit 1
+}
 cargo test --workspace --locked
 ./scripts/check-nostd.sh
 if [ "${ZKCLOB_SKIP_ZKVM:-0}" = 1 ]; then

@@ -36,6 +36,8 @@ pub mod evaluation;
 pub mod field;
 #[cfg(feature = "std")]
 pub mod kzg;
+#[cfg(feature = "l1")]
+pub mod l1;
 pub mod pipeline;
 
 pub use blob::Blob;
