@@ -70,6 +70,9 @@ pub enum SnapshotError {
     /// out of priority order, crossed book).
     #[error("an order is invalid for this market")]
     InvalidOrder,
+    /// The market spec itself is invalid (zero tick or lot size, empty band, ...).
+    #[error("the market spec is invalid")]
+    InvalidSpec,
 }
 
 impl Book {
@@ -123,6 +126,8 @@ impl Book {
     /// Rebuilds a book from a snapshot, checking it as strictly as the book checks orders: a
     /// snapshot that the book could not have produced is refused.
     pub fn restore(spec: MarketSpec, limits: BookLimits, snap: &BookSnapshot) -> Result<Book, SnapshotError> {
+        // Every order is checked against the spec, so the spec must be one a book can run on.
+        spec.validate().map_err(|_| SnapshotError::InvalidSpec)?;
         let mut book = Book::new(spec, limits);
         book.now = snap.now.0;
         book.seq = snap.seq;

@@ -128,3 +128,20 @@ fn tampered_snapshots_are_refused() {
         "over the limits"
     );
 }
+
+/// Found by fuzzing `ExchangeState::restore`: a snapshot whose market spec has a zero tick size
+/// must be refused, not divide by zero while its orders are checked.
+#[test]
+fn a_snapshot_of_an_invalid_spec_is_refused() {
+    let (snap, _) = sample();
+    for bad in [
+        MarketSpec { tick_size: 0, ..spec() },
+        MarketSpec { lot_size: 0, ..spec() },
+        MarketSpec { min_price: Price(10), max_price: Price(5), ..spec() },
+    ] {
+        assert_eq!(
+            Book::restore(bad, BookLimits::default(), &snap).err(),
+            Some(zkclob_book::SnapshotError::InvalidSpec)
+        );
+    }
+}
