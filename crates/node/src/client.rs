@@ -5,13 +5,25 @@
 //! ```no_run
 //! use zkclob_node::client::{Client, Signer};
 //! use zkclob_node::crypto::Keypair;
+//! use zkclob_book::{OrderKind, StpMode, TimeInForce};
+//! use zkclob_core::{MarketId, Price, Qty, Side};
 //! use zkclob_state::{Action, OrderParams};
 //! # fn main() -> anyhow::Result<()> {
 //! let mut c = Client::connect("127.0.0.1:8080")?;
 //! let key = Keypair::from_seed(b"alice");
 //! c.faucet(&key.address(), 3, 1_000_000_000)?; // development deposit
 //! let mut alice = Signer::for_account(&mut c, key)?; // fetches chain id and nonce
-//! # let params: OrderParams = unimplemented!();
+//! let params = OrderParams {
+//!     market: MarketId(1),
+//!     side: Side::Buy,
+//!     kind: OrderKind::Limit,
+//!     price: Price(2_000),
+//!     qty: Qty(5),
+//!     tif: TimeInForce::Gtc,
+//!     post_only: false,
+//!     display_qty: None,
+//!     stp: StpMode::CancelNewest,
+//! };
 //! let ack = c.submit(&alice.sign(Action::Place(params)))?;
 //! println!("{ack}");
 //! # Ok(()) }
