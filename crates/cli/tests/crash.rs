@@ -35,6 +35,10 @@ fn start_node(data: &Path) -> (Child, std::net::SocketAddr) {
         .arg(data)
         .env("ZKCLOB_ENGINE__BATCH_MAX_MS", "10")
         .env("ZKCLOB_ENGINE__SNAPSHOT_EVERY", "7")
+        // One big segment: this test's independent replay reads the journal from genesis, so
+        // snapshots must not let the node delete old segments (recovery after that deletion is
+        // tested in crates/node/tests/recovery.rs).
+        .env("ZKCLOB_ENGINE__SEGMENT_MB", "1024")
         .env("ZKCLOB_LOG__LEVEL", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -35,7 +35,13 @@ fn place(side: Side, price: i64, qty: u64) -> Action {
 
 /// Runs 300 commands through a started engine and stops it; returns the root it ended with.
 fn populate(cfg: &NodeConfig) -> String {
-    let engine = open(cfg).unwrap();
+    run_commands(open(cfg).unwrap());
+    // After shutdown the last batch is cut: reopen to read the root.
+    open(cfg).unwrap().recovery().root.clone()
+}
+
+/// Runs 300 commands through `engine` (started here) and stops it.
+fn run_commands(engine: Engine) {
     let chain = engine.state().chain_id;
     let h = engine.start();
     let keys: Vec<Keypair> = (0..3u8).map(|i| Keypair::from_seed(&[b'r', i])).collect();
@@ -60,8 +66,6 @@ fn populate(cfg: &NodeConfig) -> String {
         }
     }
     h.shutdown();
-    // After shutdown the last batch is cut: reopen to read the root.
-    open(cfg).unwrap().recovery().root.clone()
 }
 
 #[test]
@@ -136,4 +140,33 @@ fn changed_records_with_valid_checksums_are_caught_by_the_recorded_roots() {
     let text = err.to_string();
     let diverged = matches!(err.downcast_ref::<OpenError>(), Some(OpenError::Diverged { .. }));
     assert!(diverged, "replay must stop at the first cut whose root differs: {text}");
+}
+
+#[test]
+fn recovery_after_snapshots_deleted_old_segments_gives_the_same_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let key = node::operator_key(&dir.path().join("operator.key")).unwrap();
+    let mut ecfg = cfg.engine_config(key.address());
+    ecfg.segment_bytes = 16 << 10; // many small segments
+    ecfg.snapshot_every = 2;
+    let metrics = || Arc::new(Metrics::default());
+    run_commands(Engine::open(ecfg.clone(), node::genesis_commands(&cfg, &key), metrics()).unwrap());
+    let journal = dir.path().join("journal");
+    let segments = std::fs::read_dir(&journal).unwrap().count();
+    assert!(
+        Journal::read_from(&journal, 1).is_err(),
+        "the first segments were deleted once snapshots covered them ({segments} left)"
+    );
+    let root = Engine::open(ecfg.clone(), Vec::new(), metrics()).unwrap().recovery().root.clone();
+    // Without the newest snapshot, the older one and the journal after it (which pruning must
+    // have kept) reach the same root.
+    let mut snaps: Vec<_> =
+        std::fs::read_dir(dir.path().join("snapshots")).unwrap().map(|e| e.unwrap().path()).collect();
+    snaps.sort();
+    assert_eq!(snaps.len(), 2, "{snaps:?}");
+    std::fs::remove_file(snaps.last().unwrap()).unwrap();
+    let e = Engine::open(ecfg, Vec::new(), metrics()).unwrap();
+    assert!(e.recovery().replayed > 0, "{:?}", e.recovery());
+    assert_eq!(e.recovery().root, root);
 }
