@@ -103,13 +103,13 @@ impl Client {
         content_type: &str,
         body: &[u8],
     ) -> anyhow::Result<Reply> {
+        // A failure on a connection kept from an earlier request may only mean the node closed
+        // it meanwhile: one retry on a new connection. (A command sent twice is answered with its
+        // original ack, so the retry is safe.)
+        let reused = self.conn.is_some();
         match self.try_request(method, path, content_type, body) {
-            Ok(r) => Ok(r),
-            Err(_) if self.conn.is_some() => {
-                self.conn = None;
-                self.try_request(method, path, content_type, body)
-            }
-            Err(e) => Err(e),
+            Err(_) if reused => self.try_request(method, path, content_type, body),
+            result => result,
         }
     }
 
@@ -277,5 +277,35 @@ impl Signer {
     /// Gives back the last nonce (after a refusal or a rejection).
     pub fn unuse(&mut self) {
         self.nonce = self.nonce.saturating_sub(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that answers each connection's first request and then closes it.
+    fn one_shot_server() -> SocketAddr {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for (i, s) in l.incoming().enumerate().take(3) {
+                let mut s = s.unwrap();
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf);
+                let body = format!("{{\"n\":{i}}}");
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                // Dropped: the kept-alive connection is gone before the next request.
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn a_kept_alive_connection_closed_by_the_node_is_replaced_once() {
+        let mut c = Client::connect(one_shot_server()).unwrap();
+        assert_eq!(c.get("/a").unwrap().body["n"], 0);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(c.get("/b").unwrap().body["n"], 1, "the retry went to a new connection");
     }
 }
