@@ -45,12 +45,12 @@ pub struct AuditCommand {
 }
 
 impl AuditCommand {
-    /// The audit entry of a journaled command.
-    pub fn new(seq: u64, batch: u64, command: &Command, receipt: Receipt) -> AuditCommand {
-        let (account, nonce, action) = match command {
-            Command::Deposit { to, .. } => (Some(*to), 0, "deposit"),
+    /// The audit entry of a journaled command acting for `account` (the signer's address, or a
+    /// deposit's recipient).
+    pub fn new(seq: u64, batch: u64, command: &Command, account: Address, receipt: Receipt) -> AuditCommand {
+        let (nonce, action) = match command {
+            Command::Deposit { .. } => (0, "deposit"),
             Command::Signed(s) => (
-                Some(zkclob_state::Crypto::address_of(&crate::crypto::FastCrypto, &s.signer)),
                 s.nonce,
                 match s.action {
                     Action::Place(_) => "place",
@@ -62,6 +62,7 @@ impl AuditCommand {
                 },
             ),
         };
+        let account = Some(account);
         AuditCommand { seq, batch, account, nonce, action, receipt }
     }
 }

@@ -162,6 +162,12 @@ pub enum OpenError {
         /// Configured.
         operator: Address,
     },
+    /// Another process (a running node, `zkclob state-root`) holds the data directory.
+    #[error("{dir} is in use by another zkclob process (a running node?); stop it first")]
+    Locked {
+        /// The data directory.
+        dir: PathBuf,
+    },
     /// A directory cannot be created.
     #[error("{path}: {source}")]
     Io {
@@ -325,6 +331,8 @@ pub struct Engine {
     publisher: Option<std::sync::mpsc::Sender<CutBatch>>,
     events: Vec<(MarketId, Event)>,
     fills: std::collections::BTreeMap<Address, VecDeque<FillRecord>>,
+    /// Held while the engine lives: the data directory's lock.
+    _lock: std::fs::File,
     index: Option<std::sync::mpsc::Sender<Vec<Indexed>>>,
     index_thread: Option<std::thread::JoinHandle<()>>,
     to_index: Vec<Indexed>,
@@ -335,17 +343,45 @@ pub struct Engine {
     recovery: Recovery,
 }
 
+/// Takes the data directory's exclusive lock (`<dir>/LOCK`); it is released when the returned
+/// file is dropped or the process ends, even when killed.
+pub fn lock_data_dir(dir: &Path) -> Result<std::fs::File, OpenError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let path = dir.join("LOCK");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err(&path))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(OpenError::Locked { dir: dir.to_path_buf() }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_err(&path)(e)),
+    }
+}
+
+/// The account a command acts for: the signer's address, or a deposit's recipient.
+fn command_account(command: &Command) -> Address {
+    match command {
+        Command::Deposit { to, .. } => *to,
+        Command::Signed(c) => zkclob_state::Crypto::address_of(&crate::crypto::FastCrypto, &c.signer),
+    }
+}
+
 /// The index entry of a journaled command.
-fn indexed(seq: u64, command: &Command, batch: u64, receipt: Receipt, client_id: Option<String>) -> Indexed {
+fn indexed(
+    seq: u64,
+    command: &Command,
+    signer: Address,
+    batch: u64,
+    receipt: Receipt,
+    client_id: Option<String>,
+) -> Indexed {
     let (account, nonce, hash) = match command {
         Command::Signed(s) if matches!(receipt, Receipt::Applied(_)) => {
             let bytes = borsh::to_vec(command).expect("Vec write");
-            let c = crate::crypto::FastCrypto;
-            (
-                Some(zkclob_state::Crypto::address_of(&c, &s.signer)),
-                s.nonce,
-                zkclob_state::Crypto::keccak256(&c, &bytes),
-            )
+            (Some(signer), s.nonce, zkclob_state::Crypto::keccak256(&crate::crypto::FastCrypto, &bytes))
         }
         // Deposits and rejections are not indexed: nothing to look up.
         _ => (None, 0, [0; 32]),
@@ -423,6 +459,9 @@ impl Engine {
         index: Option<&Index>,
     ) -> Result<Engine, OpenError> {
         let t0 = Instant::now();
+        // One process per data directory: two writers would interleave the journal, and a reader
+        // would truncate a live tail as torn. The lock goes when the process does, even killed.
+        let lock = lock_data_dir(&cfg.data_dir)?;
         let jdir = cfg.data_dir.join("journal");
         let sdir = cfg.data_dir.join("snapshots");
         std::fs::create_dir_all(&jdir).map_err(io_err(&jdir))?;
@@ -537,6 +576,7 @@ impl Engine {
             publisher: None,
             events: Vec::new(),
             fills: std::collections::BTreeMap::new(),
+            _lock: lock,
             index: None,
             index_thread: None,
             to_index: Vec::new(),
@@ -675,7 +715,7 @@ impl Engine {
 
     /// The checks the transition makes before anything else, made early so that a command
     /// that cannot succeed is not journaled.
-    fn precheck(&self, command: &Command, verified: bool) -> Result<(), RejectCode> {
+    fn precheck(&self, command: &Command, signer: &Address, verified: bool) -> Result<(), RejectCode> {
         let Command::Signed(c) = command else { return Ok(()) };
         if !verified {
             return Err(RejectCode::BadSignature);
@@ -683,8 +723,7 @@ impl Engine {
         if matches!(c.action, Action::AddMarket { .. }) {
             return Ok(());
         }
-        let address = zkclob_state::Crypto::address_of(&crate::crypto::FastCrypto, &c.signer);
-        let account = self.state.account(&address).ok_or(RejectCode::UnknownAccount)?;
+        let account = self.state.account(signer).ok_or(RejectCode::UnknownAccount)?;
         if c.nonce < account.nonce {
             return Err(RejectCode::NonceReused { expected: account.nonce });
         }
@@ -715,7 +754,9 @@ impl Engine {
         received_ns: u64,
         client_id: Option<String>,
     ) -> Outcome {
-        if let Err(code) = self.precheck(&command, verified) {
+        // The account a command acts for, computed once for the checks, the audit log and the index.
+        let account = command_account(&command);
+        if let Err(code) = self.precheck(&command, &account, verified) {
             self.metrics.refused.fetch_add(1, Relaxed);
             return Outcome::Refused(code);
         }
@@ -734,11 +775,12 @@ impl Engine {
                 seq,
                 open.header.batch_number,
                 &command,
+                account,
                 receipt,
             ));
         }
         if self.index.is_some() && matches!(receipt, Receipt::Applied(_)) {
-            self.to_index.push(indexed(seq, &command, open.header.batch_number, receipt, client_id));
+            self.to_index.push(indexed(seq, &command, account, open.header.batch_number, receipt, client_id));
         }
         open.commands.push(command);
         self.metrics.commands.fetch_add(1, Relaxed);
@@ -1196,7 +1238,15 @@ impl Replay {
                 let verified = verify_command(state.chain_id, &command);
                 let receipt = state.apply(&Verdict(verified), &command);
                 if seq >= self.index_from && matches!(receipt, zkclob_state::Receipt::Applied(_)) {
-                    self.reindexed.push(indexed(seq, &command, open.header.batch_number, receipt, client_id));
+                    let account = command_account(&command);
+                    self.reindexed.push(indexed(
+                        seq,
+                        &command,
+                        account,
+                        open.header.batch_number,
+                        receipt,
+                        client_id,
+                    ));
                 }
                 open.commands.push(command);
             }

@@ -494,7 +494,7 @@ fn sign_account(setup: &Setup, shape: &Shape, seed: u64, a: usize) -> Vec<Vec<u8
             Action::MassCancel { market: MarketId(setup.market.id), side: None }
         } else {
             orders += 1;
-            let side = if orders % 2 == 0 { Side::Buy } else { Side::Sell };
+            let side = if orders.is_multiple_of(2) { Side::Buy } else { Side::Sell };
             let offset = rng.below(2 * PRICE_SPREAD_TICKS as u64 + 1) as i64 - PRICE_SPREAD_TICKS;
             setup.market.order(side, offset, 1 + rng.below(MAX_ORDER_LOTS))
         };
@@ -921,7 +921,7 @@ mod tests {
         }
         for lots in 1..=MAX_ORDER_LOTS {
             let q = m.qty(lots);
-            assert!(q % 10 == 0 && (20..=50).contains(&q), "{q}");
+            assert!(q.is_multiple_of(10) && (20..=50).contains(&q), "{q}");
         }
     }
 }

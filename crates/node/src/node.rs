@@ -408,7 +408,8 @@ pub fn start(
 ) -> anyhow::Result<RunningNode> {
     let choice = prover_choice(&cfg)?;
     let metrics = Arc::new(Metrics::default());
-    std::fs::create_dir_all(&cfg.data_dir)?;
+    // Say plainly if another process holds the directory (before the index's own lock does).
+    drop(crate::engine::lock_data_dir(&cfg.data_dir)?);
     let index = Index::open(&cfg.data_dir.join("index.redb"))?;
     let mut engine = open_engine(&cfg, metrics, Some(&index))?;
     let r = engine.recovery().clone();

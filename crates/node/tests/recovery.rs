@@ -170,3 +170,14 @@ fn recovery_after_snapshots_deleted_old_segments_gives_the_same_root() {
     assert!(e.recovery().replayed > 0, "{:?}", e.recovery());
     assert_eq!(e.recovery().root, root);
 }
+
+#[test]
+fn a_second_process_on_the_same_data_directory_is_refused_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let first = open(&cfg).unwrap();
+    let err = open(&cfg).err().expect("a second engine must not open").to_string();
+    assert!(err.contains("in use by another zkclob process"), "{err}");
+    drop(first);
+    open(&cfg).expect("free again once the first is gone");
+}
