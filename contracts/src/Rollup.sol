@@ -13,7 +13,13 @@ import {IVerifier} from "./IVerifier.sol";
 ///         - ETH and ERC-20 deposits, queued with a keccak hash chain for derivation to credit on L2;
 ///         - settlement of proposals in order, each with a proof through an `IVerifier` (SP1's
 ///           gateway shape) and the EIP-4844 proof of equivalence binding the proven batch to the
-///           proposal's blobs.
+///           proposal's blobs;
+///         - withdrawals, claimed with a keccak Merkle proof against a settled batch's
+///           `withdrawalsRoot`, each once;
+///         - an escape hatch: when nothing has settled for `escapeDelayBlocks`, anyone may freeze
+///           the rollup; then every account withdraws its whole balance (available + locked) with a
+///           Merkle proof of its leaf against the last settled state root, and deposits no
+///           settled batch consumed are refunded.
 ///         One contract rather than several: settlement reads the proposals and both queues in
 ///         the same call and must see them consistently, the custody of deposited funds must sit
 ///         where the settled roots are (withdrawals and the escape hatch will read them), and a
@@ -44,6 +50,12 @@ contract Rollup {
     /// @dev What the precompile returns on success: FIELD_ELEMENTS_PER_BLOB and BLS_MODULUS.
     uint256 internal constant FIELD_ELEMENTS_PER_BLOB = 4096;
     uint256 internal constant BLS_MODULUS = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
+    /// @notice Depth of the L2 state tree (`zkclob_state::commitment::TREE_DEPTH`).
+    uint256 public constant STATE_TREE_DEPTH = 32;
+    /// @notice Bits of an id in a state-tree leaf index; account `id`'s leaf is `1 << 28 | id`.
+    uint256 public constant ID_BITS = 28;
+    /// @notice Most balances an account leaf may list for the escape hatch (bounds its gas).
+    uint256 public constant MAX_ESCAPE_BALANCES = 64;
 
     // ------------------------------------------------------------------------------------------
     // Types
@@ -92,6 +104,9 @@ contract Rollup {
         bytes32 postRoot;
         bytes32 withdrawalsRoot;
         uint64 l1Block;
+        /// Withdrawals queued on L2 up to and including this batch; the batch's own are numbered
+        /// from the previous batch's `withdrawalEnd` (0 for the first) up to this, exclusive.
+        uint64 withdrawalEnd;
     }
 
     /// @notice The proof of equivalence of one blob: the guest evaluated the blob's polynomial
@@ -122,7 +137,9 @@ contract Rollup {
         uint64 forcedCount;
         /// The forced-command chain at that position.
         bytes32 forcedChain;
-        /// Root of the withdrawals this batch makes claimable (used by the withdrawal step).
+        /// Withdrawals queued on L2 in total after this batch.
+        uint64 withdrawalCount;
+        /// Root of the keccak tree of this batch's withdrawals (`claimWithdrawal`), zero if none.
         bytes32 withdrawalsRoot;
         /// One opening per blob of the proposal, in blob order.
         BlobOpening[] blobs;
@@ -147,9 +164,13 @@ contract Rollup {
     /// @notice A forced command or deposit queued at block b must be consumed by every batch
     ///         proposed at block b + inclusionDelayBlocks or later.
     uint64 public immutable inclusionDelayBlocks;
+    /// @notice Once `escapeDelayBlocks` blocks pass without a settlement, anyone may `freeze`.
+    uint64 public immutable escapeDelayBlocks;
 
     /// @notice Accepted assets by token (address(0) = ETH).
     mapping(address => Asset) public assets;
+    /// @notice The token of each accepted L2 asset id (address(0) = ETH; check `assets`).
+    mapping(uint32 => address) public tokenOfAsset;
     /// @notice The last settled state root (the genesis root before any settlement).
     bytes32 public stateRoot;
     /// @notice Proposals, in L1 order.
@@ -166,6 +187,17 @@ contract Rollup {
     uint64 public forcedConsumed;
     /// @notice L1 block of the last settlement (of deployment before the first).
     uint64 public lastSettlementBlock;
+    /// @notice Withdrawals queued on L2 by settled batches.
+    uint64 public withdrawalsSettled;
+    /// @notice Set by `freeze`, forever: no more proposals, deposits, forced commands or
+    ///         settlements; the escape hatch is open.
+    bool public frozen;
+    /// @dev Claimed withdrawals, a bit per withdrawal number.
+    mapping(uint256 => uint256) internal claimedBitmap;
+    /// @notice Accounts that took their balances through the escape hatch, by L2 account id.
+    mapping(uint32 => bool) public escaped;
+    /// @notice Unconsumed deposits refunded after the freeze, by deposit index.
+    mapping(uint256 => bool) public depositRefunded;
 
     // ------------------------------------------------------------------------------------------
     // Events
@@ -195,6 +227,14 @@ contract Rollup {
         bytes32 batchHash,
         bytes32 receiptsDigest
     );
+    /// @notice Withdrawal number `index` was paid to `to`.
+    event WithdrawalClaimed(uint256 indexed index, bytes20 indexed to, uint32 assetId, uint128 atoms);
+    /// @notice The rollup froze at `l1Block`; only claims and the escape hatch remain.
+    event Frozen(uint64 l1Block, bytes32 stateRoot);
+    /// @notice Account `accountId` took `atoms` of `assetId` through the escape hatch.
+    event Escaped(uint32 indexed accountId, bytes20 indexed to, uint32 assetId, uint256 atoms);
+    /// @notice Unconsumed deposit `index` was refunded to its L2 address on L1.
+    event DepositRefunded(uint256 indexed index, bytes20 indexed to, uint32 assetId, uint128 atoms);
 
     // ------------------------------------------------------------------------------------------
     // Errors
@@ -241,6 +281,38 @@ contract Rollup {
     error QueueChainMismatch(bytes32 given, bytes32 expected);
     /// @notice An entry queued at least `inclusionDelayBlocks` before the proposal was not consumed.
     error InclusionOverdue(uint64 position);
+    /// @notice The public values' withdrawal count is below what earlier batches queued.
+    error WithdrawalCountBackwards(uint64 given, uint64 settled);
+    /// @notice No settled batch has that index.
+    error UnknownBatch(uint256 index);
+    /// @notice The withdrawal's number is not one of the batch's.
+    error WithdrawalNotInBatch(uint64 index);
+    /// @notice The Merkle proof does not lead to the batch's `withdrawalsRoot`.
+    error BadWithdrawalProof();
+    /// @notice That withdrawal was already paid.
+    error AlreadyClaimed(uint64 index);
+    /// @notice Sending ETH or tokens to the recipient failed.
+    error PayoutFailed(bytes20 to);
+    /// @notice The rollup is frozen.
+    error RollupFrozen();
+    /// @notice The escape hatch needs the rollup frozen first.
+    error NotFrozen();
+    /// @notice Nothing settled for fewer than `escapeDelayBlocks`: freezing is allowed from `block`.
+    error EscapeNotDue(uint256 fromBlock);
+    /// @notice The account already escaped.
+    error AlreadyEscaped(uint32 accountId);
+    /// @notice The account id does not fit a state-tree leaf index.
+    error BadAccountId(uint32 accountId);
+    /// @notice The account leaf is not a canonical borsh `AccountLeaf` or lists too many balances.
+    error MalformedAccountLeaf();
+    /// @notice The account leaf and path do not lead to the last settled state root.
+    error BadAccountProof();
+    /// @notice A settled batch consumed that deposit (its funds are on L2, in the state root).
+    error DepositConsumed(uint256 index);
+    /// @notice The deposit's fields do not hash to the queue's chain.
+    error DepositMismatch(uint256 index);
+    /// @notice That deposit was already refunded.
+    error AlreadyRefunded(uint256 index);
 
     // ------------------------------------------------------------------------------------------
     // Construction
@@ -250,17 +322,20 @@ contract Rollup {
     /// @param programVKey_ The zkVM program's verification key.
     /// @param genesisRoot The L2 state root before batch 1.
     /// @param inclusionDelayBlocks_ N: blocks after which forced commands and deposits are due.
+    /// @param escapeDelayBlocks_ Blocks without a settlement after which anyone may freeze.
     /// @param assetConfigs Accepted assets; ETH, if accepted, has token address(0).
     constructor(
         IVerifier verifier_,
         bytes32 programVKey_,
         bytes32 genesisRoot,
         uint64 inclusionDelayBlocks_,
+        uint64 escapeDelayBlocks_,
         AssetConfig[] memory assetConfigs
     ) {
         verifier = verifier_;
         programVKey = programVKey_;
         inclusionDelayBlocks = inclusionDelayBlocks_;
+        escapeDelayBlocks = escapeDelayBlocks_;
         stateRoot = genesisRoot;
         lastSettlementBlock = uint64(block.number);
         for (uint256 i = 0; i < assetConfigs.length; i++) {
@@ -270,7 +345,14 @@ contract Rollup {
                 if (assetConfigs[j].assetId == config.assetId) revert BadAssetConfig(i);
             }
             assets[config.token] = Asset(config.assetId, config.unitsPerAtom);
+            tokenOfAsset[config.assetId] = config.token;
         }
+    }
+
+    /// @dev Everything that moves the rollup forward stops at the freeze.
+    modifier notFrozen() {
+        if (frozen) revert RollupFrozen();
+        _;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -281,7 +363,7 @@ contract Rollup {
     ///         Anyone may propose; order is L1 inclusion order. A batch that does not decode is
     ///         derived as an empty batch, so a bad proposal cannot halt the rollup.
     /// @return index The proposal's index (its L2 batch number minus one).
-    function propose() external returns (uint256 index) {
+    function propose() external notFrozen returns (uint256 index) {
         bytes32[] memory hashes = new bytes32[](MAX_BLOBS_PER_PROPOSAL);
         uint256 count = 0;
         while (count < MAX_BLOBS_PER_PROPOSAL) {
@@ -321,7 +403,7 @@ contract Rollup {
     ///         Derivation, not this contract, decides what a command does: one that does not
     ///         decode, or is not a signed command, is consumed and has no effect.
     /// @return index The command's position in the queue.
-    function forceCommand(bytes calldata command) external returns (uint256 index) {
+    function forceCommand(bytes calldata command) external notFrozen returns (uint256 index) {
         if (command.length == 0 || command.length > MAX_FORCED_COMMAND_BYTES) {
             revert BadCommandLength(command.length);
         }
@@ -338,7 +420,7 @@ contract Rollup {
 
     /// @notice Deposits `msg.value` wei for `l2Address`; the amount must be whole L2 atoms.
     /// @return index The deposit's position in the queue.
-    function depositEth(bytes20 l2Address) external payable returns (uint256 index) {
+    function depositEth(bytes20 l2Address) external payable notFrozen returns (uint256 index) {
         return _queueDeposit(assets[address(0)], address(0), msg.value, l2Address);
     }
 
@@ -346,7 +428,7 @@ contract Rollup {
     ///         for `l2Address`. Tokens that move another amount than asked (fee on transfer) are
     ///         refused.
     /// @return index The deposit's position in the queue.
-    function depositToken(address token, uint256 amount, bytes20 l2Address) external returns (uint256 index) {
+    function depositToken(address token, uint256 amount, bytes20 l2Address) external notFrozen returns (uint256 index) {
         if (token == address(0)) revert UnknownAsset(token);
         Asset memory asset = assets[token];
         if (asset.unitsPerAtom == 0) revert UnknownAsset(token);
@@ -398,7 +480,7 @@ contract Rollup {
         bytes calldata publicValues,
         bytes calldata proof,
         KzgOpeningProof[] calldata kzgProofs
-    ) external {
+    ) external notFrozen {
         uint256 next = batches.length;
         if (proposalIndex != next) revert NotNextProposal(proposalIndex, next);
         if (proposalIndex >= proposals.length) revert UnknownProposal(proposalIndex);
@@ -411,14 +493,18 @@ contract Rollup {
         _checkQueue(
             forcedCommands, forcedConsumed, proposal.forcedCount, proposal.l1Block, pv.forcedCount, pv.forcedChain
         );
+        if (pv.withdrawalCount < withdrawalsSettled) {
+            revert WithdrawalCountBackwards(pv.withdrawalCount, withdrawalsSettled);
+        }
         verifier.verifyProof(programVKey, publicValues, proof);
         _checkOpenings(pv.blobs, kzgProofs);
 
         stateRoot = pv.postRoot;
         depositsConsumed = pv.depositCount;
         forcedConsumed = pv.forcedCount;
+        withdrawalsSettled = pv.withdrawalCount;
         lastSettlementBlock = uint64(block.number);
-        batches.push(SettledBatch(pv.postRoot, pv.withdrawalsRoot, uint64(block.number)));
+        batches.push(SettledBatch(pv.postRoot, pv.withdrawalsRoot, uint64(block.number), pv.withdrawalCount));
         emit Settled(proposalIndex, pv.batchNumber, pv.postRoot, pv.withdrawalsRoot, pv.batchHash, pv.receiptsDigest);
     }
 
@@ -472,6 +558,215 @@ contract Rollup {
         if (chain != expected) revert QueueChainMismatch(chain, expected);
         if (consumed < queuedAtProposal && uint256(queue[consumed].l1Block) + inclusionDelayBlocks <= proposalBlock) {
             revert InclusionOverdue(consumed);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Withdrawals
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice Pays withdrawal number `index` of settled batch `batchIndex` to `to` (on L1, the
+    ///         same address as the L2 account): `atoms × unitsPerAtom` of the asset's token.
+    ///         Anyone may submit it (the recipient is fixed by the leaf); each withdrawal is paid
+    ///         once. Open also after a freeze.
+    /// @param proof Sibling path from the leaf to the batch's `withdrawalsRoot`, bottom up
+    ///        (`zkclob_state::withdrawals::withdrawal_proof`).
+    function claimWithdrawal(
+        uint256 batchIndex,
+        uint64 index,
+        bytes20 to,
+        uint32 assetId,
+        uint128 atoms,
+        bytes32[] calldata proof
+    ) external {
+        if (batchIndex >= batches.length) revert UnknownBatch(batchIndex);
+        SettledBatch storage batch = batches[batchIndex];
+        uint64 first = batchIndex == 0 ? 0 : batches[batchIndex - 1].withdrawalEnd;
+        uint64 end = batch.withdrawalEnd;
+        if (index < first || index >= end) revert WithdrawalNotInBatch(index);
+        // The tree over `end - first` leaves has exactly this depth; a shorter or longer path
+        // would prove an inner node or a padding leaf.
+        uint256 depth = 0;
+        while ((uint256(1) << depth) < end - first) depth++;
+        if (proof.length != depth) revert BadWithdrawalProof();
+        bytes32 node = withdrawalLeaf(index, to, assetId, atoms);
+        uint256 position = index - first;
+        for (uint256 i = 0; i < depth; i++) {
+            node = (position >> i) & 1 == 0
+                ? keccak256(abi.encodePacked(node, proof[i]))
+                : keccak256(abi.encodePacked(proof[i], node));
+        }
+        if (node != batch.withdrawalsRoot) revert BadWithdrawalProof();
+        uint256 word = index >> 8;
+        uint256 bit = uint256(1) << (index & 0xff);
+        if (claimedBitmap[word] & bit != 0) revert AlreadyClaimed(index);
+        claimedBitmap[word] |= bit;
+        emit WithdrawalClaimed(index, to, assetId, atoms);
+        _payOut(assetId, uint256(atoms), to);
+    }
+
+    /// @notice Whether withdrawal number `index` was paid.
+    function isClaimed(uint256 index) external view returns (bool) {
+        return claimedBitmap[index >> 8] & (uint256(1) << (index & 0xff)) != 0;
+    }
+
+    /// @notice The leaf of withdrawal number `index`:
+    ///         `keccak256(abi.encodePacked(index, to, assetId, atoms))` (48 bytes).
+    function withdrawalLeaf(uint64 index, bytes20 to, uint32 assetId, uint128 atoms) public pure returns (bytes32) {
+        return keccak256(abi.encodePacked(index, to, assetId, atoms));
+    }
+
+    /// @dev Sends `atoms` of L2 asset `assetId` to `to`; an asset without an L1 token is
+    ///      reported by `PayoutFailed` (none can exist: every L2 balance comes from a deposit).
+    function _payOut(uint32 assetId, uint256 atoms, bytes20 to) internal {
+        address token = tokenOfAsset[assetId];
+        uint256 unitsPerAtom = assets[token].unitsPerAtom;
+        if (unitsPerAtom == 0 || assets[token].assetId != assetId) revert PayoutFailed(to);
+        uint256 amount = atoms * unitsPerAtom;
+        address recipient = address(to);
+        if (token == address(0)) {
+            (bool ok,) = recipient.call{value: amount}("");
+            if (!ok) revert PayoutFailed(to);
+        } else {
+            (bool ok, bytes memory ret) = token.call(abi.encodeCall(IERC20.transfer, (recipient, amount)));
+            if (!ok || (ret.length != 0 && (ret.length != 32 || !abi.decode(ret, (bool))))) revert PayoutFailed(to);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Escape hatch
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice Freezes the rollup once `escapeDelayBlocks` blocks passed since the last
+    ///         settlement (or deployment). Anyone may call it; it cannot be undone.
+    function freeze() external notFrozen {
+        uint256 due = uint256(lastSettlementBlock) + escapeDelayBlocks;
+        if (block.number < due) revert EscapeNotDue(due);
+        frozen = true;
+        emit Frozen(uint64(block.number), stateRoot);
+    }
+
+    /// @notice After the freeze, pays account `accountId` its whole balance (available + locked,
+    ///         every asset) as of the last settled state root, to the account's address on L1.
+    ///         Anyone may submit it; each account once.
+    /// @param leaf The account's leaf data: borsh `AccountLeaf` (`address [20] ‖ nonce u64 LE ‖
+    ///        count u32 LE ‖ count × (asset u32 LE ‖ available u128 LE ‖ locked u128 LE)`).
+    /// @param siblings The state-tree path of leaf `1 << 28 | accountId`, bottom up, 32 hashes
+    ///        (`MerkleTree::prove`).
+    function escapeWithdraw(uint32 accountId, bytes calldata leaf, bytes32[] calldata siblings) external {
+        if (!frozen) revert NotFrozen();
+        if (accountId >= (uint256(1) << ID_BITS)) revert BadAccountId(accountId);
+        if (escaped[accountId]) revert AlreadyEscaped(accountId);
+        if (siblings.length != STATE_TREE_DEPTH) revert BadAccountProof();
+        if (leaf.length < 32) revert MalformedAccountLeaf();
+        uint256 count = _readLe(leaf, 28, 4);
+        if (count > MAX_ESCAPE_BALANCES || leaf.length != 32 + 36 * count) revert MalformedAccountLeaf();
+        bytes32 node = sha256(abi.encodePacked(bytes1(0x00), leaf));
+        uint256 position = (uint256(1) << ID_BITS) | accountId;
+        for (uint256 i = 0; i < STATE_TREE_DEPTH; i++) {
+            node = (position >> i) & 1 == 0 ? stateNodeHash(node, siblings[i]) : stateNodeHash(siblings[i], node);
+        }
+        if (node != stateRoot) revert BadAccountProof();
+        escaped[accountId] = true;
+        bytes20 to = bytes20(leaf[0:20]);
+        for (uint256 k = 0; k < count; k++) {
+            uint256 offset = 32 + 36 * k;
+            uint32 assetId = uint32(_readLe(leaf, offset, 4));
+            uint256 atoms = _readLe(leaf, offset + 4, 16) + _readLe(leaf, offset + 20, 16);
+            if (atoms == 0) continue;
+            emit Escaped(accountId, to, assetId, atoms);
+            _payOut(assetId, atoms, to);
+        }
+    }
+
+    /// @notice After the freeze, refunds deposit `index` that no settled batch consumed, to its
+    ///         L2 address on L1 (the same key controls both). The fields are checked against the
+    ///         queue's hash chain; each deposit once.
+    function refundDeposit(uint256 index, uint32 assetId, uint128 atoms, bytes20 l2Address) external {
+        if (!frozen) revert NotFrozen();
+        if (index < depositsConsumed) revert DepositConsumed(index);
+        if (index >= deposits.length) revert DepositMismatch(index);
+        if (depositRefunded[index]) revert AlreadyRefunded(index);
+        if (depositChainLink(depositChainAt(index), assetId, atoms, l2Address) != deposits[index].chain) {
+            revert DepositMismatch(index);
+        }
+        depositRefunded[index] = true;
+        emit DepositRefunded(index, l2Address, assetId, atoms);
+        _payOut(assetId, uint256(atoms), l2Address);
+    }
+
+    /// @dev Little-endian unsigned integer of `size` bytes at `offset` (borsh's integers).
+    function _readLe(bytes calldata data, uint256 offset, uint256 size) internal pure returns (uint256 value) {
+        for (uint256 i = 0; i < size; i++) {
+            value |= uint256(uint8(data[offset + i])) << (8 * i);
+        }
+    }
+
+    /// @notice A node of the L2 state tree: one application of SHA-256's compression function to
+    ///         the block `left ‖ right` from the standard initial value, no padding
+    ///         (`zkclob_state::merkle::Sha256Hasher`). The EVM has no opcode or precompile for
+    ///         the bare compression, so it is computed here.
+    function stateNodeHash(bytes32 left, bytes32 right) public pure returns (bytes32 out) {
+        assembly ("memory-safe") {
+            // Scratch past the free memory pointer (not reserved: nothing is allocated meanwhile):
+            // the 64-word message schedule, then the round constants packed 8 per word.
+            let w := mload(0x40)
+            let kp := add(w, 2048)
+            mstore(kp, 0x428a2f9871374491b5c0fbcfe9b5dba53956c25b59f111f1923f82a4ab1c5ed5)
+            mstore(add(kp, 32), 0xd807aa9812835b01243185be550c7dc372be5d7480deb1fe9bdc06a7c19bf174)
+            mstore(add(kp, 64), 0xe49b69c1efbe47860fc19dc6240ca1cc2de92c6f4a7484aa5cb0a9dc76f988da)
+            mstore(add(kp, 96), 0x983e5152a831c66db00327c8bf597fc7c6e00bf3d5a7914706ca635114292967)
+            mstore(add(kp, 128), 0x27b70a852e1b21384d2c6dfc53380d13650a7354766a0abb81c2c92e92722c85)
+            mstore(add(kp, 160), 0xa2bfe8a1a81a664bc24b8b70c76c51a3d192e819d6990624f40e3585106aa070)
+            mstore(add(kp, 192), 0x19a4c1161e376c082748774c34b0bcb5391c0cb34ed8aa4a5b9cca4f682e6ff3)
+            mstore(add(kp, 224), 0x748f82ee78a5636f84c878148cc7020890befffaa4506cebbef9a3f7c67178f2)
+            for { let i := 0 } lt(i, 8) { i := add(i, 1) } {
+                let sh := sub(224, shl(5, i))
+                mstore(add(w, shl(5, i)), and(shr(sh, left), 0xffffffff))
+                mstore(add(w, shl(5, add(i, 8))), and(shr(sh, right), 0xffffffff))
+            }
+            for { let p := add(w, 512) } lt(p, kp) { p := add(p, 32) } {
+                let x := mload(sub(p, 480)) // w[i - 15]
+                let y := mload(sub(p, 64)) // w[i - 2]
+                let s0 := and(xor(xor(or(shr(7, x), shl(25, x)), or(shr(18, x), shl(14, x))), shr(3, x)), 0xffffffff)
+                let s1 := and(xor(xor(or(shr(17, y), shl(15, y)), or(shr(19, y), shl(13, y))), shr(10, y)), 0xffffffff)
+                mstore(p, and(add(add(mload(sub(p, 512)), s0), add(mload(sub(p, 224)), s1)), 0xffffffff))
+            }
+            let a := 0x6a09e667
+            let b := 0xbb67ae85
+            let c := 0x3c6ef372
+            let d := 0xa54ff53a
+            let e := 0x510e527f
+            let f := 0x9b05688c
+            let g := 0x1f83d9ab
+            let h := 0x5be0cd19
+            for { let i := 0 } lt(i, 64) { i := add(i, 1) } {
+                let k := and(shr(sub(224, shl(5, and(i, 7))), mload(add(kp, shl(5, shr(3, i))))), 0xffffffff)
+                let t1 := add(
+                    add(h, and(xor(xor(or(shr(6, e), shl(26, e)), or(shr(11, e), shl(21, e))), or(shr(25, e), shl(7, e))), 0xffffffff)),
+                    add(xor(and(e, f), and(not(e), g)), add(k, mload(add(w, shl(5, i)))))
+                )
+                let t2 := add(
+                    and(xor(xor(or(shr(2, a), shl(30, a)), or(shr(13, a), shl(19, a))), or(shr(22, a), shl(10, a))), 0xffffffff),
+                    xor(xor(and(a, b), and(a, c)), and(b, c))
+                )
+                h := g
+                g := f
+                f := e
+                e := and(add(d, t1), 0xffffffff)
+                d := c
+                c := b
+                b := a
+                a := and(add(t1, t2), 0xffffffff)
+            }
+            out := shl(224, and(add(a, 0x6a09e667), 0xffffffff))
+            out := or(out, shl(192, and(add(b, 0xbb67ae85), 0xffffffff)))
+            out := or(out, shl(160, and(add(c, 0x3c6ef372), 0xffffffff)))
+            out := or(out, shl(128, and(add(d, 0xa54ff53a), 0xffffffff)))
+            out := or(out, shl(96, and(add(e, 0x510e527f), 0xffffffff)))
+            out := or(out, shl(64, and(add(f, 0x9b05688c), 0xffffffff)))
+            out := or(out, shl(32, and(add(g, 0x1f83d9ab), 0xffffffff)))
+            out := or(out, and(add(h, 0x5be0cd19), 0xffffffff))
         }
     }
 

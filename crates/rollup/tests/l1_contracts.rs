@@ -25,6 +25,7 @@ const TOKEN_ASSET: u32 = 2;
 /// The test token has 18 decimals; one L2 atom is 10^12 token units (6 decimals on L2).
 const TOKEN_UNITS_PER_ATOM: u128 = 1_000_000_000_000;
 const DELAY_BLOCKS: u64 = 8;
+const ESCAPE_BLOCKS: u64 = 1_000;
 
 struct Setup {
     l1: L1,
@@ -46,6 +47,7 @@ fn setup() -> Setup {
         program_vkey: B256::repeat_byte(0x5a),
         genesis_root: B256::repeat_byte(0x01),
         inclusion_delay_blocks: DELAY_BLOCKS,
+        escape_delay_blocks: ESCAPE_BLOCKS,
         eth: Some(AssetUnits { asset_id: ETH_ASSET, units_per_atom: u128::from(GWEI) }),
         tokens: vec![(token, AssetUnits { asset_id: TOKEN_ASSET, units_per_atom: TOKEN_UNITS_PER_ATOM })],
     };
@@ -114,6 +116,7 @@ fn an_asset_listed_twice_or_without_units_is_refused() {
         program_vkey: B256::ZERO,
         genesis_root: B256::ZERO,
         inclusion_delay_blocks: DELAY_BLOCKS,
+        escape_delay_blocks: ESCAPE_BLOCKS,
         eth,
         tokens,
     };
@@ -417,6 +420,7 @@ fn public_values_encode_as_the_contract_decodes_them() {
         depositChain: B256::repeat_byte(6),
         forcedCount: 8,
         forcedChain: B256::repeat_byte(9),
+        withdrawalCount: 17,
         withdrawalsRoot: B256::repeat_byte(10),
         blobs: vec![
             BlobOpening {
@@ -432,8 +436,8 @@ fn public_values_encode_as_the_contract_decodes_them() {
         ],
     };
     let bytes = encode_public_values(&pv);
-    // 1 offset word, 10 static words, the array's offset, length and 3 words per blob.
-    assert_eq!(bytes.len(), 32 * (1 + 10 + 1 + 1 + 3 * 2));
+    // 1 offset word, 11 static words, the array's offset, length and 3 words per blob.
+    assert_eq!(bytes.len(), 32 * (1 + 11 + 1 + 1 + 3 * 2));
     assert_eq!(&bytes[..32], &U256::from(32).to_be_bytes::<32>(), "abi.encode of a dynamic struct");
     assert_eq!(&bytes[32..64], pv.preRoot.as_slice());
     let on_chain = s.l1.view(&Rollup::decodePublicValuesCall { publicValues: bytes.clone() }).unwrap();

@@ -28,6 +28,7 @@ use zkclob_rollup::{batch_data, blob, Blob};
 
 const GWEI: u64 = 1_000_000_000;
 const DELAY_BLOCKS: u64 = 8;
+const ESCAPE_BLOCKS: u64 = 1_000;
 const VKEY: B256 = B256::repeat_byte(0x5a);
 const GENESIS_ROOT: B256 = B256::repeat_byte(0x01);
 /// secp256k1's group order n.
@@ -108,6 +109,7 @@ impl Fx {
             program_vkey: VKEY,
             genesis_root: GENESIS_ROOT,
             inclusion_delay_blocks: DELAY_BLOCKS,
+            escape_delay_blocks: ESCAPE_BLOCKS,
             eth: Some(AssetUnits { asset_id: 1, units_per_atom: u128::from(GWEI) }),
             tokens: vec![],
         };
@@ -133,6 +135,7 @@ impl Fx {
             depositChain: self.l1.deposit_chain_at(self.l1.deposits_consumed().unwrap()).unwrap(),
             forcedCount: self.l1.forced_consumed().unwrap(),
             forcedChain: self.l1.forced_chain_at(self.l1.forced_consumed().unwrap()).unwrap(),
+            withdrawalCount: 0,
             withdrawalsRoot: B256::repeat_byte(0x77),
             blobs: batch.openings.clone(),
         }

@@ -281,6 +281,13 @@ impl ExchangeState {
         &self.withdrawals
     }
 
+    /// Withdrawals ever queued (the number the next one gets, counting from 0). Natively
+    /// `withdrawals()[n]` is number `n`; in a witness-built state `withdrawals()` holds only the
+    /// batch's, numbered from the pre-state's count.
+    pub fn withdrawal_count(&self) -> u64 {
+        self.withdrawal_count
+    }
+
     /// Applies a batch: [`ExchangeState::begin_batch`], then [`ExchangeState::apply`] on each
     /// command in order, receipting each. `state_root` is the caller's view of the current root
     /// (the commitment computes it); the header must name it.

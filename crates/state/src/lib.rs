@@ -12,7 +12,8 @@
 //!   rejected command changes nothing;
 //! - the only cryptography interface of the transition ([`Crypto`]), implemented natively here and
 //!   with zkVM precompiles in the guests;
-//! - the Merkle tree of the state commitment ([`merkle`]).
+//! - the Merkle tree of the state commitment ([`merkle`]), and the keccak tree of a batch's
+//!   withdrawals that L1 claims prove against ([`withdrawals`]).
 //!
 //! It is `#![no_std]` + `alloc`: integers only, `BTreeMap`s only, no clocks. It must never depend
 //! on the node, the prover or any research crate.
@@ -28,6 +29,7 @@ pub mod crypto;
 pub mod exchange;
 mod invariants;
 pub mod merkle;
+pub mod withdrawals;
 pub mod witness;
 
 pub use command::{

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | [`chain`] | [`DevChain`]: revm block producer, dev accounts, blob transactions, receipts |
 //! | [`contracts`] | `sol!` bindings and bytecode of `Rollup`, `CommitteeVerifier`, `TestToken` |
-//! | [`rollup`] | [`L1`]: deploy, propose, deposit, force a command, settle, views, events |
+//! | [`rollup`] | [`L1`]: deploy, propose, deposit, force a command, settle, claim a withdrawal, freeze and escape, views, events |
 //! | [`settlement`] | public values (`abi.encode(PublicValues)`), blob openings, queue hash chains |
 //! | [`committee`] | committee attestations: the digest, signing, proofs for `CommitteeVerifier` |
 //!
@@ -23,6 +23,7 @@
 //!     program_vkey: B256::repeat_byte(7),
 //!     genesis_root: B256::repeat_byte(1),
 //!     inclusion_delay_blocks: 10,
+//!     escape_delay_blocks: 7_200,
 //!     eth: Some(AssetUnits { asset_id: 1, units_per_atom: 1_000_000_000 }),
 //!     tokens: vec![],
 //! };
@@ -39,4 +40,4 @@ pub mod rollup;
 pub mod settlement;
 
 pub use chain::{ChainError, DevChain, Receipt, TxRequest};
-pub use rollup::{AssetUnits, Included, L1Config, L1Error, L1Event, Settlement, L1};
+pub use rollup::{AssetUnits, Included, L1Config, L1Error, L1Event, Settlement, WithdrawalClaim, L1};

@@ -117,6 +117,8 @@ pub struct L1Config {
     pub genesis_root: B256,
     /// N: forced commands and deposits are due in batches proposed N blocks after them.
     pub inclusion_delay_blocks: u64,
+    /// Blocks without a settlement after which anyone may freeze the rollup (escape hatch).
+    pub escape_delay_blocks: u64,
     /// ETH, if accepted.
     pub eth: Option<AssetUnits>,
     /// Accepted ERC-20s.
@@ -130,6 +132,24 @@ pub struct DeployGas {
     pub verifier: u64,
     /// `Rollup` creation.
     pub rollup: u64,
+}
+
+/// A withdrawal claim: which settled batch, the withdrawal's number and fields, and its path in
+/// the batch's withdrawals tree (`zkclob_state::withdrawals::withdrawal_proof`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithdrawalClaim {
+    /// Settled batch (= proposal index).
+    pub batch_index: u64,
+    /// The withdrawal's number since genesis.
+    pub index: u64,
+    /// Payee (the L2 account's address, on L1).
+    pub to: [u8; 20],
+    /// L2 asset id.
+    pub asset_id: u32,
+    /// Atoms.
+    pub atoms: u128,
+    /// Sibling path, bottom up.
+    pub proof: Vec<B256>,
 }
 
 /// One settlement: the next proposal's public values, the verifier's proof, and one KZG
@@ -249,6 +269,7 @@ impl L1 {
             programVKey_: config.program_vkey,
             genesisRoot: config.genesis_root,
             inclusionDelayBlocks_: config.inclusion_delay_blocks,
+            escapeDelayBlocks_: config.escape_delay_blocks,
             assetConfigs: assets,
         };
         let code = [Rollup::BYTECODE.as_ref(), &args.abi_encode()].concat();
@@ -376,6 +397,85 @@ impl L1 {
             kzgProofs: settlement.kzg_proofs.clone(),
         };
         self.send_rollup(TxRequest::call(from, self.rollup).data(call.abi_encode()))
+    }
+
+    /// Claims withdrawal `claim` on L1 (anyone may send it; the payee is fixed by the leaf).
+    pub fn claim_withdrawal(
+        &mut self,
+        from: Address,
+        claim: &WithdrawalClaim,
+    ) -> Result<Included<Rollup::WithdrawalClaimed>, L1Error> {
+        let call = Rollup::claimWithdrawalCall {
+            batchIndex: U256::from(claim.batch_index),
+            index: claim.index,
+            to: claim.to.into(),
+            assetId: claim.asset_id,
+            atoms: claim.atoms,
+            proof: claim.proof.clone(),
+        };
+        self.send_rollup(TxRequest::call(from, self.rollup).data(call.abi_encode()))
+    }
+
+    /// Freezes the rollup (allowed once `escape_delay_blocks` passed without a settlement).
+    pub fn freeze(&mut self, from: Address) -> Result<Included<Rollup::Frozen>, L1Error> {
+        self.send_rollup(TxRequest::call(from, self.rollup).data(Rollup::freezeCall {}.abi_encode()))
+    }
+
+    /// Takes account `account_id`'s whole balance through the escape hatch: `leaf` is its borsh
+    /// `AccountLeaf`, `siblings` its 32-hash state-tree path against the last settled root.
+    /// Returns the gas used and the `Escaped` events (one per asset paid).
+    pub fn escape_withdraw(
+        &mut self,
+        from: Address,
+        account_id: u32,
+        leaf: &[u8],
+        siblings: &[[u8; 32]],
+    ) -> Result<(u64, Vec<Rollup::Escaped>), L1Error> {
+        let call = Rollup::escapeWithdrawCall {
+            accountId: account_id,
+            leaf: Bytes::copy_from_slice(leaf),
+            siblings: siblings.iter().map(|s| B256::from(*s)).collect(),
+        };
+        let receipt =
+            expect_success(self.chain.send(TxRequest::call(from, self.rollup).data(call.abi_encode()))?)?;
+        let events = receipt
+            .logs
+            .iter()
+            .filter(|log| log.address == self.rollup)
+            .filter_map(|log| Rollup::Escaped::decode_log(log).ok().map(|l| l.data))
+            .collect();
+        Ok((receipt.gas_used, events))
+    }
+
+    /// Refunds deposit `index` that no settled batch consumed (after the freeze).
+    pub fn refund_deposit(
+        &mut self,
+        from: Address,
+        index: u64,
+        record: &super::settlement::DepositRecord,
+    ) -> Result<Included<Rollup::DepositRefunded>, L1Error> {
+        let call = Rollup::refundDepositCall {
+            index: U256::from(index),
+            assetId: record.asset_id,
+            atoms: record.atoms,
+            l2Address: record.l2_address.into(),
+        };
+        self.send_rollup(TxRequest::call(from, self.rollup).data(call.abi_encode()))
+    }
+
+    /// Whether withdrawal number `index` was paid.
+    pub fn is_claimed(&self, index: u64) -> Result<bool, L1Error> {
+        self.view(&Rollup::isClaimedCall { index: U256::from(index) })
+    }
+
+    /// Whether the rollup is frozen.
+    pub fn is_frozen(&self) -> Result<bool, L1Error> {
+        self.view(&Rollup::frozenCall {})
+    }
+
+    /// ETH balance of `owner`, wei.
+    pub fn eth_balance(&self, owner: Address) -> U256 {
+        self.chain.balance(owner)
     }
 
     /// Runs a view of the rollup contract.
