@@ -2,7 +2,7 @@
 //!
 //! What turns the proven state transition into a rollup: the canonical batch data, its
 //! compression, packing into EIP-4844 blobs with real KZG commitments, the content-addressed
-//! backup store, and (later) the L1 contracts, their client and derivation from L1.
+//! backup store, derivation of batches from L1, and the L1 contracts with their in-process client.
 //!
 //! | module | what | `no_std` |
 //! |---|---|---|
@@ -12,8 +12,10 @@
 //! | [`field`] | BLS12-381 scalar field arithmetic (own 4 × u64 Montgomery) | yes |
 //! | [`evaluation`] | blob polynomial at a point (barycentric), versioned hash | yes |
 //! | [`pipeline`] | batch → blobs → batch; [`pipeline::BatchBlobs`] with sidecars (std) | decode: yes |
+//! | [`derivation`] | the batch an L1 proposal stands for: L1 deposits and forced commands, then the blobs' commands or nothing | yes |
 //! | `kzg` | commitments, proofs, versioned hashes via `c-kzg` | no (`std`) |
 //! | `cas` | CIDv1 (raw, sha2-256) content-addressed store | no (`std`) |
+//! | `l1` | contracts on revm, settlement data, a node that syncs from L1 (`l1::derive`) | no (`l1`) |
 //!
 //! Without the default `std` feature the crate is `no_std` + `alloc`, for the zkVM guest: it
 //! can decode the blobs it proves and evaluate their polynomials, but not commit to them. Every
@@ -32,6 +34,7 @@ pub mod blob;
 #[cfg(feature = "std")]
 pub mod cas;
 pub mod compress;
+pub mod derivation;
 pub mod evaluation;
 pub mod field;
 #[cfg(feature = "std")]

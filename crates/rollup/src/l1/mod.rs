@@ -7,6 +7,7 @@
 //! | [`contracts`] | `sol!` bindings and bytecode of `Rollup`, `CommitteeVerifier`, `TestToken` |
 //! | [`rollup`] | [`L1`]: deploy, propose, deposit, force a command, settle, claim a withdrawal, freeze and escape, views, events |
 //! | [`settlement`] | public values (`abi.encode(PublicValues)`), blob openings, queue hash chains |
+//! | [`derive`] | [`derive::L1Follower`]: rebuilds the L2 state from the contract's events and blobs |
 //! | [`committee`] | committee attestations: the digest, signing, proofs for `CommitteeVerifier` |
 //!
 //! The contracts and the `publicValues` layout are described in `contracts/README.md`.
@@ -36,6 +37,7 @@
 pub mod chain;
 pub mod committee;
 pub mod contracts;
+pub mod derive;
 pub mod rollup;
 pub mod settlement;
 

@@ -15,8 +15,6 @@ use std::vec::Vec;
 
 use alloy_primitives::{keccak256, Bytes, FixedBytes, B256};
 use alloy_sol_types::SolValue;
-use zkclob_core::{Amount, AssetId};
-use zkclob_state::{Address as L2Address, Command};
 
 pub use super::contracts::Rollup::{BlobOpening, KzgOpeningProof, PublicValues};
 use crate::kzg::{self, BlobSidecar, KzgError};
@@ -46,27 +44,9 @@ pub fn open_blob(sidecar: &BlobSidecar, z: &[u8; 32]) -> Result<(BlobOpening, Kz
     Ok((opening, kzg_proof))
 }
 
-/// One deposit as the L1 queue records it and L2 credits it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DepositRecord {
-    /// L2 asset id.
-    pub asset_id: u32,
-    /// Amount in L2 atoms.
-    pub atoms: u128,
-    /// The L2 account credited.
-    pub l2_address: [u8; 20],
-}
+pub use crate::derivation::DepositRecord;
 
 impl DepositRecord {
-    /// The L2 command that credits it.
-    pub fn to_command(&self) -> Command {
-        Command::Deposit {
-            to: L2Address(self.l2_address),
-            asset: AssetId(self.asset_id),
-            amount: Amount(self.atoms),
-        }
-    }
-
     /// The deposit chain after this record, following `previous`:
     /// `keccak256(previous ‖ asset_id u32 BE ‖ atoms u128 BE ‖ l2_address)` (72 bytes), as
     /// `Rollup.depositChainLink` computes it.
