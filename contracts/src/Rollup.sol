@@ -8,8 +8,8 @@ import {IVerifier} from "./IVerifier.sol";
 /// @notice The L1 side of the zkclob based rollup, in one contract:
 ///         - an inbox where anyone proposes a batch by posting its blobs (based sequencing: batch
 ///           order = L1 inclusion order);
-///         - a forced-inclusion queue of L2 commands posted on L1 that batches must include within
-///           `inclusionDelayBlocks`;
+///         - a forced-inclusion queue of L2 commands posted on L1 that the next proposed batch
+///           must include (derivation puts them in front of the proposal's own commands);
 ///         - ETH and ERC-20 deposits, queued with a keccak hash chain for derivation to credit on L2;
 ///         - settlement of proposals in order, each with a proof through an `IVerifier` (SP1's
 ///           gateway shape) and the EIP-4844 proof of equivalence binding the proven batch to the
@@ -93,12 +93,6 @@ contract Rollup {
         uint64 forcedCount;
     }
 
-    /// @notice One entry of a queue: the hash chain after it, and the block it was queued in.
-    struct QueueEntry {
-        bytes32 chain;
-        uint64 l1Block;
-    }
-
     /// @notice A settled batch; withdrawals and the escape hatch prove against these.
     struct SettledBatch {
         bytes32 postRoot;
@@ -129,10 +123,14 @@ contract Rollup {
         bytes32 batchHash;
         /// keccak-256 of the receipts.
         bytes32 receiptsDigest;
+        /// Deposits consumed in total before this batch (where its deposits start).
+        uint64 depositFrom;
         /// Deposits consumed in total after this batch (a position in the deposit chain).
         uint64 depositCount;
         /// The deposit chain at that position.
         bytes32 depositChain;
+        /// Forced commands consumed in total before this batch.
+        uint64 forcedFrom;
         /// Forced commands consumed in total after this batch.
         uint64 forcedCount;
         /// The forced-command chain at that position.
@@ -161,9 +159,6 @@ contract Rollup {
     IVerifier public immutable verifier;
     /// @notice The zkVM program whose proofs settle batches.
     bytes32 public immutable programVKey;
-    /// @notice A forced command or deposit queued at block b must be consumed by every batch
-    ///         proposed at block b + inclusionDelayBlocks or later.
-    uint64 public immutable inclusionDelayBlocks;
     /// @notice Once `escapeDelayBlocks` blocks pass without a settlement, anyone may `freeze`.
     uint64 public immutable escapeDelayBlocks;
 
@@ -177,10 +172,11 @@ contract Rollup {
     Proposal[] public proposals;
     /// @notice Settled batches; index = proposal index.
     SettledBatch[] public batches;
-    /// @notice Deposits, in L1 order.
-    QueueEntry[] public deposits;
-    /// @notice Forced commands, in L1 order.
-    QueueEntry[] public forcedCommands;
+    /// @notice The deposit chain after each deposit, in L1 order (the deposit itself is in the
+    ///         `Deposited` event; its block in the proposal that consumed it).
+    bytes32[] public deposits;
+    /// @notice The forced-command chain after each forced command, in L1 order.
+    bytes32[] public forcedCommands;
     /// @notice Deposits consumed by settled batches.
     uint64 public depositsConsumed;
     /// @notice Forced commands consumed by settled batches.
@@ -275,12 +271,12 @@ contract Rollup {
     error MalformedKzgProof(uint256 blob);
     /// @notice The point-evaluation precompile refused blob `blob`'s opening.
     error PointEvaluationFailed(uint256 blob);
-    /// @notice The consumed count goes backwards or past what was queued at the proposal.
-    error QueuePositionOutOfRange(uint64 given, uint64 low, uint64 high);
+    /// @notice The batch's queue entries do not start where the last settled batch stopped.
+    error QueueStartMismatch(uint64 given, uint64 expected);
+    /// @notice The batch did not consume exactly the entries queued when it was proposed.
+    error QueueNotConsumed(uint64 given, uint64 expected);
     /// @notice The chain hash at the consumed position is not the contract's.
     error QueueChainMismatch(bytes32 given, bytes32 expected);
-    /// @notice An entry queued at least `inclusionDelayBlocks` before the proposal was not consumed.
-    error InclusionOverdue(uint64 position);
     /// @notice The public values' withdrawal count is below what earlier batches queued.
     error WithdrawalCountBackwards(uint64 given, uint64 settled);
     /// @notice No settled batch has that index.
@@ -321,20 +317,17 @@ contract Rollup {
     /// @param verifier_ Proof verifier (a `CommitteeVerifier` here, SP1's gateway in production).
     /// @param programVKey_ The zkVM program's verification key.
     /// @param genesisRoot The L2 state root before batch 1.
-    /// @param inclusionDelayBlocks_ N: blocks after which forced commands and deposits are due.
     /// @param escapeDelayBlocks_ Blocks without a settlement after which anyone may freeze.
     /// @param assetConfigs Accepted assets; ETH, if accepted, has token address(0).
     constructor(
         IVerifier verifier_,
         bytes32 programVKey_,
         bytes32 genesisRoot,
-        uint64 inclusionDelayBlocks_,
         uint64 escapeDelayBlocks_,
         AssetConfig[] memory assetConfigs
     ) {
         verifier = verifier_;
         programVKey = programVKey_;
-        inclusionDelayBlocks = inclusionDelayBlocks_;
         escapeDelayBlocks = escapeDelayBlocks_;
         stateRoot = genesisRoot;
         lastSettlementBlock = uint64(block.number);
@@ -398,7 +391,7 @@ contract Rollup {
     // ------------------------------------------------------------------------------------------
 
     /// @notice Queues an L2 command (its canonical borsh bytes, normally a signed command) that
-    ///         every batch proposed `inclusionDelayBlocks` or more blocks later must include.
+    ///         the next batch proposed must include.
     ///         No fee beyond L1 gas; the pending-queue limit bounds what a batch must carry.
     ///         Derivation, not this contract, decides what a command does: one that does not
     ///         decode, or is not a signed command, is consumed and has no effect.
@@ -410,7 +403,7 @@ contract Rollup {
         index = forcedCommands.length;
         if (index - forcedConsumed >= MAX_PENDING_FORCED_COMMANDS) revert QueueFull();
         bytes32 chain = forcedChainLink(forcedChainAt(index), command);
-        forcedCommands.push(QueueEntry(chain, uint64(block.number)));
+        forcedCommands.push(chain);
         emit CommandForced(index, msg.sender, command, chain, uint64(block.number));
     }
 
@@ -452,7 +445,7 @@ contract Rollup {
         index = deposits.length;
         if (index - depositsConsumed >= MAX_PENDING_DEPOSITS) revert QueueFull();
         bytes32 chain = depositChainLink(depositChainAt(index), asset.assetId, uint128(atoms), l2Address);
-        deposits.push(QueueEntry(chain, uint64(block.number)));
+        deposits.push(chain);
         emit Deposited(index, l2Address, asset.assetId, uint128(atoms), chain, msg.sender);
     }
 
@@ -489,10 +482,8 @@ contract Rollup {
         if (pv.batchNumber != proposalIndex + 1) revert WrongBatchNumber(pv.batchNumber, proposalIndex + 1);
         if (pv.preRoot != stateRoot) revert WrongPreRoot(pv.preRoot, stateRoot);
         _checkBlobHashes(proposal, pv.blobs);
-        _checkQueue(deposits, depositsConsumed, proposal.depositCount, proposal.l1Block, pv.depositCount, pv.depositChain);
-        _checkQueue(
-            forcedCommands, forcedConsumed, proposal.forcedCount, proposal.l1Block, pv.forcedCount, pv.forcedChain
-        );
+        _checkQueue(deposits, depositsConsumed, proposal.depositCount, pv.depositFrom, pv.depositCount, pv.depositChain);
+        _checkQueue(forcedCommands, forcedConsumed, proposal.forcedCount, pv.forcedFrom, pv.forcedCount, pv.forcedChain);
         if (pv.withdrawalCount < withdrawalsSettled) {
             revert WithdrawalCountBackwards(pv.withdrawalCount, withdrawalsSettled);
         }
@@ -539,26 +530,23 @@ contract Rollup {
         }
     }
 
-    /// @dev A batch consumes a prefix of a queue: from where the last settlement stopped to at
-    ///      most what was queued when it was proposed, with the contract's chain hash at that
-    ///      position, and nothing left behind that was queued `inclusionDelayBlocks` before the
-    ///      proposal. Entries are in block order, so the first unconsumed one decides.
+    /// @dev Derivation's rule, enforced: a batch consumes exactly the queue entries from where the
+    ///      last settled batch stopped to what was queued when it was proposed. The guest folds the
+    ///      entries it credited onto the chain at `from` (an input it cannot check); that the result
+    ///      is the contract's chain at `to` shows, by keccak's collision resistance, that it started
+    ///      from the true chain at `from` and consumed the true entries.
     function _checkQueue(
-        QueueEntry[] storage queue,
+        bytes32[] storage queue,
         uint64 consumedBefore,
         uint64 queuedAtProposal,
-        uint64 proposalBlock,
-        uint64 consumed,
+        uint64 from,
+        uint64 to,
         bytes32 chain
     ) internal view {
-        if (consumed < consumedBefore || consumed > queuedAtProposal) {
-            revert QueuePositionOutOfRange(consumed, consumedBefore, queuedAtProposal);
-        }
-        bytes32 expected = consumed == 0 ? bytes32(0) : queue[consumed - 1].chain;
+        if (from != consumedBefore) revert QueueStartMismatch(from, consumedBefore);
+        if (to != queuedAtProposal) revert QueueNotConsumed(to, queuedAtProposal);
+        bytes32 expected = to == 0 ? bytes32(0) : queue[to - 1];
         if (chain != expected) revert QueueChainMismatch(chain, expected);
-        if (consumed < queuedAtProposal && uint256(queue[consumed].l1Block) + inclusionDelayBlocks <= proposalBlock) {
-            revert InclusionOverdue(consumed);
-        }
     }
 
     // ------------------------------------------------------------------------------------------
@@ -687,7 +675,7 @@ contract Rollup {
         if (index < depositsConsumed) revert DepositConsumed(index);
         if (index >= deposits.length) revert DepositMismatch(index);
         if (depositRefunded[index]) revert AlreadyRefunded(index);
-        if (depositChainLink(depositChainAt(index), assetId, atoms, l2Address) != deposits[index].chain) {
+        if (depositChainLink(depositChainAt(index), assetId, atoms, l2Address) != deposits[index]) {
             revert DepositMismatch(index);
         }
         depositRefunded[index] = true;
@@ -796,12 +784,12 @@ contract Rollup {
 
     /// @notice The deposit chain after the first `count` deposits (zero for none).
     function depositChainAt(uint256 count) public view returns (bytes32) {
-        return count == 0 ? bytes32(0) : deposits[count - 1].chain;
+        return count == 0 ? bytes32(0) : deposits[count - 1];
     }
 
     /// @notice The forced-command chain after the first `count` commands (zero for none).
     function forcedChainAt(uint256 count) public view returns (bytes32) {
-        return count == 0 ? bytes32(0) : forcedCommands[count - 1].chain;
+        return count == 0 ? bytes32(0) : forcedCommands[count - 1];
     }
 
     /// @notice Decodes `publicValues` exactly as `settle` does (reverts where it would); also

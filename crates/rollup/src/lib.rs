@@ -12,6 +12,7 @@
 //! | [`field`] | BLS12-381 scalar field arithmetic (own 4 × u64 Montgomery) | yes |
 //! | [`evaluation`] | blob polynomial at a point (barycentric), versioned hash | yes |
 //! | [`pipeline`] | batch → blobs → batch; [`pipeline::BatchBlobs`] with sidecars (std) | decode: yes |
+//! | [`program`] | the settlement program the zkVM guests run: derive, execute, queue chains, withdrawals root, blob openings, `abi.encode`d public values | yes |
 //! | [`derivation`] | the batch an L1 proposal stands for: L1 deposits and forced commands, then the blobs' commands or nothing | yes |
 //! | `kzg` | commitments, proofs, versioned hashes via `c-kzg` | no (`std`) |
 //! | `cas` | CIDv1 (raw, sha2-256) content-addressed store | no (`std`) |
@@ -42,6 +43,7 @@ pub mod kzg;
 #[cfg(feature = "l1")]
 pub mod l1;
 pub mod pipeline;
+pub mod program;
 
 pub use blob::Blob;
 pub use evaluation::{evaluate_blob_polynomial, versioned_hash};

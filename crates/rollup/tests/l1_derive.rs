@@ -12,13 +12,15 @@ use alloy_primitives::{B256, U256};
 use sha2::{Digest, Sha256};
 use zkclob_core::{Amount, AssetId, MarketId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
 use zkclob_rollup::derivation::{forced_command, DepositRecord, EmptyReason};
+use zkclob_rollup::kzg;
 use zkclob_rollup::kzg::BlobSidecar;
 use zkclob_rollup::l1::chain::DevChain;
 use zkclob_rollup::l1::committee::{Committee, CommitteeMember};
 use zkclob_rollup::l1::derive::{L1Follower, SyncError, SyncedBatch};
-use zkclob_rollup::l1::settlement::{encode_public_values, open_blob};
+use zkclob_rollup::l1::settlement::{encode_public_values, open_blob, BlobOpening, KzgOpeningProof};
 use zkclob_rollup::l1::{AssetUnits, L1Config, Settlement, L1};
 use zkclob_rollup::pipeline::BatchBlobs;
+use zkclob_rollup::program::{self, ProgramError};
 use zkclob_rollup::Blob;
 use zkclob_state::merkle::Sha256Hasher;
 use zkclob_state::{Action, BatchHeader, Command, ExchangeState, FeeSchedule, NativeCrypto, StateCommitment};
@@ -152,7 +154,6 @@ fn scenario() -> Scenario {
         threshold: 2,
         program_vkey: VKEY,
         genesis_root: sequencer.commitment.root().into(),
-        inclusion_delay_blocks: 8,
         escape_delay_blocks: 1_000,
         eth: Some(AssetUnits { asset_id: 1, units_per_atom: GWEI }),
         tokens: vec![(token, AssetUnits { asset_id: 2, units_per_atom: 1 })],
@@ -313,4 +314,84 @@ fn a_missing_blob_stops_the_sync_instead_of_deriving_an_empty_batch() {
     // Once the blobs are there, the same follower resumes and catches up.
     assert_eq!(follower.sync(&s.l1).unwrap().len(), 5);
     assert_eq!(follower.root(), *s.sequencer.roots.last().unwrap());
+}
+
+/// The settlement program (what the zkVM guests run) on each derived batch's input: its public
+/// values are the follower's, byte for byte, and settle on L1 with KZG proofs at its own `z`.
+#[test]
+fn the_settlement_program_output_settles_every_batch() {
+    let mut s = scenario();
+    let mut follower = L1Follower::new(genesis(&s.operator)).unwrap().collect_program_inputs(true);
+    let batches = follower.sync(&s.l1).unwrap();
+    for batch in &batches {
+        let input = batch.program_input.as_ref().unwrap();
+        let out = program::run(&NativeCrypto, input).unwrap();
+        assert_eq!(out.derived, batch.derived);
+        let bytes = program::encode_public_values(&out.public_values);
+        let openings: Vec<BlobOpening> = out
+            .public_values
+            .blobs
+            .iter()
+            .map(|o| BlobOpening { versionedHash: o.versioned_hash.into(), z: o.z.into(), y: o.y.into() })
+            .collect();
+        // The guest's hand-written ABI encoding is alloy's, and the follower agrees on every field.
+        assert_eq!(bytes, encode_public_values(&batch.public_values(openings.clone())).to_vec());
+        let blobs = batch_blobs(&s.l1, batch.proposal);
+        let kzg_proofs = blobs
+            .iter()
+            .zip(&out.public_values.blobs)
+            .map(|(blob, o)| {
+                let (proof, y) = kzg::compute_kzg_proof(blob, &o.z).unwrap();
+                assert_eq!(y, o.y, "c-kzg's y is the program's");
+                KzgOpeningProof {
+                    commitment: kzg::blob_to_commitment(blob).unwrap().to_vec().into(),
+                    proof: proof.to_vec().into(),
+                }
+            })
+            .collect();
+        let proof =
+            s.committee.attest(&[1, 2], VKEY, &bytes, s.l1.chain().chain_id(), s.l1.verifier_address());
+        let settler = s.l1.chain().dev_account(2);
+        let settlement =
+            Settlement { proposal_index: batch.proposal, public_values: bytes.into(), proof, kzg_proofs };
+        s.l1.settle(settler, &settlement).unwrap();
+    }
+    assert_eq!(s.l1.state_root().unwrap(), B256::from(follower.root()));
+}
+
+/// A prover that runs the program on other blobs than the proposal's (keeping the proposal's
+/// commitments) gets public values that L1's point evaluation refuses, even with a valid
+/// attestation; a wrong pre-root or a forged witness makes the program itself refuse.
+#[test]
+fn the_program_binds_its_output_to_the_proposed_blobs_and_the_pre_root() {
+    let mut s = scenario();
+    let mut follower = L1Follower::new(genesis(&s.operator)).unwrap().collect_program_inputs(true);
+    let batches = follower.sync(&s.l1).unwrap();
+    let input = batches[0].program_input.clone().unwrap();
+
+    let mut wrong_root = input.clone();
+    wrong_root.pre_root[0] ^= 1;
+    assert!(matches!(program::run(&NativeCrypto, &wrong_root), Err(ProgramError::Witness(_))));
+    let mut no_blobs = input.clone();
+    no_blobs.blobs.clear();
+    assert_eq!(program::run(&NativeCrypto, &no_blobs).unwrap_err(), ProgramError::BlobCount);
+
+    let mut swapped = input.clone();
+    swapped.blobs = vec![noise_blob(9).as_bytes().to_vec()];
+    let out = program::run(&NativeCrypto, &swapped).unwrap();
+    assert!(out.derived.empty.is_some());
+    let bytes = program::encode_public_values(&out.public_values);
+    let blob = &batch_blobs(&s.l1, 0)[0];
+    let (proof, _) = kzg::compute_kzg_proof(blob, &out.public_values.blobs[0].z).unwrap();
+    let kzg_proofs = vec![KzgOpeningProof {
+        commitment: kzg::blob_to_commitment(blob).unwrap().to_vec().into(),
+        proof: proof.to_vec().into(),
+    }];
+    let attestation =
+        s.committee.attest(&[0, 1], VKEY, &bytes, s.l1.chain().chain_id(), s.l1.verifier_address());
+    let settler = s.l1.chain().dev_account(2);
+    let settlement =
+        Settlement { proposal_index: 0, public_values: bytes.into(), proof: attestation, kzg_proofs };
+    let err = s.l1.settle(settler, &settlement).unwrap_err();
+    assert_eq!(err.revert_name(), Some("PointEvaluationFailed"));
 }

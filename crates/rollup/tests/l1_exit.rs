@@ -36,7 +36,6 @@ use common::{limit, Wallet, CHAIN};
 const GWEI: u128 = 1_000_000_000;
 const ETH: u32 = 1;
 const USD: u32 = 2;
-const DELAY_BLOCKS: u64 = 8;
 const ESCAPE_BLOCKS: u64 = 50;
 const VKEY: B256 = B256::repeat_byte(0x5a);
 
@@ -100,7 +99,6 @@ impl World {
             threshold: 2,
             program_vkey: VKEY,
             genesis_root: commitment.root().into(),
-            inclusion_delay_blocks: DELAY_BLOCKS,
             escape_delay_blocks: ESCAPE_BLOCKS,
             eth: Some(AssetUnits { asset_id: ETH, units_per_atom: GWEI }),
             tokens: vec![(token, AssetUnits { asset_id: USD, units_per_atom: 1 })],
@@ -179,8 +177,10 @@ impl World {
             batchNumber: number,
             batchHash: keccak256(batch_data::encode(&header, &all).unwrap()),
             receiptsDigest: keccak256(borsh::to_vec(&receipts).unwrap()),
+            depositFrom: deposit_count - taken as u64,
             depositCount: deposit_count,
             depositChain: self.l1.deposit_chain_at(deposit_count).unwrap(),
+            forcedFrom: 0,
             forcedCount: 0,
             forcedChain: B256::ZERO,
             withdrawalCount: self.state.withdrawal_count(),

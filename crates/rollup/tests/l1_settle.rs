@@ -27,7 +27,6 @@ use zkclob_rollup::pipeline::BatchBlobs;
 use zkclob_rollup::{batch_data, blob, Blob};
 
 const GWEI: u64 = 1_000_000_000;
-const DELAY_BLOCKS: u64 = 8;
 const ESCAPE_BLOCKS: u64 = 1_000;
 const VKEY: B256 = B256::repeat_byte(0x5a);
 const GENESIS_ROOT: B256 = B256::repeat_byte(0x01);
@@ -108,7 +107,6 @@ impl Fx {
             threshold: 2,
             program_vkey: VKEY,
             genesis_root: GENESIS_ROOT,
-            inclusion_delay_blocks: DELAY_BLOCKS,
             escape_delay_blocks: ESCAPE_BLOCKS,
             eth: Some(AssetUnits { asset_id: 1, units_per_atom: u128::from(GWEI) }),
             tokens: vec![],
@@ -131,8 +129,10 @@ impl Fx {
             batchNumber: index + 1,
             batchHash: batch.batch_hash,
             receiptsDigest: B256::repeat_byte(0xee),
+            depositFrom: self.l1.deposits_consumed().unwrap(),
             depositCount: self.l1.deposits_consumed().unwrap(),
             depositChain: self.l1.deposit_chain_at(self.l1.deposits_consumed().unwrap()).unwrap(),
+            forcedFrom: self.l1.forced_consumed().unwrap(),
             forcedCount: self.l1.forced_consumed().unwrap(),
             forcedChain: self.l1.forced_chain_at(self.l1.forced_consumed().unwrap()).unwrap(),
             withdrawalCount: 0,
@@ -497,16 +497,15 @@ fn an_attestation_for_another_chain_or_verifier_reverts() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn a_forced_command_older_than_n_blocks_must_be_consumed() {
+fn a_forced_command_queued_before_the_proposal_must_be_consumed() {
     let mut fx = Fx::new();
     let command = b"a signed L2 command".to_vec();
-    let forced = fx.l1.force_command(fx.user, &command).unwrap();
-    fx.l1.chain_mut().mine_empty(DELAY_BLOCKS - 1);
+    fx.l1.force_command(fx.user, &command).unwrap();
     let index = fx.propose(thousand_orders());
-    assert_eq!(fx.l1.proposal(index).unwrap().l1Block, forced.block + DELAY_BLOCKS, "due exactly now");
+    assert_eq!(fx.l1.proposal(index).unwrap().forcedCount, 1);
 
     let skipping = fx.valid(index, thousand_orders());
-    fx.refuse(&skipping, "InclusionOverdue");
+    fx.refuse(&skipping, "QueueNotConsumed");
     let mut pv = fx.public_values(index, thousand_orders());
     pv.forcedCount = 1;
     pv.forcedChain = B256::repeat_byte(0x42);
@@ -517,18 +516,7 @@ fn a_forced_command_older_than_n_blocks_must_be_consumed() {
 }
 
 #[test]
-fn a_forced_command_younger_than_n_blocks_may_wait() {
-    let mut fx = Fx::new();
-    let forced = fx.l1.force_command(fx.user, b"recent").unwrap();
-    fx.l1.chain_mut().mine_empty(DELAY_BLOCKS - 2);
-    let index = fx.propose(thousand_orders());
-    assert_eq!(fx.l1.proposal(index).unwrap().l1Block, forced.block + DELAY_BLOCKS - 1, "due next block");
-    fx.settle(&fx.valid(index, thousand_orders()));
-    assert_eq!(fx.l1.forced_consumed().unwrap(), 0);
-}
-
-#[test]
-fn a_forced_command_queued_after_the_proposal_cannot_be_consumed() {
+fn a_forced_command_queued_after_the_proposal_belongs_to_the_next_batch() {
     let mut fx = Fx::new();
     let index = fx.propose(thousand_orders());
     let command = b"too late for this batch".to_vec();
@@ -536,18 +524,24 @@ fn a_forced_command_queued_after_the_proposal_cannot_be_consumed() {
     let mut pv = fx.public_values(index, thousand_orders());
     pv.forcedCount = 1;
     pv.forcedChain = forced_chain_link(B256::ZERO, &command);
-    fx.refuse(&fx.settlement(index, &pv, thousand_orders(), &[0, 1]), "QueuePositionOutOfRange");
+    fx.refuse(&fx.settlement(index, &pv, thousand_orders(), &[0, 1]), "QueueNotConsumed");
     fx.settle(&fx.valid(index, thousand_orders()));
+    // The next proposal must take it.
+    let next = fx.propose(thousand_orders());
+    fx.refuse(&fx.valid(next, thousand_orders()), "QueueNotConsumed");
+    let mut pv = fx.public_values(next, thousand_orders());
+    pv.forcedCount = 1;
+    pv.forcedChain = forced_chain_link(B256::ZERO, &command);
+    fx.settle(&fx.settlement(next, &pv, thousand_orders(), &[0, 1]));
 }
 
 #[test]
-fn a_deposit_older_than_n_blocks_must_be_credited() {
+fn a_deposit_queued_before_the_proposal_must_be_credited_once() {
     let mut fx = Fx::new();
     let l2 = [0xd0; 20];
     fx.l1.deposit_eth(fx.user, l2, U256::from(3 * GWEI)).unwrap();
-    fx.l1.chain_mut().mine_empty(DELAY_BLOCKS);
     let index = fx.propose(thousand_orders());
-    fx.refuse(&fx.valid(index, thousand_orders()), "InclusionOverdue");
+    fx.refuse(&fx.valid(index, thousand_orders()), "QueueNotConsumed");
 
     let record = DepositRecord { asset_id: 1, atoms: 3, l2_address: l2 };
     let mut pv = fx.public_values(index, thousand_orders());
@@ -558,13 +552,18 @@ fn a_deposit_older_than_n_blocks_must_be_credited() {
     fx.settle(&fx.settlement(index, &pv, thousand_orders(), &[0, 1]));
     assert_eq!(fx.l1.deposits_consumed().unwrap(), 1);
 
-    // The next batch cannot go back.
+    // The next batch cannot credit it again: its deposits start where this one stopped.
+    fx.l1.deposit_eth(fx.user, l2, U256::from(5 * GWEI)).unwrap();
     let next = fx.propose(thousand_orders());
+    let second = DepositRecord { asset_id: 1, atoms: 5, l2_address: l2 };
     let mut pv = fx.public_values(next, thousand_orders());
-    pv.depositCount = 0;
-    pv.depositChain = B256::ZERO;
-    fx.refuse(&fx.settlement(next, &pv, thousand_orders(), &[0, 1]), "QueuePositionOutOfRange");
-    fx.settle(&fx.valid(next, thousand_orders()));
+    pv.depositFrom = 0;
+    pv.depositCount = 2;
+    pv.depositChain = second.chain_after(record.chain_after(B256::ZERO));
+    fx.refuse(&fx.settlement(next, &pv, thousand_orders(), &[0, 1]), "QueueStartMismatch");
+    pv.depositFrom = 1;
+    fx.settle(&fx.settlement(next, &pv, thousand_orders(), &[0, 1]));
+    assert_eq!(fx.l1.deposits_consumed().unwrap(), 2);
 }
 
 // ---------------------------------------------------------------------------------------------

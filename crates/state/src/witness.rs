@@ -272,6 +272,18 @@ pub fn execute<C: Crypto>(
     witness: &Witness,
     commands: &[Command],
 ) -> Result<(PublicOutput, Vec<Receipt>), WitnessError> {
+    execute_with_state(crypto, header, witness, commands).map(|(output, receipts, _)| (output, receipts))
+}
+
+/// [`execute`], also returning the post-batch partial state (the witness's leaves, updated;
+/// its [`ExchangeState::withdrawals`] are the batch's own, numbered from the pre-state's
+/// `withdrawal_count`).
+pub fn execute_with_state<C: Crypto>(
+    crypto: &C,
+    header: &BatchHeader,
+    witness: &Witness,
+    commands: &[Command],
+) -> Result<(PublicOutput, Vec<Receipt>, ExchangeState), WitnessError> {
     let hasher = CryptoHasher(crypto);
     crypto.phase_start("witness_verify");
     let old_leaves = witness.leaf_hashes(&hasher);
@@ -315,7 +327,7 @@ pub fn execute<C: Crypto>(
         receipts_digest: crypto.keccak256(&rec),
     };
     crypto.phase_end("output");
-    Ok((output, receipts))
+    Ok((output, receipts, state))
 }
 
 fn check_complete(w: &Witness, reach: &Reach) -> Result<(), WitnessError> {

@@ -19,13 +19,15 @@ use borsh::BorshSerialize;
 use thiserror::Error;
 use zkclob_state::merkle::{MerkleError, Sha256Hasher};
 use zkclob_state::withdrawals::withdrawals_root;
-use zkclob_state::{BatchError, ExchangeState, NativeCrypto, Receipt, StateCommitment, Withdrawal};
+use zkclob_state::{BatchError, ExchangeState, NativeCrypto, Receipt, StateCommitment, Withdrawal, Witness};
 
 use super::chain::DevChain;
 use super::rollup::{RollupEvents, L1};
 use super::settlement::{forced_chain_link, BlobOpening, DepositRecord, PublicValues};
 use crate::blob::Blob;
 use crate::derivation::{derive_batch, Cursor, DerivedBatch};
+use crate::kzg;
+use crate::program::{ProgramDeposit, ProgramInput};
 
 /// Where blobs come from, by versioned hash.
 pub trait BlobSource {
@@ -56,6 +58,9 @@ pub enum SyncError {
     /// The commitment failed (a bug).
     #[error("commitment: {0}")]
     Merkle(#[from] MerkleError),
+    /// Building a program input failed (witness or KZG commitment; a bug).
+    #[error("program input: {0}")]
+    Program(String),
 }
 
 /// One batch the follower derived and applied.
@@ -71,10 +76,14 @@ pub struct SyncedBatch {
     pub pre_root: [u8; 32],
     /// State root after.
     pub post_root: [u8; 32],
-    /// Deposits consumed in total after this batch, and the deposit chain there.
+    /// Deposits consumed in total before this batch.
+    pub deposit_from: u64,
+    /// Deposits consumed in total after this batch.
     pub deposit_count: u64,
     /// The deposit chain after `deposit_count` deposits.
     pub deposit_chain: B256,
+    /// Forced commands consumed in total before this batch.
+    pub forced_from: u64,
     /// Forced commands consumed in total after this batch.
     pub forced_count: u64,
     /// The forced-command chain there.
@@ -83,6 +92,9 @@ pub struct SyncedBatch {
     pub first_withdrawal: u64,
     /// The batch's withdrawals.
     pub withdrawals: Vec<Withdrawal>,
+    /// The settlement program's input for this batch, when the follower collects them
+    /// ([`L1Follower::collect_program_inputs`]).
+    pub program_input: Option<ProgramInput>,
 }
 
 impl SyncedBatch {
@@ -112,8 +124,10 @@ impl SyncedBatch {
             batchNumber: self.derived.header.batch_number,
             batchHash: self.batch_hash(),
             receiptsDigest: self.receipts_digest(),
+            depositFrom: self.deposit_from,
             depositCount: self.deposit_count,
             depositChain: self.deposit_chain,
+            forcedFrom: self.forced_from,
             forcedCount: self.forced_count,
             forcedChain: self.forced_chain,
             withdrawalCount: self.first_withdrawal + self.withdrawals.len() as u64,
@@ -138,6 +152,7 @@ pub struct L1Follower {
     forced_chain: B256,
     next_proposal: u64,
     next_block: u64,
+    collect_inputs: bool,
 }
 
 impl L1Follower {
@@ -161,7 +176,15 @@ impl L1Follower {
             forced_chain: B256::ZERO,
             next_proposal: 0,
             next_block: 0,
+            collect_inputs: false,
         })
+    }
+
+    /// Also build each batch's [`ProgramInput`] (the witness against the pre-state and the
+    /// blobs' KZG commitments): what a prover node needs to prove the batches it follows.
+    pub fn collect_program_inputs(mut self, on: bool) -> L1Follower {
+        self.collect_inputs = on;
+        self
     }
 
     /// The state after the last applied batch.
@@ -258,7 +281,13 @@ impl L1Follower {
             self.forced[self.forced_consumed..forced_end].iter().map(Vec::as_slice).collect();
         let derived = derive_batch(&self.cursor, blobs, deposits, &forced);
         let pre_root = self.cursor.root;
+        let (deposit_from, forced_from) = (self.deposits_consumed as u64, self.forced_consumed as u64);
         let first_withdrawal = self.state.withdrawal_count();
+        let program_input = if self.collect_inputs {
+            Some(self.program_input(blobs, &derived, deposits, &forced, pre_root)?)
+        } else {
+            None
+        };
         let receipts = self.state.apply_batch(&NativeCrypto, &derived.header, pre_root, &derived.commands)?;
         let post_root = self.commitment.update(&mut self.state)?;
         self.deposit_chain = deposits.iter().fold(self.deposit_chain, |chain, d| d.chain_after(chain));
@@ -279,12 +308,44 @@ impl L1Follower {
             receipts,
             pre_root,
             post_root,
+            deposit_from,
             deposit_count: deposit_end as u64,
             deposit_chain: self.deposit_chain,
+            forced_from,
             forced_count: forced_end as u64,
             forced_chain: self.forced_chain,
             first_withdrawal,
             withdrawals,
+            program_input,
+        })
+    }
+
+    fn program_input(
+        &self,
+        blobs: &[Blob],
+        derived: &DerivedBatch,
+        deposits: &[DepositRecord],
+        forced: &[&[u8]],
+        pre_root: [u8; 32],
+    ) -> Result<ProgramInput, SyncError> {
+        let witness =
+            Witness::generate(&self.state, self.commitment.tree(), &NativeCrypto, &derived.commands)
+                .map_err(|e| SyncError::Program(e.to_string()))?;
+        let commitments = blobs
+            .iter()
+            .map(|b| kzg::blob_to_commitment(b).map_err(|e| SyncError::Program(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ProgramInput {
+            pre_root,
+            blobs: blobs.iter().map(|b| b.as_bytes().to_vec()).collect(),
+            commitments,
+            deposit_from: self.deposits_consumed as u64,
+            deposit_chain: self.deposit_chain.0,
+            deposits: deposits.iter().map(|d| ProgramDeposit::from(*d)).collect(),
+            forced_from: self.forced_consumed as u64,
+            forced_chain: self.forced_chain.0,
+            forced: forced.iter().map(|c| c.to_vec()).collect(),
+            witness,
         })
     }
 }

@@ -23,7 +23,6 @@
 //!     threshold: 2,
 //!     program_vkey: B256::repeat_byte(7),
 //!     genesis_root: B256::repeat_byte(1),
-//!     inclusion_delay_blocks: 10,
 //!     escape_delay_blocks: 7_200,
 //!     eth: Some(AssetUnits { asset_id: 1, units_per_atom: 1_000_000_000 }),
 //!     tokens: vec![],

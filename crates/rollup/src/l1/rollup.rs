@@ -115,8 +115,6 @@ pub struct L1Config {
     pub program_vkey: B256,
     /// The L2 state root before batch 1.
     pub genesis_root: B256,
-    /// N: forced commands and deposits are due in batches proposed N blocks after them.
-    pub inclusion_delay_blocks: u64,
     /// Blocks without a settlement after which anyone may freeze the rollup (escape hatch).
     pub escape_delay_blocks: u64,
     /// ETH, if accepted.
@@ -268,7 +266,6 @@ impl L1 {
             verifier_: verifier,
             programVKey_: config.program_vkey,
             genesisRoot: config.genesis_root,
-            inclusionDelayBlocks_: config.inclusion_delay_blocks,
             escapeDelayBlocks_: config.escape_delay_blocks,
             assetConfigs: assets,
         };
