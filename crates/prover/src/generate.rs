@@ -18,6 +18,9 @@ use zkclob_state::{
     OrderParams, Receipt, SignedCommand, StateCommitment, Witness, WitnessError,
 };
 
+use zkclob_rollup::derivation::DepositRecord;
+use zkclob_rollup::program::{self, ProgramInput};
+
 use crate::file::BatchFile;
 
 /// Chain id of generated batches.
@@ -99,6 +102,9 @@ pub enum GenerateError {
     /// The setup batch was refused (a bug).
     #[error("setup batch: {0}")]
     Batch(#[from] zkclob_state::BatchError),
+    /// Building or running the settlement program failed (a bug).
+    #[error("settlement: {0}")]
+    Settlement(String),
 }
 
 struct Wallet {
@@ -187,23 +193,90 @@ pub fn generate(p: GenerateParams) -> Result<BatchFile, GenerateError> {
     if p.workload == Workload::Cancel && p.book_orders < p.commands {
         return Err(GenerateError::BadParams("the cancel workload needs --book-orders at least --orders"));
     }
-    let operator = Wallet::derive(p.seed, b"operator", 0);
-    let mut wallets: Vec<Wallet> = (0..WALLETS).map(|i| Wallet::derive(p.seed, b"wallet", i)).collect();
-    let mut state = ExchangeState::new(CHAIN_ID, operator.address());
-    let setup = setup_commands(&operator, &mut wallets, &p);
-    let h1 = BatchHeader { batch_number: 1, timestamp: Timestamp(1_000_000_000), prev_root: [0; 32] };
-    state.apply_batch(&NativeCrypto, &h1, [0; 32], &setup)?;
-    let mut commitment = StateCommitment::build(Sha256Hasher, &mut state)?;
-    let header =
-        BatchHeader { batch_number: 2, timestamp: Timestamp(2_000_000_000), prev_root: commitment.root() };
-    let commands = match p.workload {
-        Workload::Mixed => batch_commands(&state, &header, &mut wallets, p)?,
-        _ => uniform_commands(&state, &mut wallets, &p),
-    };
+    let (mut state, mut commitment, header, commands) = pre_state_and_commands(&p)?;
     let witness = Witness::generate(&state, commitment.tree(), &NativeCrypto, &commands)?;
     state.apply_batch(&NativeCrypto, &header, header.prev_root, &commands)?;
     let native_post_root = commitment.update(&mut state)?;
     Ok(BatchFile { header, commands, witness, native_post_root })
+}
+
+/// The setup batch applied (batch 1), and batch 2's header and commands.
+#[allow(clippy::type_complexity)]
+fn pre_state_and_commands(
+    p: &GenerateParams,
+) -> Result<(ExchangeState, StateCommitment<Sha256Hasher>, BatchHeader, Vec<Command>), GenerateError> {
+    let operator = Wallet::derive(p.seed, b"operator", 0);
+    let mut wallets: Vec<Wallet> = (0..WALLETS).map(|i| Wallet::derive(p.seed, b"wallet", i)).collect();
+    let mut state = ExchangeState::new(CHAIN_ID, operator.address());
+    let setup = setup_commands(&operator, &mut wallets, p);
+    let h1 = BatchHeader { batch_number: 1, timestamp: Timestamp(1_000_000_000), prev_root: [0; 32] };
+    state.apply_batch(&NativeCrypto, &h1, [0; 32], &setup)?;
+    let commitment = StateCommitment::build(Sha256Hasher, &mut state)?;
+    let header =
+        BatchHeader { batch_number: 2, timestamp: Timestamp(2_000_000_000), prev_root: commitment.root() };
+    let commands = match p.workload {
+        Workload::Mixed => batch_commands(&state, &header, &mut wallets, *p)?,
+        _ => uniform_commands(&state, &mut wallets, p),
+    };
+    Ok((state, commitment, header, commands))
+}
+
+/// A settlement-program case: batch 2 of [`generate`] as an L1 proposal would carry it.
+#[derive(Clone, Debug)]
+pub struct SettlementCase {
+    /// The program's input: the proposal's blobs (its commands but the deposits) with their KZG
+    /// commitments, the deposits as L1 queue entries, two forced commands (the batch's first
+    /// signed command and a garbage one), and the witness.
+    pub input: ProgramInput,
+    /// `abi.encode(PublicValues)` from running the program natively.
+    pub public_values: Vec<u8>,
+    /// Commands of the derived batch.
+    pub commands: usize,
+}
+
+/// Generates a [`SettlementCase`]: what `zkclob_rollup::program::run` must give the same bytes
+/// for natively and in each zkVM.
+pub fn generate_settlement(p: GenerateParams) -> Result<SettlementCase, GenerateError> {
+    let (state, commitment, header, commands) = pre_state_and_commands(&p)?;
+    let mut deposits = Vec::new();
+    let mut own = Vec::new();
+    for c in commands {
+        match c {
+            Command::Deposit { to, asset, amount } => {
+                deposits.push(DepositRecord { asset_id: asset.0, atoms: amount.0, l2_address: to.0 })
+            }
+            other => own.push(other),
+        }
+    }
+    let first = own.remove(0);
+    let forced: Vec<Vec<u8>> = vec![zkclob_core::codec::encode(&first), b"not a command".to_vec()];
+    let forced_refs: Vec<&[u8]> = forced.iter().map(Vec::as_slice).collect();
+    let blobs =
+        zkclob_rollup::encode_blobs(&header, &own).map_err(|e| GenerateError::Settlement(e.to_string()))?;
+    let input = program::build_input(
+        &state,
+        commitment.tree(),
+        &blobs,
+        0,
+        [0; 32],
+        &deposits,
+        0,
+        [0; 32],
+        &forced_refs,
+    )
+    .map_err(|e| GenerateError::Settlement(e.to_string()))?;
+    let out = program::run(&NativeCrypto, &input).map_err(|e| GenerateError::Settlement(e.to_string()))?;
+    if out.derived.empty.is_some() {
+        return Err(GenerateError::Settlement(format!(
+            "the proposal derived empty: {:?}",
+            out.derived.empty
+        )));
+    }
+    Ok(SettlementCase {
+        public_values: program::encode_public_values(&out.public_values),
+        commands: out.derived.commands.len(),
+        input,
+    })
 }
 
 fn setup_commands(operator: &Wallet, wallets: &mut [Wallet], p: &GenerateParams) -> Vec<Command> {

@@ -23,4 +23,18 @@ pub use backend::{Execution, NativeBackend, Prover, ProverError};
 pub use file::{
     BatchFile, FileError, ProofFile, BATCH_MAGIC, MAX_BATCH_FILE_BYTES, MAX_PROOF_FILE_BYTES, PROOF_MAGIC,
 };
-pub use generate::{generate, GenerateError, GenerateParams, Workload};
+pub use generate::{generate, generate_settlement, GenerateError, GenerateParams, SettlementCase, Workload};
+
+/// The guests' input for one batch: the tag `GUEST_BATCH`, then borsh (header, witness, commands).
+pub fn guest_batch_input(batch: &BatchFile) -> Vec<u8> {
+    let mut bytes = vec![zkclob_rollup::program::GUEST_BATCH];
+    bytes.extend(zkclob_core::codec::encode(&(&batch.header, &batch.witness, &batch.commands)));
+    bytes
+}
+
+/// The guests' input for the settlement program: the tag `GUEST_SETTLE`, then borsh of `input`.
+pub fn guest_settle_input(input: &zkclob_rollup::program::ProgramInput) -> Vec<u8> {
+    let mut bytes = vec![zkclob_rollup::program::GUEST_SETTLE];
+    bytes.extend(zkclob_core::codec::encode(input));
+    bytes
+}

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use sp1_sdk::blocking::{ProveRequest, Prover as _, ProverClient};
 use sp1_sdk::{Elf, ProvingKey as _, SP1ProofWithPublicValues, SP1Stdin};
+use zkclob_rollup::program::ProgramInput;
 use zkclob_state::PublicOutput;
 
 use crate::backend::{Execution, Prover, ProverError};
@@ -29,9 +30,22 @@ impl Sp1Backend {
 
     fn stdin(batch: &BatchFile) -> SP1Stdin {
         let mut stdin = SP1Stdin::new();
-        let input = zkclob_core::codec::encode(&(&batch.header, &batch.witness, &batch.commands));
-        stdin.write_vec(input);
+        stdin.write_vec(crate::guest_batch_input(batch));
         stdin
+    }
+
+    /// Executes the settlement program of one L1 proposal in SP1's executor: the committed
+    /// public values (`abi.encode(PublicValues)`, what `Rollup.settle` takes) and the cycles.
+    pub fn execute_settlement(&self, input: &ProgramInput) -> Result<(Vec<u8>, u64), ProverError> {
+        let mut stdin = SP1Stdin::new();
+        stdin.write_vec(crate::guest_settle_input(input));
+        let client = ProverClient::builder().light().build();
+        let (public_values, report) = client
+            .execute(Elf::from(self.elf.clone()), stdin)
+            .run()
+            .map_err(|e| ProverError::Backend(format!("SP1 execution failed: {e}")))?;
+        check_exit(report.exit_code)?;
+        Ok((public_values.as_slice().to_vec(), report.total_instruction_count()))
     }
 
     fn output(bytes: &[u8]) -> Result<PublicOutput, ProverError> {
@@ -53,6 +67,16 @@ impl Sp1Backend {
             .verify(&proof, pk.verifying_key(), None)
             .map_err(|e| ProverError::Backend(format!("the proof does not verify: {e}")))?;
         Self::output(proof.public_values.as_slice())
+    }
+}
+
+/// SP1 runs a guest that panics to its end and reports a non-zero exit code (a proof of it would
+/// carry that code): any code but 0 is a refusal.
+fn check_exit(exit_code: u64) -> Result<(), ProverError> {
+    if exit_code == 0 {
+        Ok(())
+    } else {
+        Err(ProverError::Backend(format!("the SP1 guest refused the input (exit code {exit_code})")))
     }
 }
 
@@ -78,6 +102,7 @@ impl Prover for Sp1Backend {
                 .execute(Elf::from(self.elf.clone()), Self::stdin(batch))
                 .run()
                 .map_err(|e| ProverError::Backend(format!("SP1 execution failed: {e}")))?;
+        check_exit(report.exit_code)?;
         let output = Self::output(public_values.as_slice())?;
         Ok(Execution {
             output,

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use zkclob_rollup::program::ProgramInput;
 use zkclob_state::PublicOutput;
 
 use crate::backend::{Execution, Prover, ProverError};
@@ -32,15 +33,24 @@ impl ZiskBackend {
         Ok(ZiskBackend { elf: elf.to_path_buf(), ziskemu })
     }
 
-    fn run(&self, batch: &BatchFile) -> Result<(Vec<u8>, String), ProverError> {
-        let dir = std::env::temp_dir().join(format!(
-            "zkclob-zisk-{}-{}",
-            std::process::id(),
-            batch.header.batch_number
-        ));
+    /// Executes the settlement program of one L1 proposal in ziskemu: keccak-256 of the public
+    /// values the guest computed (ZisK's public output holds 256 bytes; the caller compares it
+    /// with the hash of the bytes it settles with) and the step count.
+    pub fn execute_settlement(&self, input: &ProgramInput) -> Result<([u8; 32], Option<u64>), ProverError> {
+        let tag = format!("settle-{}", input.witness.global.batch_number + 1);
+        let (committed, stdout) = self.run(&tag, &crate::guest_settle_input(input))?;
+        let bad = || ProverError::Backend("unexpected ziskemu output for a settlement".into());
+        let hash: [u8; 32] = committed.get(..32).and_then(|h| h.try_into().ok()).ok_or_else(bad)?;
+        if committed[32..].iter().any(|b| *b != 0) {
+            return Err(bad());
+        }
+        Ok((hash, parse_steps(&stdout)))
+    }
+
+    fn run(&self, tag: &str, bytes: &[u8]) -> Result<(Vec<u8>, String), ProverError> {
+        let dir = std::env::temp_dir().join(format!("zkclob-zisk-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| ProverError::Backend(e.to_string()))?;
         let (input, output) = (dir.join("input.bin"), dir.join("output.bin"));
-        let bytes = zkclob_core::codec::encode(&(&batch.header, &batch.witness, &batch.commands));
         std::fs::write(&input, bytes).map_err(|e| ProverError::Backend(e.to_string()))?;
         let out = Command::new(&self.ziskemu)
             .arg("-e")
@@ -112,7 +122,8 @@ impl Prover for ZiskBackend {
     }
 
     fn execute(&self, batch: &BatchFile) -> Result<Execution, ProverError> {
-        let (committed, stdout) = self.run(batch)?;
+        let tag = format!("batch-{}", batch.header.batch_number);
+        let (committed, stdout) = self.run(&tag, &crate::guest_batch_input(batch))?;
         let output = parse_output(&committed)?;
         Ok(Execution {
             output,

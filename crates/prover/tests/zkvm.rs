@@ -54,3 +54,50 @@ fn zisk_guest_gives_the_native_root_and_refuses_tampering() {
     check(&backend);
     assert!(backend.prove(&batch()).is_err(), "ZisK proving needs a key we cannot have");
 }
+
+/// The settlement program of one L1 proposal (blobs, L1 deposits, forced commands, witness):
+/// each zkVM gives the native public values, and a wrong pre-root or a tampered witness makes it
+/// refuse.
+fn settlement() -> zkclob_prover::SettlementCase {
+    zkclob_prover::generate_settlement(GenerateParams::new(1_000, 2, 12)).unwrap()
+}
+
+fn tampered_settlements(case: &zkclob_prover::SettlementCase) -> Vec<zkclob_rollup::program::ProgramInput> {
+    let mut root = case.input.clone();
+    root.pre_root[0] ^= 1;
+    let mut leaf = case.input.clone();
+    let (_, acct) = leaf.witness.accounts.iter_mut().find(|(_, l)| l.is_some()).expect("an account");
+    acct.as_mut().unwrap().balances[0].1 += 1;
+    vec![root, leaf]
+}
+
+#[cfg(feature = "sp1")]
+#[test]
+fn sp1_settlement_program_gives_the_native_public_values() {
+    let backend = zkclob_prover::sp1::Sp1Backend::from_elf_file(&guest("zkclob-guest-sp1.elf")).unwrap();
+    let case = settlement();
+    let (public_values, cycles) = backend.execute_settlement(&case.input).unwrap();
+    assert_eq!(public_values, case.public_values);
+    println!(
+        "sp1 settlement: {} commands, {} blob(s), {cycles} cycles",
+        case.commands,
+        case.input.blobs.len()
+    );
+    for t in tampered_settlements(&case) {
+        assert!(backend.execute_settlement(&t).is_err(), "SP1 accepted a tampered settlement");
+    }
+}
+
+#[cfg(feature = "zisk")]
+#[test]
+fn zisk_settlement_program_gives_the_native_public_values() {
+    use zkclob_state::Crypto;
+    let backend = zkclob_prover::zisk::ZiskBackend::new(&guest("zkclob-guest-zisk.elf")).unwrap();
+    let case = settlement();
+    let (hash, steps) = backend.execute_settlement(&case.input).unwrap();
+    assert_eq!(hash, zkclob_state::NativeCrypto.keccak256(&case.public_values));
+    println!("zisk settlement: {} commands, {:?} steps", case.commands, steps);
+    for t in tampered_settlements(&case) {
+        assert!(backend.execute_settlement(&t).is_err(), "ZisK accepted a tampered settlement");
+    }
+}

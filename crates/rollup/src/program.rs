@@ -42,6 +42,14 @@ use crate::evaluation::{evaluate_blob_polynomial, EvalError, BYTES_PER_COMMITMEN
 /// Blobs one proposal may carry (`Rollup.MAX_BLOBS_PER_PROPOSAL`).
 pub const MAX_BLOBS_PER_PROPOSAL: usize = 6;
 
+/// The guests' input starts with one of these bytes, then the borsh body.
+/// `GUEST_BATCH`: `(BatchHeader, Witness, Vec<Command>)`, the bare state transition (commits the
+/// borsh `PublicOutput`).
+pub const GUEST_BATCH: u8 = 0;
+/// `GUEST_SETTLE`: a [`ProgramInput`]; SP1 commits [`encode_public_values`] of the result, ZisK
+/// (whose public output is limited to 256 bytes) commits its keccak-256.
+pub const GUEST_SETTLE: u8 = 1;
+
 /// Everything the settlement program reads.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ProgramInput {
@@ -249,6 +257,52 @@ pub fn run<C: Crypto>(crypto: &C, input: &ProgramInput) -> Result<ProgramOutput,
     };
     crypto.phase_end("settlement");
     Ok(ProgramOutput { public_values, derived })
+}
+
+/// Builds the program's input for the batch derived from `blobs` and the queue entries, against
+/// the full pre-batch `state` committed by `tree` (std: it computes the KZG commitments).
+#[cfg(feature = "std")]
+#[allow(clippy::too_many_arguments)]
+pub fn build_input<H: zkclob_state::merkle::MerkleHasher>(
+    state: &zkclob_state::ExchangeState,
+    tree: &zkclob_state::merkle::MerkleTree<H>,
+    blobs: &[Blob],
+    deposit_from: u64,
+    deposit_chain: [u8; 32],
+    deposits: &[DepositRecord],
+    forced_from: u64,
+    forced_chain: [u8; 32],
+    forced: &[&[u8]],
+) -> Result<ProgramInput, BuildInputError> {
+    use zkclob_state::NativeCrypto;
+    let cursor = Cursor { batch_number: state.batch_number, timestamp: state.timestamp, root: tree.root() };
+    let derived = derive_batch(&cursor, blobs, deposits, forced);
+    let witness = Witness::generate(state, tree, &NativeCrypto, &derived.commands)?;
+    let commitments = blobs.iter().map(crate::kzg::blob_to_commitment).collect::<Result<Vec<_>, _>>()?;
+    Ok(ProgramInput {
+        pre_root: tree.root(),
+        blobs: blobs.iter().map(|b| b.as_bytes().to_vec()).collect(),
+        commitments,
+        deposit_from,
+        deposit_chain,
+        deposits: deposits.iter().map(|d| ProgramDeposit::from(*d)).collect(),
+        forced_from,
+        forced_chain,
+        forced: forced.iter().map(|c| c.to_vec()).collect(),
+        witness,
+    })
+}
+
+/// Why [`build_input`] failed.
+#[cfg(feature = "std")]
+#[derive(Debug, Error)]
+pub enum BuildInputError {
+    /// The witness cannot be built (the state and tree disagree).
+    #[error("witness: {0}")]
+    Witness(#[from] WitnessError),
+    /// A blob cannot be committed to (a field element ≥ the modulus).
+    #[error("kzg: {0}")]
+    Kzg(#[from] crate::kzg::KzgError),
 }
 
 fn word_u64(out: &mut Vec<u8>, v: u64) {

@@ -19,15 +19,14 @@ use borsh::BorshSerialize;
 use thiserror::Error;
 use zkclob_state::merkle::{MerkleError, Sha256Hasher};
 use zkclob_state::withdrawals::withdrawals_root;
-use zkclob_state::{BatchError, ExchangeState, NativeCrypto, Receipt, StateCommitment, Withdrawal, Witness};
+use zkclob_state::{BatchError, ExchangeState, NativeCrypto, Receipt, StateCommitment, Withdrawal};
 
 use super::chain::DevChain;
 use super::rollup::{RollupEvents, L1};
 use super::settlement::{forced_chain_link, BlobOpening, DepositRecord, PublicValues};
 use crate::blob::Blob;
 use crate::derivation::{derive_batch, Cursor, DerivedBatch};
-use crate::kzg;
-use crate::program::{ProgramDeposit, ProgramInput};
+use crate::program::{build_input, ProgramInput};
 
 /// Where blobs come from, by versioned hash.
 pub trait BlobSource {
@@ -283,11 +282,8 @@ impl L1Follower {
         let pre_root = self.cursor.root;
         let (deposit_from, forced_from) = (self.deposits_consumed as u64, self.forced_consumed as u64);
         let first_withdrawal = self.state.withdrawal_count();
-        let program_input = if self.collect_inputs {
-            Some(self.program_input(blobs, &derived, deposits, &forced, pre_root)?)
-        } else {
-            None
-        };
+        let program_input =
+            if self.collect_inputs { Some(self.program_input(blobs, deposits, &forced)?) } else { None };
         let receipts = self.state.apply_batch(&NativeCrypto, &derived.header, pre_root, &derived.commands)?;
         let post_root = self.commitment.update(&mut self.state)?;
         self.deposit_chain = deposits.iter().fold(self.deposit_chain, |chain, d| d.chain_after(chain));
@@ -323,30 +319,21 @@ impl L1Follower {
     fn program_input(
         &self,
         blobs: &[Blob],
-        derived: &DerivedBatch,
         deposits: &[DepositRecord],
         forced: &[&[u8]],
-        pre_root: [u8; 32],
     ) -> Result<ProgramInput, SyncError> {
-        let witness =
-            Witness::generate(&self.state, self.commitment.tree(), &NativeCrypto, &derived.commands)
-                .map_err(|e| SyncError::Program(e.to_string()))?;
-        let commitments = blobs
-            .iter()
-            .map(|b| kzg::blob_to_commitment(b).map_err(|e| SyncError::Program(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(ProgramInput {
-            pre_root,
-            blobs: blobs.iter().map(|b| b.as_bytes().to_vec()).collect(),
-            commitments,
-            deposit_from: self.deposits_consumed as u64,
-            deposit_chain: self.deposit_chain.0,
-            deposits: deposits.iter().map(|d| ProgramDeposit::from(*d)).collect(),
-            forced_from: self.forced_consumed as u64,
-            forced_chain: self.forced_chain.0,
-            forced: forced.iter().map(|c| c.to_vec()).collect(),
-            witness,
-        })
+        build_input(
+            &self.state,
+            self.commitment.tree(),
+            blobs,
+            self.deposits_consumed as u64,
+            self.deposit_chain.0,
+            deposits,
+            self.forced_consumed as u64,
+            self.forced_chain.0,
+            forced,
+        )
+        .map_err(|e| SyncError::Program(e.to_string()))
     }
 }
 
