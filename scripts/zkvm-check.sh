@@ -4,8 +4,10 @@
 # 1,000 random signed commands over two markets executed in the real SP1 executor and in ziskemu
 # must give the native node's post-root; the settlement program of one L1 proposal (blobs, L1
 # deposits, forced commands) must give the native public values (SP1: the bytes; ZisK: their
-# keccak); a tampered witness or a wrong pre-root must make each guest fail. Finally prints the
-# CLI's JSON for one batch in each zkVM (cycles, steps).
+# keccak); a tampered witness or a wrong pre-root must make each guest fail; and end to end
+# (crates/prover/tests/e2e_l1.rs): deposit on the in-process L1, trade, propose as blobs, derive,
+# run the settlement program in SP1, settle with the committee and the blob opening, claim the
+# withdrawal. Finally prints the CLI's JSON for one batch in each zkVM (cycles, steps).
 # Cold, this builds ~600 crates and ZisK's C++ emulator: ~30 minutes on 2 cores.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +23,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 step "clippy (zkVM backends)"
 cargo clippy --release --locked -p zkclob-prover -p zkclob-cli --features zkclob-cli/sp1,zkclob-cli/zisk --all-targets -- -D warnings
 step "tests in SP1 and ZisK"
-cargo test --release --locked -p zkclob-prover --features sp1,zisk --test zkvm -- --nocapture
+cargo test --release --locked -p zkclob-prover --features sp1,zisk --test zkvm --test e2e_l1 -- --nocapture
 step "CLI"
 cargo build --release --locked -p zkclob-cli --features sp1,zisk
 batch="$root/target/zkvm-check-batch.bin"
