@@ -240,6 +240,8 @@ contract Rollup {
     error BadAssetConfig(uint256 position);
     /// @notice The proposing transaction carries no blobs.
     error NoBlobs();
+    /// @notice The queues hold another number of entries than the proposer expected.
+    error QueueMoved(uint64 deposits, uint64 forced);
     /// @notice The proposing transaction carries more than `MAX_BLOBS_PER_PROPOSAL` blobs.
     error TooManyBlobs();
     /// @notice The token (address(0) = ETH) is not accepted.
@@ -355,8 +357,15 @@ contract Rollup {
     /// @notice Proposes the batch carried by this transaction's blobs (a type-3 transaction).
     ///         Anyone may propose; order is L1 inclusion order. A batch that does not decode is
     ///         derived as an empty batch, so a bad proposal cannot halt the rollup.
+    ///         The batch consumes every deposit and forced command queued so far; the proposer
+    ///         names how many it expects (what it applied in front of its commands), and the
+    ///         proposal reverts with `QueueMoved` if more arrived meanwhile (the sequencer then
+    ///         applies them and proposes again), so a sequencer never proposes a batch that
+    ///         derivation would read differently.
+    /// @param expectedDeposits Deposits ever queued, as the proposer saw it.
+    /// @param expectedForced Forced commands ever queued, as the proposer saw it.
     /// @return index The proposal's index (its L2 batch number minus one).
-    function propose() external notFrozen returns (uint256 index) {
+    function propose(uint64 expectedDeposits, uint64 expectedForced) external notFrozen returns (uint256 index) {
         bytes32[] memory hashes = new bytes32[](MAX_BLOBS_PER_PROPOSAL);
         uint256 count = 0;
         while (count < MAX_BLOBS_PER_PROPOSAL) {
@@ -373,6 +382,9 @@ contract Rollup {
         index = proposals.length;
         uint64 queuedDeposits = uint64(deposits.length);
         uint64 queuedForced = uint64(forcedCommands.length);
+        if (expectedDeposits != queuedDeposits || expectedForced != queuedForced) {
+            revert QueueMoved(queuedDeposits, queuedForced);
+        }
         proposals.push(
             Proposal({
                 blobsHash: keccak256(abi.encodePacked(hashes)),

@@ -366,6 +366,18 @@ fn a_proposal_without_blobs_reverts() {
 }
 
 #[test]
+fn a_proposal_expecting_other_queue_lengths_reverts() {
+    let mut s = setup();
+    let sidecars = random_sidecars(1, 9);
+    // A deposit lands between the sequencer's look at the queues and its proposal.
+    s.l1.deposit_eth(s.user, [7; 20], U256::from(GWEI)).unwrap();
+    assert_reverts(s.l1.propose_expecting(s.user, &sidecars, 0, 0), "QueueMoved");
+    assert_eq!(s.l1.proposal_count().unwrap(), 0);
+    let proposed = s.l1.propose_expecting(s.user, &sidecars, 1, 0).unwrap();
+    assert_eq!((proposed.event.depositCount, proposed.event.forcedCount), (1, 0));
+}
+
+#[test]
 fn a_sidecar_whose_blob_does_not_match_its_commitment_is_not_included() {
     let mut s = setup();
     let mut sidecars = random_sidecars(2, 3);

@@ -312,14 +312,28 @@ impl L1 {
         Ok(Included { event, gas_used: receipt.gas_used, block: receipt.block })
     }
 
-    /// Proposes a batch: a blob transaction from `from` carrying `sidecars` and calling
-    /// `Rollup.propose()`.
+    /// Proposes a batch that consumes the queues as they are now (read just before): a blob
+    /// transaction from `from` carrying `sidecars` and calling `Rollup.propose(deposits, forced)`.
     pub fn propose(
         &mut self,
         from: Address,
         sidecars: &[BlobSidecar],
     ) -> Result<Included<Rollup::Proposed>, L1Error> {
-        let tx = TxRequest::call(from, self.rollup).data(Rollup::proposeCall {}.abi_encode());
+        let (deposits, forced) = (self.deposit_count()?, self.forced_count()?);
+        self.propose_expecting(from, sidecars, deposits, forced)
+    }
+
+    /// Proposes a batch whose sequencer applied `deposits` deposits and `forced` forced commands
+    /// in total (reverts with `QueueMoved` if the queues hold another number).
+    pub fn propose_expecting(
+        &mut self,
+        from: Address,
+        sidecars: &[BlobSidecar],
+        deposits: u64,
+        forced: u64,
+    ) -> Result<Included<Rollup::Proposed>, L1Error> {
+        let call = Rollup::proposeCall { expectedDeposits: deposits, expectedForced: forced };
+        let tx = TxRequest::call(from, self.rollup).data(call.abi_encode());
         let receipt = expect_success(self.chain.send_with_blobs(tx, sidecars)?)?;
         let event = first_event::<Rollup::Proposed>(&receipt, self.rollup)?;
         Ok(Included { event, gas_used: receipt.gas_used, block: receipt.block })
