@@ -9,8 +9,7 @@
 mod common;
 
 use alloy_primitives::{B256, U256};
-use sha2::{Digest, Sha256};
-use zkclob_core::{Amount, AssetId, MarketId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
+use zkclob_core::{Amount, AssetId, MarketId, OrderId, Side, Timestamp};
 use zkclob_rollup::derivation::{forced_command, DepositRecord, EmptyReason};
 use zkclob_rollup::kzg;
 use zkclob_rollup::kzg::BlobSidecar;
@@ -25,26 +24,10 @@ use zkclob_rollup::Blob;
 use zkclob_state::merkle::Sha256Hasher;
 use zkclob_state::{Action, BatchHeader, Command, ExchangeState, FeeSchedule, NativeCrypto, StateCommitment};
 
-use common::{limit, Wallet, CHAIN};
+use common::{fiat_shamir_z, limit, spot_market, Wallet, CHAIN};
 
 const GWEI: u128 = 1_000_000_000;
 const VKEY: B256 = B256::repeat_byte(0x5a);
-
-fn spec() -> MarketSpec {
-    MarketSpec {
-        market_id: MarketId(0),
-        base_asset: AssetId(1),
-        quote_asset: AssetId(2),
-        tick_size: 1,
-        lot_size: 1,
-        min_qty: Qty(1),
-        max_qty: Qty(10_000),
-        min_price: Price(1),
-        max_price: Price(100_000),
-        base_atoms_per_lot: 1_000,
-        quote_atoms_per_tick_lot: 10,
-    }
-}
 
 fn genesis(operator: &Wallet) -> ExchangeState {
     ExchangeState::new(CHAIN, operator.address)
@@ -174,7 +157,7 @@ fn scenario() -> Scenario {
     // Batch 1 (sequencer): market, a resting ask, a crossing bid.
     let fees = FeeSchedule { maker_bps: 10, taker_bps: 25 };
     let batch1 = vec![
-        operator_wallet.sign(Action::AddMarket { spec: spec(), fees }),
+        operator_wallet.sign(Action::AddMarket { spec: spot_market(), fees }),
         alice.sign(limit(0, Side::Sell, 100, 50)),
         bob.sign(limit(0, Side::Buy, 100, 20)),
     ];
@@ -216,21 +199,11 @@ fn scenario() -> Scenario {
     Scenario { l1, committee, sequencer, operator }
 }
 
-/// sha256(commitment ‖ blob), top byte cleared (< r).
-fn challenge(sidecar: &BlobSidecar) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(sidecar.commitment);
-    hasher.update(sidecar.blob.as_bytes());
-    let mut z: [u8; 32] = hasher.finalize().into();
-    z[0] = 0;
-    z
-}
-
 fn settle(l1: &mut L1, committee: &Committee, batch: &SyncedBatch) -> u64 {
     let sidecars: Vec<BlobSidecar> =
         batch_blobs(l1, batch.proposal).into_iter().map(|b| BlobSidecar::new(b).unwrap()).collect();
     let (openings, kzg_proofs): (Vec<_>, Vec<_>) =
-        sidecars.iter().map(|s| open_blob(s, &challenge(s)).unwrap()).unzip();
+        sidecars.iter().map(|s| open_blob(s, &fiat_shamir_z(s)).unwrap()).unzip();
     let public_values = encode_public_values(&batch.public_values(openings));
     let proof = committee.attest(&[0, 1], VKEY, &public_values, l1.chain().chain_id(), l1.verifier_address());
     let settler = l1.chain().dev_account(2);

@@ -15,9 +15,8 @@ mod common;
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use sha2::{Digest, Sha256};
-use zkclob_core::{AssetId, MarketId, MarketSpec, Price, Qty, Side, Timestamp};
+use zkclob_core::{AssetId, Side, Timestamp};
 use zkclob_rollup::batch_data;
-use zkclob_rollup::kzg::BlobSidecar;
 use zkclob_rollup::l1::chain::DevChain;
 use zkclob_rollup::l1::committee::{Committee, CommitteeMember};
 use zkclob_rollup::l1::contracts::Rollup;
@@ -31,40 +30,13 @@ use zkclob_state::{
     Action, BatchHeader, Command, ExchangeState, FeeSchedule, NativeCrypto, Receipt, SHA256_IV,
 };
 
-use common::{limit, Wallet, CHAIN};
+use common::{fiat_shamir_z, limit, spot_market, Wallet, CHAIN};
 
 const GWEI: u128 = 1_000_000_000;
 const ETH: u32 = 1;
 const USD: u32 = 2;
 const ESCAPE_BLOCKS: u64 = 50;
 const VKEY: B256 = B256::repeat_byte(0x5a);
-
-fn spec() -> MarketSpec {
-    MarketSpec {
-        market_id: MarketId(0),
-        base_asset: AssetId(ETH),
-        quote_asset: AssetId(USD),
-        tick_size: 1,
-        lot_size: 1,
-        min_qty: Qty(1),
-        max_qty: Qty(10_000),
-        min_price: Price(1),
-        max_price: Price(100_000),
-        base_atoms_per_lot: 1_000,
-        quote_atoms_per_tick_lot: 10,
-    }
-}
-
-/// sha256(commitment ‖ blob) with the top byte cleared (< r): the Fiat–Shamir point, as in
-/// `l1_settle`.
-fn challenge(sidecar: &BlobSidecar) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(sidecar.commitment);
-    hasher.update(sidecar.blob.as_bytes());
-    let mut z: [u8; 32] = hasher.finalize().into();
-    z[0] = 0;
-    z
-}
 
 /// An L2 exchange whose batches settle on an in-process L1.
 struct World {
@@ -169,7 +141,7 @@ impl World {
         let proposer = self.l1.chain().dev_account(1);
         let proposal = self.l1.propose(proposer, &sidecars).unwrap().event.index.to::<u64>();
         let (openings, kzg_proofs): (Vec<_>, Vec<_>) =
-            sidecars.iter().map(|s| open_blob(s, &challenge(s)).unwrap()).unzip();
+            sidecars.iter().map(|s| open_blob(s, &fiat_shamir_z(s)).unwrap()).unzip();
         let deposit_count = self.deposits_taken;
         let pv = PublicValues {
             preRoot: pre_root.into(),
@@ -250,7 +222,7 @@ fn traded() -> World {
     w.deposit_usd(bob, 10_000_000);
     let add = w
         .operator
-        .sign(Action::AddMarket { spec: spec(), fees: FeeSchedule { maker_bps: 10, taker_bps: 25 } });
+        .sign(Action::AddMarket { spec: spot_market(), fees: FeeSchedule { maker_bps: 10, taker_bps: 25 } });
     // Only the operator's command goes first; the deposits run before it (batch() puts them
     // first), which is fine: deposits need no market.
     let commands = vec![

@@ -12,7 +12,6 @@ mod common;
 use std::sync::OnceLock;
 
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
-use sha2::{Digest, Sha256};
 use zkclob_rollup::evaluate_blob_polynomial;
 use zkclob_rollup::kzg::{self, BlobSidecar};
 use zkclob_rollup::l1::chain::DevChain;
@@ -44,21 +43,11 @@ struct Batch {
     batch_hash: B256,
 }
 
-/// A stand-in for the guest's Fiat–Shamir point (its exact definition comes with the guest):
-/// sha256 of the commitment and the blob, top byte cleared so that z < r.
-fn challenge(sidecar: &BlobSidecar) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(sidecar.commitment);
-    hasher.update(sidecar.blob.as_bytes());
-    let mut z: [u8; 32] = hasher.finalize().into();
-    z[0] = 0;
-    z
-}
 
 fn make_batch(header_number: u64, commands: &[zkclob_state::Command]) -> Batch {
     let header = common::header(header_number);
     let sidecars = BatchBlobs::from_batch(&header, commands).unwrap().sidecars;
-    let (openings, kzg_proofs) = sidecars.iter().map(|s| open_blob(s, &challenge(s)).unwrap()).unzip();
+    let (openings, kzg_proofs) = sidecars.iter().map(|s| open_blob(s, &common::fiat_shamir_z(s)).unwrap()).unzip();
     let batch_hash = keccak256(batch_data::encode(&header, commands).unwrap());
     Batch { sidecars, openings, kzg_proofs, batch_hash }
 }
@@ -357,7 +346,7 @@ fn a_proven_batch_that_is_not_the_proposed_blob_reverts() {
     let mut bytes = sidecar.blob.as_bytes().to_vec();
     bytes[32 * 100 + 5] ^= 0x40;
     let tampered = Blob::from_bytes(&bytes).unwrap();
-    let z = challenge(sidecar);
+    let z = common::fiat_shamir_z(sidecar);
     let (tampered_proof, tampered_y) = kzg::compute_kzg_proof(&tampered, &z).unwrap();
     assert_eq!(evaluate_blob_polynomial(&tampered, &z).unwrap(), tampered_y);
     let mut pv = fx.public_values(0, thousand_orders());
