@@ -14,6 +14,17 @@ use crate::file::BatchFile;
 /// Label the guest puts around signature verification.
 pub const SIGNATURE_LABEL: &str = "secp256k1_verify";
 
+/// What executing the settlement program in SP1 gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettlementExecution {
+    /// The committed public values: `abi.encode(PublicValues)`.
+    pub public_values: Vec<u8>,
+    /// Total cycles.
+    pub cycles: u64,
+    /// Cycles per cycle-tracker label, sorted by label.
+    pub cycle_breakdown: Vec<(String, u64)>,
+}
+
 /// SP1 with one guest ELF.
 #[derive(Clone, Debug)]
 pub struct Sp1Backend {
@@ -35,8 +46,9 @@ impl Sp1Backend {
     }
 
     /// Executes the settlement program of one L1 proposal in SP1's executor: the committed
-    /// public values (`abi.encode(PublicValues)`, what `Rollup.settle` takes) and the cycles.
-    pub fn execute_settlement(&self, input: &ProgramInput) -> Result<(Vec<u8>, u64), ProverError> {
+    /// public values (`abi.encode(PublicValues)`, what `Rollup.settle` takes), the cycles, and
+    /// the cycles per phase (the guest's cycle-tracker labels).
+    pub fn execute_settlement(&self, input: &ProgramInput) -> Result<SettlementExecution, ProverError> {
         let mut stdin = SP1Stdin::new();
         stdin.write_vec(crate::guest_settle_input(input));
         let client = ProverClient::builder().light().build();
@@ -45,12 +57,62 @@ impl Sp1Backend {
             .run()
             .map_err(|e| ProverError::Backend(format!("SP1 execution failed: {e}")))?;
         check_exit(report.exit_code)?;
-        Ok((public_values.as_slice().to_vec(), report.total_instruction_count()))
+        let mut cycle_breakdown: Vec<(String, u64)> =
+            report.cycle_tracker.iter().map(|(k, c)| (k.clone(), *c)).collect();
+        cycle_breakdown.sort();
+        Ok(SettlementExecution {
+            public_values: public_values.as_slice().to_vec(),
+            cycles: report.total_instruction_count(),
+            cycle_breakdown,
+        })
     }
 
     fn output(bytes: &[u8]) -> Result<PublicOutput, ProverError> {
         zkclob_core::codec::decode(bytes, 1024)
             .map_err(|e| ProverError::Backend(format!("the guest committed a malformed output: {e}")))
+    }
+
+    /// Makes a real SP1 core (STARK) proof of the settlement program on `input`, verifies it,
+    /// and checks its public values against an execution: (proof bytes, public values).
+    pub fn prove_settlement(&self, input: &ProgramInput) -> Result<(Vec<u8>, Vec<u8>), ProverError> {
+        let executed = self.execute_settlement(input)?;
+        let mut stdin = SP1Stdin::new();
+        stdin.write_vec(crate::guest_settle_input(input));
+        let client = ProverClient::builder().cpu().build();
+        let pk =
+            client.setup(Elf::from(self.elf.clone())).map_err(|e| ProverError::Backend(e.to_string()))?;
+        let proof = client
+            .prove(&pk, stdin)
+            .core()
+            .run()
+            .map_err(|e| ProverError::Backend(format!("SP1 proving failed: {e}")))?;
+        client
+            .verify(&proof, pk.verifying_key(), None)
+            .map_err(|e| ProverError::Backend(format!("the fresh proof does not verify: {e}")))?;
+        if proof.public_values.as_slice() != executed.public_values.as_slice() {
+            return Err(ProverError::Backend("the proof's public values differ from execution".into()));
+        }
+        let path = tempdir()?.join("settlement-proof.bin");
+        proof.save(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
+        let bytes = std::fs::read(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
+        Ok((bytes, executed.public_values))
+    }
+
+    /// Verifies a settlement proof made by [`Sp1Backend::prove_settlement`] for this ELF; returns
+    /// the public values it proves.
+    pub fn verify_settlement(&self, proof_bytes: &[u8]) -> Result<Vec<u8>, ProverError> {
+        let dir = tempdir()?;
+        let path = dir.join("settlement-proof.bin");
+        std::fs::write(&path, proof_bytes).map_err(|e| ProverError::Backend(e.to_string()))?;
+        let proof = SP1ProofWithPublicValues::load(&path)
+            .map_err(|e| ProverError::Backend(format!("not an SP1 proof: {e}")))?;
+        let client = ProverClient::builder().cpu().build();
+        let pk =
+            client.setup(Elf::from(self.elf.clone())).map_err(|e| ProverError::Backend(e.to_string()))?;
+        client
+            .verify(&proof, pk.verifying_key(), None)
+            .map_err(|e| ProverError::Backend(format!("the proof does not verify: {e}")))?;
+        Ok(proof.public_values.as_slice().to_vec())
     }
 
     /// Verifies a proof made by [`Prover::prove`] for this ELF; returns its public output.

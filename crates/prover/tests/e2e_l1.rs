@@ -102,6 +102,19 @@ fn guest() -> PathBuf {
 
 #[test]
 fn deposit_trade_propose_prove_in_sp1_settle_and_withdraw() {
+    run(false);
+}
+
+/// The same with a real SP1 core proof of the settlement program (tens of minutes on 2 cores):
+/// `scripts/sp1-prove-settlement.sh` runs it. The committee attests only after the proof
+/// verifies, and with the public values the proof carries.
+#[test]
+#[ignore = "a real SP1 proof: tens of minutes and ~13 GB; scripts/sp1-prove-settlement.sh"]
+fn with_a_real_sp1_proof() {
+    run(true);
+}
+
+fn run(real_proof: bool) {
     let sp1 = Sp1Backend::from_elf_file(&guest()).unwrap();
     let mut chain = DevChain::new();
     let deployer = chain.dev_account(0);
@@ -151,10 +164,30 @@ fn deposit_trade_propose_prove_in_sp1_settle_and_withdraw() {
     let input = batch.program_input.as_ref().unwrap();
 
     // 4. SP1 runs the settlement program; its output is the native one.
-    let (public_values, cycles) = sp1.execute_settlement(input).unwrap();
+    let execution = sp1.execute_settlement(input).unwrap();
+    let public_values = if real_proof {
+        let started = std::time::Instant::now();
+        let (proof, proven) = sp1.prove_settlement(input).unwrap();
+        println!("SP1 core proof: {} bytes in {:.1} s", proof.len(), started.elapsed().as_secs_f64());
+        let started = std::time::Instant::now();
+        assert_eq!(sp1.verify_settlement(&proof).unwrap(), proven, "a verifier reads the proven values");
+        println!("verified in {:.1} s", started.elapsed().as_secs_f64());
+        let mut tampered = proof.clone();
+        let at = tampered.len() / 2;
+        tampered[at] ^= 1;
+        assert!(sp1.verify_settlement(&tampered).is_err(), "a flipped byte is refused");
+        proven
+    } else {
+        execution.public_values.clone()
+    };
     let native = program::run(&NativeCrypto, input).unwrap();
     assert_eq!(public_values, program::encode_public_values(&native.public_values));
-    println!("SP1 settlement of {} commands: {cycles} cycles", batch.derived.commands.len());
+    println!(
+        "SP1 settlement of {} commands: {} cycles, by phase {:?}",
+        batch.derived.commands.len(),
+        execution.cycles,
+        execution.cycle_breakdown
+    );
 
     // 5. The committee attests what SP1 committed; settlement opens the blob at the guest's z.
     let pv = decode_public_values(&public_values).unwrap();

@@ -76,12 +76,14 @@ fn tampered_settlements(case: &zkclob_prover::SettlementCase) -> Vec<zkclob_roll
 fn sp1_settlement_program_gives_the_native_public_values() {
     let backend = zkclob_prover::sp1::Sp1Backend::from_elf_file(&guest("zkclob-guest-sp1.elf")).unwrap();
     let case = settlement();
-    let (public_values, cycles) = backend.execute_settlement(&case.input).unwrap();
-    assert_eq!(public_values, case.public_values);
+    let run = backend.execute_settlement(&case.input).unwrap();
+    assert_eq!(run.public_values, case.public_values);
     println!(
-        "sp1 settlement: {} commands, {} blob(s), {cycles} cycles",
+        "sp1 settlement: {} commands, {} blob(s), {} cycles, by phase {:?}",
         case.commands,
-        case.input.blobs.len()
+        case.input.blobs.len(),
+        run.cycles,
+        run.cycle_breakdown
     );
     for t in tampered_settlements(&case) {
         assert!(backend.execute_settlement(&t).is_err(), "SP1 accepted a tampered settlement");

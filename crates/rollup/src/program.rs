@@ -232,13 +232,16 @@ pub fn run<C: Crypto>(crypto: &C, input: &ProgramInput) -> Result<ProgramOutput,
     let first_withdrawal = global.withdrawal_count;
     let (output, _receipts, state) =
         execute_with_state(crypto, &derived.header, &input.witness, &derived.commands)?;
-    crypto.phase_start("settlement");
-    let withdrawals = state.withdrawals();
+    crypto.phase_start("open_blobs");
     let openings = blobs
         .iter()
         .zip(&input.commitments)
         .map(|(blob, commitment)| open(crypto, blob, commitment))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>();
+    crypto.phase_end("open_blobs");
+    let openings = openings?;
+    crypto.phase_start("settlement");
+    let withdrawals = state.withdrawals();
     let public_values = PublicValues {
         pre_root: output.pre_root,
         post_root: output.post_root,

@@ -43,11 +43,11 @@ struct Batch {
     batch_hash: B256,
 }
 
-
 fn make_batch(header_number: u64, commands: &[zkclob_state::Command]) -> Batch {
     let header = common::header(header_number);
     let sidecars = BatchBlobs::from_batch(&header, commands).unwrap().sidecars;
-    let (openings, kzg_proofs) = sidecars.iter().map(|s| open_blob(s, &common::fiat_shamir_z(s)).unwrap()).unzip();
+    let (openings, kzg_proofs) =
+        sidecars.iter().map(|s| open_blob(s, &common::fiat_shamir_z(s)).unwrap()).unzip();
     let batch_hash = keccak256(batch_data::encode(&header, commands).unwrap());
     Batch { sidecars, openings, kzg_proofs, batch_hash }
 }
