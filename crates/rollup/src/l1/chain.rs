@@ -73,6 +73,10 @@ pub enum ChainError {
         /// What failed.
         source: KzgError,
     },
+    /// The chain's transaction log could not be written (see [`DevChain::open_logged`]): the
+    /// change is in memory but not durable, and the chain refuses everything after it.
+    #[error("L1 transaction log: {0}")]
+    Log(String),
 }
 
 /// A transaction to send: `to = None` creates a contract from `data`.
@@ -171,6 +175,10 @@ pub struct DevChain {
     dev_accounts: Vec<Address>,
     receipts: Vec<Receipt>,
     blobs: HashMap<B256, Blob>,
+    /// The durable log, for a chain opened with [`DevChain::open_logged`].
+    pub(super) log: Option<super::txlog::TxLog>,
+    /// Set when a log append failed: later changes are refused.
+    log_failed: Option<String>,
 }
 
 impl Default for DevChain {
@@ -207,6 +215,8 @@ impl DevChain {
             dev_accounts: Vec::new(),
             receipts: Vec::new(),
             blobs: HashMap::new(),
+            log: None,
+            log_failed: None,
         };
         for i in 0..DEV_ACCOUNTS {
             // Fixed, recognisable addresses: keccak("zkclob dev account" ‖ i)[12..].
@@ -228,6 +238,13 @@ impl DevChain {
 
     /// Sets `address`'s balance to `wei` (a genesis allocation or a faucet).
     pub fn fund(&mut self, address: Address, wei: U256) {
+        self.fund_unlogged(address, wei);
+        if let Err(e) = self.log_fund(address, wei) {
+            self.log_failed = Some(e.to_string());
+        }
+    }
+
+    pub(super) fn fund_unlogged(&mut self, address: Address, wei: U256) {
         let mut info = self.account(address).unwrap_or_default();
         info.balance = wei;
         self.db.insert_account_info(address, info);
@@ -264,6 +281,13 @@ impl DevChain {
 
     /// Mines `n` empty blocks.
     pub fn mine_empty(&mut self, n: u64) {
+        self.mine_unlogged(n);
+        if let Err(e) = self.log_mine(n) {
+            self.log_failed = Some(e.to_string());
+        }
+    }
+
+    pub(super) fn mine_unlogged(&mut self, n: u64) {
         self.head.number += U256::from(n);
         self.head.timestamp += U256::from(n * BLOCK_TIME_S);
     }
@@ -310,13 +334,40 @@ impl DevChain {
     /// Includes `tx` in a new block. A transaction that reverts is still included (its
     /// receipt says so); one that revm refuses is not, and changes nothing.
     pub fn send(&mut self, tx: TxRequest) -> Result<Receipt, ChainError> {
-        self.include(tx, Vec::new())
+        self.check_log()?;
+        let receipt = self.include_unlogged(tx.clone(), Vec::new())?;
+        self.log_tx(&tx).map_err(|e| self.poison(e))?;
+        Ok(receipt)
+    }
+
+    fn check_log(&self) -> Result<(), ChainError> {
+        match &self.log_failed {
+            Some(why) => Err(ChainError::Log(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn poison(&mut self, e: super::txlog::TxLogError) -> ChainError {
+        let why = e.to_string();
+        self.log_failed = Some(why.clone());
+        ChainError::Log(why)
     }
 
     /// Includes `tx` as a blob transaction carrying `sidecars`, after checking each like a
     /// consensus client does (blob proof and versioned hash). The blobs are kept, see
     /// [`DevChain::blob`].
     pub fn send_with_blobs(
+        &mut self,
+        tx: TxRequest,
+        sidecars: &[BlobSidecar],
+    ) -> Result<Receipt, ChainError> {
+        self.check_log()?;
+        let receipt = self.send_blobs_unlogged(tx.clone(), sidecars)?;
+        self.log_blob_tx(&tx, sidecars).map_err(|e| self.poison(e))?;
+        Ok(receipt)
+    }
+
+    pub(super) fn send_blobs_unlogged(
         &mut self,
         tx: TxRequest,
         sidecars: &[BlobSidecar],
@@ -328,14 +379,18 @@ impl DevChain {
             sidecar.verify().map_err(|source| ChainError::BadSidecar { index, source })?;
         }
         let hashes = sidecars.iter().map(|s| B256::from(s.versioned_hash)).collect();
-        let receipt = self.include(tx, hashes)?;
+        let receipt = self.include_unlogged(tx, hashes)?;
         for sidecar in sidecars {
             self.blobs.insert(B256::from(sidecar.versioned_hash), sidecar.blob.clone());
         }
         Ok(receipt)
     }
 
-    fn include(&mut self, tx: TxRequest, blob_hashes: Vec<B256>) -> Result<Receipt, ChainError> {
+    pub(super) fn include_unlogged(
+        &mut self,
+        tx: TxRequest,
+        blob_hashes: Vec<B256>,
+    ) -> Result<Receipt, ChainError> {
         let block = self.next_block();
         let blob_count = blob_hashes.len() as u64;
         let env = self.tx_env(&tx, blob_hashes);

@@ -8,6 +8,7 @@
 //! | [`rollup`] | [`L1`]: deploy, propose, deposit, force a command, settle, claim a withdrawal, freeze and escape, views, events |
 //! | [`settlement`] | public values (`abi.encode(PublicValues)`), blob openings, queue hash chains |
 //! | [`derive`] | [`derive::L1Follower`]: rebuilds the L2 state from the contract's events and blobs |
+//! | [`txlog`] | a durable `DevChain`: every change logged and fsynced, replayed on open |
 //! | [`committee`] | committee attestations: the digest, signing, proofs for `CommitteeVerifier` |
 //!
 //! The contracts and the `publicValues` layout are described in `contracts/README.md`.
@@ -39,6 +40,7 @@ pub mod contracts;
 pub mod derive;
 pub mod rollup;
 pub mod settlement;
+pub mod txlog;
 
 pub use chain::{ChainError, DevChain, Receipt, TxRequest};
 pub use rollup::{AssetUnits, Included, L1Config, L1Error, L1Event, Settlement, WithdrawalClaim, L1};

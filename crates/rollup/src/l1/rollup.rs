@@ -276,6 +276,25 @@ impl L1 {
         Ok(L1 { chain, rollup, verifier, program_vkey: config.program_vkey, deploy_gas })
     }
 
+    /// The rollup already deployed at `rollup` with its verifier at `verifier` on `chain` (a
+    /// chain reopened from its log, see [`DevChain::open_logged`]). Fails if no `Rollup` answers
+    /// there or its verification key is not `program_vkey`.
+    pub fn at(
+        chain: DevChain,
+        rollup: Address,
+        verifier: Address,
+        program_vkey: B256,
+    ) -> Result<L1, L1Error> {
+        let vkey = view(&chain, rollup, &Rollup::programVKeyCall {})?;
+        let bound = view(&chain, rollup, &Rollup::verifierCall {})?;
+        if vkey != program_vkey || bound != verifier {
+            return Err(L1Error::Unexpected(format!(
+                "the rollup at {rollup} has vkey {vkey} and verifier {bound}, not {program_vkey} and {verifier}"
+            )));
+        }
+        Ok(L1 { chain, rollup, verifier, program_vkey, deploy_gas: DeployGas { verifier: 0, rollup: 0 } })
+    }
+
     /// The chain.
     pub fn chain(&self) -> &DevChain {
         &self.chain
