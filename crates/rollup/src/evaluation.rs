@@ -96,31 +96,46 @@ fn bit_reverse(i: usize) -> usize {
 /// The barycentric evaluation; `evaluations` are the 4096 blob elements in blob order.
 fn evaluate(evaluations: &[Fr], z: Fr) -> Fr {
     debug_assert_eq!(evaluations.len(), FIELD_ELEMENTS_PER_BLOB);
-    // Walk the domain in natural order: ω^i is where blob element brp(i) lives.
-    // Zero elements add nothing to the sum, so only the others are inverted and multiplied: a
-    // batch's blob is zero after its payload (a small batch's almost entirely), which this makes
-    // almost free in the zkVM.
-    let mut numerators = Vec::with_capacity(FIELD_ELEMENTS_PER_BLOB);
-    let mut denominators = Vec::with_capacity(FIELD_ELEMENTS_PER_BLOB);
-    let mut root = Fr::ONE;
-    for i in 0..FIELD_ELEMENTS_PER_BLOB {
-        let value = evaluations[bit_reverse(i)];
-        let denominator = z - root;
-        if denominator.is_zero() {
-            return value;
-        }
-        if !value.is_zero() {
-            numerators.push(value * root);
-            denominators.push(denominator);
-        }
-        root = root * OMEGA;
-    }
-    batch_invert(&mut denominators);
-    let sum = numerators.iter().zip(&denominators).fold(Fr::ZERO, |acc, (&n, &d)| acc + n * d);
     let mut z_pow = z;
     for _ in 0..LOG_DOMAIN {
         z_pow = z_pow.square();
     }
+    if z_pow == Fr::ONE {
+        // z is a point of the domain (never, for a Fiat–Shamir z, but the answer must be right):
+        // the polynomial's value there is the blob's element.
+        let mut root = Fr::ONE;
+        for i in 0..FIELD_ELEMENTS_PER_BLOB {
+            if root == z {
+                return evaluations[bit_reverse(i)];
+            }
+            root = root * OMEGA;
+        }
+    }
+    // ω^i = LOW[i mod 64] · HIGH[i / 64]: 126 multiplications for the tables, then one per
+    // term. Zero elements add nothing to the sum, so only the others are visited, inverted and
+    // multiplied: a batch's blob is zero after its payload (a small batch's almost entirely).
+    let mut low = [Fr::ONE; 64];
+    for j in 1..64 {
+        low[j] = low[j - 1] * OMEGA;
+    }
+    let omega_64 = low[63] * OMEGA;
+    let mut high = [Fr::ONE; 64];
+    for j in 1..64 {
+        high[j] = high[j - 1] * omega_64;
+    }
+    let mut numerators = Vec::with_capacity(FIELD_ELEMENTS_PER_BLOB);
+    let mut denominators = Vec::with_capacity(FIELD_ELEMENTS_PER_BLOB);
+    for i in 0..FIELD_ELEMENTS_PER_BLOB {
+        let value = evaluations[bit_reverse(i)];
+        if value.is_zero() {
+            continue;
+        }
+        let root = low[i % 64] * high[i / 64];
+        numerators.push(value * root);
+        denominators.push(z - root);
+    }
+    batch_invert(&mut denominators);
+    let sum = numerators.iter().zip(&denominators).fold(Fr::ZERO, |acc, (&n, &d)| acc + n * d);
     let domain_size = Fr::from_u64(FIELD_ELEMENTS_PER_BLOB as u64);
     let inverse_domain_size = domain_size.inverse().expect("4096 is not zero mod r");
     sum * (z_pow - Fr::ONE) * inverse_domain_size
@@ -195,6 +210,38 @@ mod tests {
         let evaluations = alloc::vec![c; FIELD_ELEMENTS_PER_BLOB];
         for z in [Fr::from_u64(0), Fr::from_u64(5), Fr::ZERO - Fr::from_u64(3), OMEGA] {
             assert_eq!(evaluate(&evaluations, z), c);
+        }
+    }
+
+    #[test]
+    fn the_root_tables_give_every_power_of_omega() {
+        let mut root = Fr::ONE;
+        let mut low = [Fr::ONE; 64];
+        for j in 1..64 {
+            low[j] = low[j - 1] * OMEGA;
+        }
+        let omega_64 = low[63] * OMEGA;
+        let mut high = [Fr::ONE; 64];
+        for j in 1..64 {
+            high[j] = high[j - 1] * omega_64;
+        }
+        for i in 0..FIELD_ELEMENTS_PER_BLOB {
+            assert_eq!(low[i % 64] * high[i / 64], root, "ω^{i}");
+            root = root * OMEGA;
+        }
+        assert_eq!(root, Fr::ONE);
+    }
+
+    #[test]
+    fn every_domain_point_gives_its_element() {
+        let evaluations: Vec<Fr> =
+            (0..FIELD_ELEMENTS_PER_BLOB as u64).map(|k| Fr::from_u64(k * 7 + 1)).collect();
+        let mut root = Fr::ONE;
+        for i in 0..FIELD_ELEMENTS_PER_BLOB {
+            if i % 97 == 0 {
+                assert_eq!(evaluate(&evaluations, root), evaluations[bit_reverse(i)]);
+            }
+            root = root * OMEGA;
         }
     }
 
