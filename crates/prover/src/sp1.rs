@@ -78,6 +78,27 @@ impl Sp1Backend {
         let executed = self.execute_settlement(input)?;
         let mut stdin = SP1Stdin::new();
         stdin.write_vec(crate::guest_settle_input(input));
+        let (bytes, public_values) = self.prove_stdin(stdin)?;
+        if public_values != executed.public_values {
+            return Err(ProverError::Backend("the proof's public values differ from execution".into()));
+        }
+        Ok((bytes, public_values))
+    }
+
+    /// Verifies a settlement proof made by [`Sp1Backend::prove_settlement`] for this ELF; returns
+    /// the public values it proves.
+    pub fn verify_settlement(&self, proof_bytes: &[u8]) -> Result<Vec<u8>, ProverError> {
+        self.verify_bytes(proof_bytes)
+    }
+
+    /// Verifies a proof made by [`Prover::prove`] for this ELF; returns its public output.
+    pub fn verify_proof(&self, proof_bytes: &[u8]) -> Result<PublicOutput, ProverError> {
+        Self::output(&self.verify_bytes(proof_bytes)?)
+    }
+
+    /// A core proof of this ELF on `stdin`, verified once: (the proof file's bytes, its public
+    /// values).
+    fn prove_stdin(&self, stdin: SP1Stdin) -> Result<(Vec<u8>, Vec<u8>), ProverError> {
         let client = ProverClient::builder().cpu().build();
         let pk =
             client.setup(Elf::from(self.elf.clone())).map_err(|e| ProverError::Backend(e.to_string()))?;
@@ -89,20 +110,15 @@ impl Sp1Backend {
         client
             .verify(&proof, pk.verifying_key(), None)
             .map_err(|e| ProverError::Backend(format!("the fresh proof does not verify: {e}")))?;
-        if proof.public_values.as_slice() != executed.public_values.as_slice() {
-            return Err(ProverError::Backend("the proof's public values differ from execution".into()));
-        }
-        let path = tempdir()?.join("settlement-proof.bin");
+        let path = tempdir()?.join("proof.bin");
         proof.save(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
         let bytes = std::fs::read(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
-        Ok((bytes, executed.public_values))
+        Ok((bytes, proof.public_values.as_slice().to_vec()))
     }
 
-    /// Verifies a settlement proof made by [`Sp1Backend::prove_settlement`] for this ELF; returns
-    /// the public values it proves.
-    pub fn verify_settlement(&self, proof_bytes: &[u8]) -> Result<Vec<u8>, ProverError> {
-        let dir = tempdir()?;
-        let path = dir.join("settlement-proof.bin");
+    /// Loads a proof file's bytes and verifies it against this ELF; returns its public values.
+    fn verify_bytes(&self, proof_bytes: &[u8]) -> Result<Vec<u8>, ProverError> {
+        let path = tempdir()?.join("proof-to-verify.bin");
         std::fs::write(&path, proof_bytes).map_err(|e| ProverError::Backend(e.to_string()))?;
         let proof = SP1ProofWithPublicValues::load(&path)
             .map_err(|e| ProverError::Backend(format!("not an SP1 proof: {e}")))?;
@@ -113,22 +129,6 @@ impl Sp1Backend {
             .verify(&proof, pk.verifying_key(), None)
             .map_err(|e| ProverError::Backend(format!("the proof does not verify: {e}")))?;
         Ok(proof.public_values.as_slice().to_vec())
-    }
-
-    /// Verifies a proof made by [`Prover::prove`] for this ELF; returns its public output.
-    pub fn verify_proof(&self, proof_bytes: &[u8]) -> Result<PublicOutput, ProverError> {
-        let dir = tempdir()?;
-        let path = dir.join("proof.bin");
-        std::fs::write(&path, proof_bytes).map_err(|e| ProverError::Backend(e.to_string()))?;
-        let proof = SP1ProofWithPublicValues::load(&path)
-            .map_err(|e| ProverError::Backend(format!("not an SP1 proof: {e}")))?;
-        let client = ProverClient::builder().cpu().build();
-        let pk =
-            client.setup(Elf::from(self.elf.clone())).map_err(|e| ProverError::Backend(e.to_string()))?;
-        client
-            .verify(&proof, pk.verifying_key(), None)
-            .map_err(|e| ProverError::Backend(format!("the proof does not verify: {e}")))?;
-        Self::output(proof.public_values.as_slice())
     }
 }
 
@@ -182,23 +182,10 @@ impl Prover for Sp1Backend {
 
     fn prove(&self, batch: &BatchFile) -> Result<(Vec<u8>, Execution), ProverError> {
         let execution = self.execute(batch)?;
-        let client = ProverClient::builder().cpu().build();
-        let pk =
-            client.setup(Elf::from(self.elf.clone())).map_err(|e| ProverError::Backend(e.to_string()))?;
-        let proof = client
-            .prove(&pk, Self::stdin(batch))
-            .core()
-            .run()
-            .map_err(|e| ProverError::Backend(format!("SP1 proving failed: {e}")))?;
-        client
-            .verify(&proof, pk.verifying_key(), None)
-            .map_err(|e| ProverError::Backend(format!("the fresh proof does not verify: {e}")))?;
-        if Self::output(proof.public_values.as_slice())? != execution.output {
+        let (bytes, public_values) = self.prove_stdin(Self::stdin(batch))?;
+        if Self::output(&public_values)? != execution.output {
             return Err(ProverError::Backend("the proof's public output differs from execution".into()));
         }
-        let path = tempdir()?.join("proof.bin");
-        proof.save(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
-        let bytes = std::fs::read(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
         Ok((bytes, execution))
     }
 }

@@ -114,15 +114,7 @@ fn evaluate(evaluations: &[Fr], z: Fr) -> Fr {
     // ω^i = LOW[i mod 64] · HIGH[i / 64]: 126 multiplications for the tables, then one per
     // term. Zero elements add nothing to the sum, so only the others are visited, inverted and
     // multiplied: a batch's blob is zero after its payload (a small batch's almost entirely).
-    let mut low = [Fr::ONE; 64];
-    for j in 1..64 {
-        low[j] = low[j - 1] * OMEGA;
-    }
-    let omega_64 = low[63] * OMEGA;
-    let mut high = [Fr::ONE; 64];
-    for j in 1..64 {
-        high[j] = high[j - 1] * omega_64;
-    }
+    let (low, high) = root_tables();
     let mut numerators = Vec::with_capacity(FIELD_ELEMENTS_PER_BLOB);
     let mut denominators = Vec::with_capacity(FIELD_ELEMENTS_PER_BLOB);
     for i in 0..FIELD_ELEMENTS_PER_BLOB {
@@ -139,6 +131,20 @@ fn evaluate(evaluations: &[Fr], z: Fr) -> Fr {
     let domain_size = Fr::from_u64(FIELD_ELEMENTS_PER_BLOB as u64);
     let inverse_domain_size = domain_size.inverse().expect("4096 is not zero mod r");
     sum * (z_pow - Fr::ONE) * inverse_domain_size
+}
+
+/// `(LOW, HIGH)` with `LOW[j] = ω^j` and `HIGH[j] = ω^(64·j)`, so `ω^i = LOW[i % 64] · HIGH[i / 64]`.
+fn root_tables() -> ([Fr; 64], [Fr; 64]) {
+    let mut low = [Fr::ONE; 64];
+    for j in 1..64 {
+        low[j] = low[j - 1] * OMEGA;
+    }
+    let omega_64 = low[63] * OMEGA;
+    let mut high = [Fr::ONE; 64];
+    for j in 1..64 {
+        high[j] = high[j - 1] * omega_64;
+    }
+    (low, high)
 }
 
 /// Replaces every (non-zero) value by its inverse, with one field inversion.
@@ -216,15 +222,7 @@ mod tests {
     #[test]
     fn the_root_tables_give_every_power_of_omega() {
         let mut root = Fr::ONE;
-        let mut low = [Fr::ONE; 64];
-        for j in 1..64 {
-            low[j] = low[j - 1] * OMEGA;
-        }
-        let omega_64 = low[63] * OMEGA;
-        let mut high = [Fr::ONE; 64];
-        for j in 1..64 {
-            high[j] = high[j - 1] * omega_64;
-        }
+        let (low, high) = root_tables();
         for i in 0..FIELD_ELEMENTS_PER_BLOB {
             assert_eq!(low[i % 64] * high[i / 64], root, "ω^{i}");
             root = root * OMEGA;
