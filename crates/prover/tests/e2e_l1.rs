@@ -78,22 +78,6 @@ fn limit(side: Side, price: i64, qty: u64) -> Action {
     })
 }
 
-fn spec() -> MarketSpec {
-    MarketSpec {
-        market_id: MarketId(0),
-        base_asset: AssetId(1),
-        quote_asset: AssetId(2),
-        tick_size: 1,
-        lot_size: 1,
-        min_qty: Qty(1),
-        max_qty: Qty(10_000),
-        min_price: Price(1),
-        max_price: Price(100_000),
-        base_atoms_per_lot: 1_000,
-        quote_atoms_per_tick_lot: 10,
-    }
-}
-
 fn guest() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/guests/zkclob-guest-sp1.elf");
     assert!(p.is_file(), "{} is missing: run scripts/build-guests.sh first", p.display());
@@ -143,7 +127,10 @@ fn run(real_proof: bool) {
 
     // 2. The sequencer's batch: a market, a trade, a withdrawal — proposed as blobs.
     let own = vec![
-        operator.sign(Action::AddMarket { spec: spec(), fees: FeeSchedule { maker_bps: 10, taker_bps: 25 } }),
+        operator.sign(Action::AddMarket {
+            spec: MarketSpec::example(),
+            fees: FeeSchedule { maker_bps: 10, taker_bps: 25 },
+        }),
         alice.sign(limit(Side::Sell, 100, 100)),
         bob.sign(limit(Side::Buy, 100, 60)),
         alice.sign(Action::Withdraw { asset: AssetId(2), amount: Amount(50_000) }),

@@ -24,7 +24,8 @@ use zkclob_rollup::Blob;
 use zkclob_state::merkle::Sha256Hasher;
 use zkclob_state::{Action, BatchHeader, Command, ExchangeState, FeeSchedule, NativeCrypto, StateCommitment};
 
-use common::{fiat_shamir_z, limit, spot_market, Wallet, CHAIN};
+use common::{fiat_shamir_z, limit, Wallet, CHAIN};
+use zkclob_core::MarketSpec;
 
 const GWEI: u128 = 1_000_000_000;
 const VKEY: B256 = B256::repeat_byte(0x5a);
@@ -157,7 +158,7 @@ fn scenario() -> Scenario {
     // Batch 1 (sequencer): market, a resting ask, a crossing bid.
     let fees = FeeSchedule { maker_bps: 10, taker_bps: 25 };
     let batch1 = vec![
-        operator_wallet.sign(Action::AddMarket { spec: spot_market(), fees }),
+        operator_wallet.sign(Action::AddMarket { spec: MarketSpec::example(), fees }),
         alice.sign(limit(0, Side::Sell, 100, 50)),
         bob.sign(limit(0, Side::Buy, 100, 20)),
     ];

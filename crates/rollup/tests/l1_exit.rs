@@ -30,7 +30,8 @@ use zkclob_state::{
     Action, BatchHeader, Command, ExchangeState, FeeSchedule, NativeCrypto, Receipt, SHA256_IV,
 };
 
-use common::{fiat_shamir_z, limit, spot_market, Wallet, CHAIN};
+use common::{fiat_shamir_z, limit, Wallet, CHAIN};
+use zkclob_core::MarketSpec;
 
 const GWEI: u128 = 1_000_000_000;
 const ETH: u32 = 1;
@@ -220,9 +221,10 @@ fn traded() -> World {
     let (alice, bob) = (w.alice.address.0, w.bob.address.0);
     w.deposit_eth(alice, 1_000_000);
     w.deposit_usd(bob, 10_000_000);
-    let add = w
-        .operator
-        .sign(Action::AddMarket { spec: spot_market(), fees: FeeSchedule { maker_bps: 10, taker_bps: 25 } });
+    let add = w.operator.sign(Action::AddMarket {
+        spec: MarketSpec::example(),
+        fees: FeeSchedule { maker_bps: 10, taker_bps: 25 },
+    });
     // Only the operator's command goes first; the deposits run before it (batch() puts them
     // first), which is fine: deposits need no market.
     let commands = vec![

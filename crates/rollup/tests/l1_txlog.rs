@@ -17,8 +17,8 @@ use zkclob_rollup::l1::{AssetUnits, L1Config, L1};
 use zkclob_rollup::pipeline::BatchBlobs;
 use zkclob_state::{Action, BatchHeader, ExchangeState, FeeSchedule};
 
-use common::{limit, spot_market, Wallet, CHAIN};
-use zkclob_core::{Side, Timestamp};
+use common::{limit, Wallet, CHAIN};
+use zkclob_core::{MarketSpec, Side, Timestamp};
 
 const VKEY: B256 = B256::repeat_byte(0x5a);
 
@@ -53,7 +53,7 @@ fn build(dir: &Path) -> (Deployed, Summary) {
     l1.force_command(user, &borsh::to_vec(&alice.sign(limit(0, Side::Sell, 100, 1))).unwrap()).unwrap();
     let own = vec![
         operator.sign(Action::AddMarket {
-            spec: spot_market(),
+            spec: MarketSpec::example(),
             fees: FeeSchedule { maker_bps: 0, taker_bps: 0 },
         }),
         alice.sign(limit(0, Side::Sell, 101, 2)),

@@ -56,23 +56,6 @@ fn below(rng: &mut DetRng, n: u64) -> u64 {
     rng.next_u64() % n
 }
 
-/// Market 0 trading asset 1 (base, 1,000 atoms a lot) against asset 2 (quote, 10 atoms a tick-lot).
-pub fn spot_market() -> zkclob_core::MarketSpec {
-    zkclob_core::MarketSpec {
-        market_id: MarketId(0),
-        base_asset: AssetId(1),
-        quote_asset: AssetId(2),
-        tick_size: 1,
-        lot_size: 1,
-        min_qty: Qty(1),
-        max_qty: Qty(10_000),
-        min_price: Price(1),
-        max_price: Price(100_000),
-        base_atoms_per_lot: 1_000,
-        quote_atoms_per_tick_lot: 10,
-    }
-}
-
 /// The settlement program's Fiat–Shamir point for a proposed blob.
 pub fn fiat_shamir_z(sidecar: &zkclob_rollup::kzg::BlobSidecar) -> [u8; 32] {
     zkclob_rollup::program::open(&NativeCrypto, &sidecar.blob, &sidecar.commitment)
