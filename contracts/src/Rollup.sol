@@ -8,8 +8,9 @@ import {IVerifier} from "./IVerifier.sol";
 /// @notice The L1 side of the zkclob based rollup, in one contract:
 ///         - an inbox where anyone proposes a batch by posting its blobs (based sequencing: batch
 ///           order = L1 inclusion order);
-///         - a forced-inclusion queue of L2 commands posted on L1 that the next proposed batch
-///           must include (derivation puts them in front of the proposal's own commands);
+///         - a forced-inclusion queue of L2 commands posted on L1 that a proposal must include
+///           once they are `inclusionDelayBlocks` old (derivation puts them in front of the
+///           proposal's own commands);
 ///         - ETH and ERC-20 deposits, queued with a keccak hash chain for derivation to credit on L2;
 ///         - settlement of proposals in order, each with a proof through an `IVerifier` (SP1's
 ///           gateway shape) and the EIP-4844 proof of equivalence binding the proven batch to the
@@ -161,6 +162,9 @@ contract Rollup {
     bytes32 public immutable programVKey;
     /// @notice Once `escapeDelayBlocks` blocks pass without a settlement, anyone may `freeze`.
     uint64 public immutable escapeDelayBlocks;
+    /// @notice A deposit or forced command queued this many blocks ago must be in the next
+    ///         proposal (a proposal that leaves it out reverts `QueueEntryDue`).
+    uint64 public immutable inclusionDelayBlocks;
 
     /// @notice Accepted assets by token (address(0) = ETH).
     mapping(address => Asset) public assets;
@@ -177,6 +181,10 @@ contract Rollup {
     bytes32[] public deposits;
     /// @notice The forced-command chain after each forced command, in L1 order.
     bytes32[] public forcedCommands;
+    /// @dev The L1 block each deposit was queued in (the inclusion rule reads it).
+    uint64[] internal depositBlocks;
+    /// @dev The L1 block each forced command was queued in.
+    uint64[] internal forcedBlocks;
     /// @notice Deposits consumed by settled batches.
     uint64 public depositsConsumed;
     /// @notice Forced commands consumed by settled batches.
@@ -240,8 +248,12 @@ contract Rollup {
     error BadAssetConfig(uint256 position);
     /// @notice The proposing transaction carries no blobs.
     error NoBlobs();
-    /// @notice The queues hold another number of entries than the proposer expected.
-    error QueueMoved(uint64 deposits, uint64 forced);
+    /// @notice A proposal's queue count (`queue` 0 = deposits, 1 = forced commands) is below the
+    ///         previous proposal's or beyond what is queued.
+    error QueueCountOutOfRange(uint8 queue, uint64 given, uint64 low, uint64 high);
+    /// @notice A proposal leaves out queue entry `index`, queued `inclusionDelayBlocks` or more
+    ///         blocks ago.
+    error QueueEntryDue(uint8 queue, uint64 index);
     /// @notice The proposing transaction carries more than `MAX_BLOBS_PER_PROPOSAL` blobs.
     error TooManyBlobs();
     /// @notice The token (address(0) = ETH) is not accepted.
@@ -320,17 +332,21 @@ contract Rollup {
     /// @param programVKey_ The zkVM program's verification key.
     /// @param genesisRoot The L2 state root before batch 1.
     /// @param escapeDelayBlocks_ Blocks without a settlement after which anyone may freeze.
+    /// @param inclusionDelayBlocks_ Age in blocks at which a queued deposit or forced command
+    ///        must be in the next proposal.
     /// @param assetConfigs Accepted assets; ETH, if accepted, has token address(0).
     constructor(
         IVerifier verifier_,
         bytes32 programVKey_,
         bytes32 genesisRoot,
         uint64 escapeDelayBlocks_,
+        uint64 inclusionDelayBlocks_,
         AssetConfig[] memory assetConfigs
     ) {
         verifier = verifier_;
         programVKey = programVKey_;
         escapeDelayBlocks = escapeDelayBlocks_;
+        inclusionDelayBlocks = inclusionDelayBlocks_;
         stateRoot = genesisRoot;
         lastSettlementBlock = uint64(block.number);
         for (uint256 i = 0; i < assetConfigs.length; i++) {
@@ -357,15 +373,16 @@ contract Rollup {
     /// @notice Proposes the batch carried by this transaction's blobs (a type-3 transaction).
     ///         Anyone may propose; order is L1 inclusion order. A batch that does not decode is
     ///         derived as an empty batch, so a bad proposal cannot halt the rollup.
-    ///         The batch consumes every deposit and forced command queued so far; the proposer
-    ///         names how many it expects (what it applied in front of its commands), and the
-    ///         proposal reverts with `QueueMoved` if more arrived meanwhile (the sequencer then
-    ///         applies them and proposes again), so a sequencer never proposes a batch that
-    ///         derivation would read differently.
-    /// @param expectedDeposits Deposits ever queued, as the proposer saw it.
-    /// @param expectedForced Forced commands ever queued, as the proposer saw it.
+    ///         The batch consumes the deposits and forced commands from where the previous
+    ///         proposal stopped up to the counts named here (recorded in the proposal, so
+    ///         derivation and settlement read them from L1): what the sequencer applied in front
+    ///         of its commands when it opened the batch. Entries queued after that wait for the
+    ///         next proposal, but none may wait longer than `inclusionDelayBlocks`: a proposal
+    ///         that leaves out an entry that old reverts `QueueEntryDue`.
+    /// @param depositsUpTo Deposits consumed by the end of this batch, counted from the first.
+    /// @param forcedUpTo Forced commands consumed by the end of this batch, counted from the first.
     /// @return index The proposal's index (its L2 batch number minus one).
-    function propose(uint64 expectedDeposits, uint64 expectedForced) external notFrozen returns (uint256 index) {
+    function propose(uint64 depositsUpTo, uint64 forcedUpTo) external notFrozen returns (uint256 index) {
         bytes32[] memory hashes = new bytes32[](MAX_BLOBS_PER_PROPOSAL);
         uint256 count = 0;
         while (count < MAX_BLOBS_PER_PROPOSAL) {
@@ -380,22 +397,32 @@ contract Rollup {
             mstore(hashes, count) // shrink to the blobs present
         }
         index = proposals.length;
-        uint64 queuedDeposits = uint64(deposits.length);
-        uint64 queuedForced = uint64(forcedCommands.length);
-        if (expectedDeposits != queuedDeposits || expectedForced != queuedForced) {
-            revert QueueMoved(queuedDeposits, queuedForced);
-        }
+        (uint64 lastDeposits, uint64 lastForced) =
+            index == 0 ? (0, 0) : (proposals[index - 1].depositCount, proposals[index - 1].forcedCount);
+        _checkUpTo(0, depositsUpTo, lastDeposits, depositBlocks);
+        _checkUpTo(1, forcedUpTo, lastForced, forcedBlocks);
         proposals.push(
             Proposal({
                 blobsHash: keccak256(abi.encodePacked(hashes)),
                 l1Block: uint64(block.number),
                 blobCount: uint8(count),
                 proposer: msg.sender,
-                depositCount: queuedDeposits,
-                forcedCount: queuedForced
+                depositCount: depositsUpTo,
+                forcedCount: forcedUpTo
             })
         );
-        emit Proposed(index, msg.sender, hashes, uint64(block.number), queuedDeposits, queuedForced);
+        emit Proposed(index, msg.sender, hashes, uint64(block.number), depositsUpTo, forcedUpTo);
+    }
+
+    /// @dev A proposal's count for one queue: not backwards, not beyond the queue, and leaving
+    ///      out no entry that is due (entries are queued in block order, so the first one left
+    ///      out is the oldest).
+    function _checkUpTo(uint8 queue, uint64 upTo, uint64 last, uint64[] storage queuedIn) internal view {
+        uint256 queued = queuedIn.length;
+        if (upTo < last || upTo > queued) revert QueueCountOutOfRange(queue, upTo, last, uint64(queued));
+        if (upTo < queued && queuedIn[upTo] + inclusionDelayBlocks <= block.number) {
+            revert QueueEntryDue(queue, upTo);
+        }
     }
 
     // ------------------------------------------------------------------------------------------
@@ -403,7 +430,8 @@ contract Rollup {
     // ------------------------------------------------------------------------------------------
 
     /// @notice Queues an L2 command (its canonical borsh bytes, normally a signed command) that
-    ///         the next batch proposed must include.
+    ///         proposals must include once it is `inclusionDelayBlocks` old
+    ///         (the sequencer normally takes it into the batch it opens next).
     ///         No fee beyond L1 gas; the pending-queue limit bounds what a batch must carry.
     ///         Derivation, not this contract, decides what a command does: one that does not
     ///         decode, or is not a signed command, is consumed and has no effect.
@@ -416,6 +444,7 @@ contract Rollup {
         if (index - forcedConsumed >= MAX_PENDING_FORCED_COMMANDS) revert QueueFull();
         bytes32 chain = forcedChainLink(forcedChainAt(index), command);
         forcedCommands.push(chain);
+        forcedBlocks.push(uint64(block.number));
         emit CommandForced(index, msg.sender, command, chain, uint64(block.number));
     }
 
@@ -458,6 +487,7 @@ contract Rollup {
         if (index - depositsConsumed >= MAX_PENDING_DEPOSITS) revert QueueFull();
         bytes32 chain = depositChainLink(depositChainAt(index), asset.assetId, uint128(atoms), l2Address);
         deposits.push(chain);
+        depositBlocks.push(uint64(block.number));
         emit Deposited(index, l2Address, asset.assetId, uint128(atoms), chain, msg.sender);
     }
 
@@ -543,7 +573,7 @@ contract Rollup {
     }
 
     /// @dev Derivation's rule, enforced: a batch consumes exactly the queue entries from where the
-    ///      last settled batch stopped to what was queued when it was proposed. The guest folds the
+    ///      last settled batch stopped to the count its proposal named. The guest folds the
     ///      entries it credited onto the chain at `from` (an input it cannot check); that the result
     ///      is the contract's chain at `to` shows, by keccak's collision resistance, that it started
     ///      from the true chain at `from` and consumed the true entries.

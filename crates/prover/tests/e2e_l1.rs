@@ -113,6 +113,7 @@ fn run(real_proof: bool) {
         program_vkey: VKEY,
         genesis_root: genesis_root.into(),
         escape_delay_blocks: 1_000,
+        inclusion_delay_blocks: 16,
         eth: Some(AssetUnits { asset_id: 1, units_per_atom: GWEI }),
         tokens: vec![(token, AssetUnits { asset_id: 2, units_per_atom: 1 })],
     };

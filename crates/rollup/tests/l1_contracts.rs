@@ -25,6 +25,7 @@ const TOKEN_ASSET: u32 = 2;
 /// The test token has 18 decimals; one L2 atom is 10^12 token units (6 decimals on L2).
 const TOKEN_UNITS_PER_ATOM: u128 = 1_000_000_000_000;
 const ESCAPE_BLOCKS: u64 = 1_000;
+const INCLUSION_BLOCKS: u64 = 16;
 
 struct Setup {
     l1: L1,
@@ -46,6 +47,7 @@ fn setup() -> Setup {
         program_vkey: B256::repeat_byte(0x5a),
         genesis_root: B256::repeat_byte(0x01),
         escape_delay_blocks: ESCAPE_BLOCKS,
+        inclusion_delay_blocks: INCLUSION_BLOCKS,
         eth: Some(AssetUnits { asset_id: ETH_ASSET, units_per_atom: u128::from(GWEI) }),
         tokens: vec![(token, AssetUnits { asset_id: TOKEN_ASSET, units_per_atom: TOKEN_UNITS_PER_ATOM })],
     };
@@ -70,6 +72,7 @@ fn deployment_records_the_configuration() {
     assert_eq!(s.l1.view(&Rollup::programVKeyCall {}).unwrap(), B256::repeat_byte(0x5a));
     assert_eq!(s.l1.view(&Rollup::verifierCall {}).unwrap(), s.l1.verifier_address());
     assert_eq!(s.l1.view(&Rollup::escapeDelayBlocksCall {}).unwrap(), ESCAPE_BLOCKS);
+    assert_eq!(s.l1.view(&Rollup::inclusionDelayBlocksCall {}).unwrap(), INCLUSION_BLOCKS);
     let eth = s.l1.view(&Rollup::assetsCall(Address::ZERO)).unwrap();
     assert_eq!((eth.assetId, eth.unitsPerAtom), (ETH_ASSET, U256::from(GWEI)));
     let token = s.l1.view(&Rollup::assetsCall(s.token)).unwrap();
@@ -114,6 +117,7 @@ fn an_asset_listed_twice_or_without_units_is_refused() {
         program_vkey: B256::ZERO,
         genesis_root: B256::ZERO,
         escape_delay_blocks: ESCAPE_BLOCKS,
+        inclusion_delay_blocks: INCLUSION_BLOCKS,
         eth,
         tokens,
     };
@@ -366,15 +370,31 @@ fn a_proposal_without_blobs_reverts() {
 }
 
 #[test]
-fn a_proposal_expecting_other_queue_lengths_reverts() {
+fn a_proposal_consumes_the_queues_up_to_its_counts_and_leaves_out_nothing_due() {
     let mut s = setup();
     let sidecars = random_sidecars(1, 9);
-    // A deposit lands between the sequencer's look at the queues and its proposal.
     s.l1.deposit_eth(s.user, [7; 20], U256::from(GWEI)).unwrap();
-    assert_reverts(s.l1.propose_expecting(s.user, &sidecars, 0, 0), "QueueMoved");
-    assert_eq!(s.l1.proposal_count().unwrap(), 0);
-    let proposed = s.l1.propose_expecting(s.user, &sidecars, 1, 0).unwrap();
-    assert_eq!((proposed.event.depositCount, proposed.event.forcedCount), (1, 0));
+    let second = s.l1.deposit_eth(s.user, [7; 20], U256::from(GWEI)).unwrap();
+    assert_reverts(s.l1.propose_up_to(s.user, &sidecars, 3, 0), "QueueCountOutOfRange");
+    assert_reverts(s.l1.propose_up_to(s.user, &sidecars, 0, 1), "QueueCountOutOfRange");
+    // The sequencer took only the first deposit when it opened its batch.
+    let first = s.l1.propose_up_to(s.user, &sidecars, 1, 0).unwrap();
+    assert_eq!((first.event.depositCount, first.event.forcedCount), (1, 0));
+    assert_reverts(s.l1.propose_up_to(s.user, &sidecars, 0, 0), "QueueCountOutOfRange");
+    // The second may wait until it is INCLUSION_BLOCKS old, and no longer.
+    let head = s.l1.chain().block_number();
+    s.l1.chain_mut().mine_empty(second.block + INCLUSION_BLOCKS - 2 - head);
+    let waited = s.l1.propose_up_to(s.user, &sidecars, 1, 0).unwrap();
+    assert_eq!(waited.block, second.block + INCLUSION_BLOCKS - 1);
+    assert_reverts(s.l1.propose_up_to(s.user, &sidecars, 1, 0), "QueueEntryDue");
+    s.l1.propose_up_to(s.user, &sidecars, 2, 0).unwrap();
+    // Forced commands alike.
+    s.l1.force_command(s.user, &[1, 2, 3]).unwrap();
+    s.l1.chain_mut().mine_empty(INCLUSION_BLOCKS);
+    assert_reverts(s.l1.propose_up_to(s.user, &sidecars, 2, 0), "QueueEntryDue");
+    let last = s.l1.propose_up_to(s.user, &sidecars, 2, 1).unwrap();
+    assert_eq!((last.event.depositCount, last.event.forcedCount), (2, 1));
+    assert_eq!(s.l1.proposal_count().unwrap(), 4);
 }
 
 #[test]

@@ -139,6 +139,7 @@ fn scenario() -> Scenario {
         program_vkey: VKEY,
         genesis_root: sequencer.commitment.root().into(),
         escape_delay_blocks: 1_000,
+        inclusion_delay_blocks: 16,
         eth: Some(AssetUnits { asset_id: 1, units_per_atom: GWEI }),
         tokens: vec![(token, AssetUnits { asset_id: 2, units_per_atom: 1 })],
     };

@@ -73,6 +73,7 @@ impl World {
             program_vkey: VKEY,
             genesis_root: commitment.root().into(),
             escape_delay_blocks: ESCAPE_BLOCKS,
+            inclusion_delay_blocks: 16,
             eth: Some(AssetUnits { asset_id: ETH, units_per_atom: GWEI }),
             tokens: vec![(token, AssetUnits { asset_id: USD, units_per_atom: 1 })],
         };

@@ -97,6 +97,7 @@ impl Fx {
             program_vkey: VKEY,
             genesis_root: GENESIS_ROOT,
             escape_delay_blocks: ESCAPE_BLOCKS,
+            inclusion_delay_blocks: 16,
             eth: Some(AssetUnits { asset_id: 1, units_per_atom: u128::from(GWEI) }),
             tokens: vec![],
         };

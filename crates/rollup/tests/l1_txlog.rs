@@ -42,6 +42,7 @@ fn build(dir: &Path) -> (Deployed, Summary) {
         program_vkey: VKEY,
         genesis_root: root.into(),
         escape_delay_blocks: 100,
+        inclusion_delay_blocks: 16,
         eth: Some(AssetUnits { asset_id: 1, units_per_atom: 1_000_000_000 }),
         tokens: vec![],
     };

@@ -25,6 +25,7 @@
 //!     program_vkey: B256::repeat_byte(7),
 //!     genesis_root: B256::repeat_byte(1),
 //!     escape_delay_blocks: 7_200,
+//!     inclusion_delay_blocks: 64,
 //!     eth: Some(AssetUnits { asset_id: 1, units_per_atom: 1_000_000_000 }),
 //!     tokens: vec![],
 //! };

@@ -117,6 +117,8 @@ pub struct L1Config {
     pub genesis_root: B256,
     /// Blocks without a settlement after which anyone may freeze the rollup (escape hatch).
     pub escape_delay_blocks: u64,
+    /// Age in blocks at which a queued deposit or forced command must be in the next proposal.
+    pub inclusion_delay_blocks: u64,
     /// ETH, if accepted.
     pub eth: Option<AssetUnits>,
     /// Accepted ERC-20s.
@@ -267,6 +269,7 @@ impl L1 {
             programVKey_: config.program_vkey,
             genesisRoot: config.genesis_root,
             escapeDelayBlocks_: config.escape_delay_blocks,
+            inclusionDelayBlocks_: config.inclusion_delay_blocks,
             assetConfigs: assets,
         };
         let code = [Rollup::BYTECODE.as_ref(), &args.abi_encode()].concat();
@@ -339,19 +342,21 @@ impl L1 {
         sidecars: &[BlobSidecar],
     ) -> Result<Included<Rollup::Proposed>, L1Error> {
         let (deposits, forced) = (self.deposit_count()?, self.forced_count()?);
-        self.propose_expecting(from, sidecars, deposits, forced)
+        self.propose_up_to(from, sidecars, deposits, forced)
     }
 
-    /// Proposes a batch whose sequencer applied `deposits` deposits and `forced` forced commands
-    /// in total (reverts with `QueueMoved` if the queues hold another number).
-    pub fn propose_expecting(
+    /// Proposes a batch that consumes the queues up to `deposits` deposits and `forced` forced
+    /// commands in total (what its sequencer applied in front of its commands). Reverts with
+    /// `QueueCountOutOfRange` below the previous proposal's counts or beyond the queues, and
+    /// with `QueueEntryDue` if it leaves out an entry `inclusion_delay_blocks` old.
+    pub fn propose_up_to(
         &mut self,
         from: Address,
         sidecars: &[BlobSidecar],
         deposits: u64,
         forced: u64,
     ) -> Result<Included<Rollup::Proposed>, L1Error> {
-        let call = Rollup::proposeCall { expectedDeposits: deposits, expectedForced: forced };
+        let call = Rollup::proposeCall { depositsUpTo: deposits, forcedUpTo: forced };
         let tx = TxRequest::call(from, self.rollup).data(call.abi_encode());
         let receipt = expect_success(self.chain.send_with_blobs(tx, sidecars)?)?;
         let event = first_event::<Rollup::Proposed>(&receipt, self.rollup)?;
