@@ -548,6 +548,11 @@ impl ExchangeState {
         let now = self.timestamp;
         let m = self.markets.get_mut(&market).ok_or(RejectCode::UnknownMarket)?;
         let events = act(&mut m.book, now).to_vec();
+        // Every book action moves the book's clock (and may expire GTD orders) even when it
+        // emits nothing or is rejected: the market's leaf must be re-hashed either way, or the
+        // incremental root would miss the change (found by the node's settler: a mass cancel
+        // on an empty book gave the full state and the witness-built state different roots).
+        self.dirty_markets.insert(market);
         if let Some(Event::Rejected { reason, .. }) = events.first() {
             return Err(RejectCode::Book(*reason));
         }

@@ -197,3 +197,26 @@ fn a_witness_for_other_commands_is_incomplete() {
         Err(WitnessError::Incomplete(_))
     ));
 }
+
+#[test]
+fn a_book_action_that_emits_nothing_still_moves_the_committed_book_clock() {
+    // A mass cancel on a book where the account has nothing: no events, but the book's clock
+    // moves to the batch time. The incremental root, a fresh commitment and the witness
+    // execution must all see it (the node's settler found them apart).
+    let mut s = setup();
+    for (t, market) in [(5_000u64, 0u32), (6_000, 1)] {
+        let w = &mut s.wallets[0];
+        let command = w.sign_with_nonce(w.nonce, Action::MassCancel { market: MarketId(market), side: None });
+        w.nonce += 1;
+        let commands = vec![command];
+        let h = header(&s, t);
+        let witness = Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, &commands).unwrap();
+        let pre_root = s.commitment.root();
+        s.world.state.apply_batch(&NativeCrypto, &h, pre_root, &commands).unwrap();
+        let incremental = s.commitment.update(&mut s.world.state).unwrap();
+        let fresh = StateCommitment::build(Sha256Hasher, &mut s.world.state.clone()).unwrap().root();
+        assert_eq!(incremental, fresh, "the incremental root missed a change at t={t}");
+        let (out, _) = execute(&NativeCrypto, &h, &witness, &commands).unwrap();
+        assert_eq!(out.post_root, incremental);
+    }
+}
