@@ -75,8 +75,10 @@ fn base_lots(c: &mut Client, who: &zkclob_state::Address) -> anyhow::Result<i64>
 pub fn run(addr: SocketAddr, stop: &AtomicBool) -> anyhow::Result<()> {
     let mut c = Client::connect(addr)?;
     let fund = |c: &mut Client, k: &Keypair| -> anyhow::Result<()> {
-        c.faucet(&k.address(), BASE, 1_000_000 * LOT_ATOMS)?;
-        c.faucet(&k.address(), QUOTE, 10_000_000_000_000)?;
+        // With the node's L1 on, these are L1 deposits credited by the next batch.
+        let wait = std::time::Duration::from_secs(30);
+        c.faucet_credited(&k.address(), BASE, 1_000_000 * LOT_ATOMS, wait)?;
+        c.faucet_credited(&k.address(), QUOTE, 10_000_000_000_000, wait)?;
         Ok(())
     };
     let mm_key = Keypair::from_seed(b"demo-market-maker");

@@ -51,8 +51,10 @@ fn load_config(
 pub fn run_node(args: NodeArgs) -> anyhow::Result<()> {
     let mut cfg = load_config(args.config.as_ref(), args.data, args.listen)?;
     if args.demo {
-        // Show the whole path: every batch packed into EIP-4844 blobs with KZG commitments.
+        // Show the whole path: every batch packed into EIP-4844 blobs with KZG commitments,
+        // proposed to the rollup contract on an in-process L1 and settled there.
         cfg.rollup.blobs = true;
+        cfg.rollup.l1 = "in-process".into();
     }
     let log = zkclob_node::node::init_logging(&cfg);
     let running = zkclob_node::node::start(cfg.clone(), args.config.clone(), log)?;

@@ -30,16 +30,21 @@ use zkclob_state::{Action, ExchangeState, NativeCrypto, OrderParams, StateCommit
 const BIN: &str = env!("CARGO_BIN_EXE_zkclob");
 
 fn start_node(data: &Path) -> (Child, std::net::SocketAddr) {
+    start_node_with(data, &[])
+}
+
+fn start_node_with(data: &Path, env: &[(&str, &str)]) -> (Child, std::net::SocketAddr) {
     let mut child = Proc::new(BIN)
         .args(["node", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
-        .env("ZKCLOB_ENGINE__BATCH_MAX_MS", "10")
+        .env("ZKCLOB_ENGINE__BATCH_MAX_MS", "100")
         .env("ZKCLOB_ENGINE__SNAPSHOT_EVERY", "7")
         // One big segment: this test's independent replay reads the journal from genesis, so
         // snapshots must not let the node delete old segments (recovery after that deletion is
         // tested in crates/node/tests/recovery.rs).
         .env("ZKCLOB_ENGINE__SEGMENT_MB", "1024")
         .env("ZKCLOB_LOG__LEVEL", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -52,7 +57,13 @@ fn start_node(data: &Path) -> (Child, std::net::SocketAddr) {
         }
     };
     // Keep draining stderr so the node never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if line.contains("ERROR") {
+                eprintln!("node: {line}");
+            }
+        }
+    });
     (child, addr)
 }
 
@@ -143,6 +154,11 @@ impl Replay {
                 Entry::BatchOpen(h) => {
                     let s = self.state.as_mut().unwrap();
                     s.begin_batch(&h, self.root).expect("the header names the previous cut's root");
+                }
+                Entry::L1Take(take) => {
+                    for command in take.commands() {
+                        self.state.as_mut().unwrap().apply(&NativeCrypto, &command);
+                    }
                 }
                 Entry::Command { command, .. } => {
                     bytes = borsh::to_vec(&command).unwrap();
@@ -239,4 +255,70 @@ fn kill_9_under_load_loses_no_acknowledged_command_and_recovers_the_same_root() 
         t0.elapsed().as_secs_f64()
     );
     assert!(total_acked > iterations * 10, "the load did little: {total_acked} acks");
+}
+
+/// L1 mode (`rollup.l1 = "in-process"`): kill -9 at random points while deposits, proposals and
+/// settlements are in flight; every restart re-attaches to the L1 (its transaction log), re-proposes
+/// the cut batches L1 lost, and in the end every batch is proposed once and settled, with L1
+/// deriving the node's root for each.
+#[test]
+fn kill_9_with_an_in_process_l1_re_proposes_and_settles_every_batch() {
+    let iterations: usize =
+        std::env::var("ZKCLOB_CRASH_L1_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let env = [("ZKCLOB_ROLLUP__L1", "in-process"), ("ZKCLOB_ENGINE__BATCH_MAX_MS", "100")];
+    let keys: Vec<Keypair> = (0..3u8).map(|i| Keypair::from_seed(&[b'l', i])).collect();
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let mut rng = DetRng::seed_from_u64(4844);
+    for it in 0..iterations {
+        let (mut node, addr) = start_node_with(&data, &env);
+        let mut c = Client::connect(addr).unwrap();
+        // A deposit on L1 every iteration (credited by a batch, perhaps after the kill).
+        let k = &keys[it % keys.len()];
+        let r = c.faucet(&k.address(), 3, 1_000_000_000_000_000).unwrap();
+        assert_eq!(r["status"], "deposited_on_l1", "{r}");
+        c.faucet(&k.address(), 1, 1_000_000_000_000_000).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads: Vec<_> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let (k, acked, stop) = (k.clone(), acked.clone(), stop.clone());
+                let seed = (it * 10 + i) as u64;
+                std::thread::spawn(move || load(addr, i, k, acked, stop, seed))
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(100 + rng.below(400)));
+        node.kill().unwrap(); // SIGKILL
+        node.wait().unwrap();
+        stop.store(true, Relaxed);
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+    // A last start: everything cut is proposed, everything proposed settles.
+    let (mut node, addr) = start_node_with(&data, &env);
+    let mut c = Client::connect(addr).unwrap();
+    let t0 = Instant::now();
+    let status = loop {
+        let s = c.get("/v1/l1").unwrap().ok().unwrap();
+        let batch = c.get("/v1/info").unwrap().ok().unwrap()["batch"].as_u64();
+        // Every deposit queued on L1 consumed by a settled batch, too.
+        if s["proposals"].as_u64() == batch
+            && s["settled"] == s["proposals"]
+            && s["deposits"][0] == s["deposits"][1]
+        {
+            break s;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(120), "not all settled: {s} at batch {batch:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let metrics = c.get("/metrics").unwrap().body.to_string();
+    assert!(metrics.contains("zkclob_l1_root_mismatch 0"), "{metrics}");
+    assert!(metrics.contains("zkclob_l1_failures_total 0"), "{metrics}");
+    assert_eq!(status["deposits"][0], 2 * iterations as u64, "every faucet deposit reached L1: {status}");
+    eprintln!("{iterations} kills with an L1: {status}, {} acks", acked.lock().unwrap().len());
+    node.kill().unwrap();
+    node.wait().unwrap();
 }

@@ -73,6 +73,7 @@ pub struct Api {
     names: Arc<Names>,
     faucet: bool,
     index: Option<Index>,
+    l1: Option<Arc<crate::l1::L1Bridge>>,
 }
 
 impl Api {
@@ -85,12 +86,19 @@ impl Api {
             names: Arc::new(names),
             faucet,
             index: None,
+            l1: None,
         }
     }
 
     /// Uses `index` for idempotent retries and client order ids.
     pub fn with_index(mut self, index: Index) -> Api {
         self.index = Some(index);
+        self
+    }
+
+    /// L1 mode: the faucet deposits on L1, and `/v1/l1...` report the rollup.
+    pub fn with_l1(mut self, l1: Option<Arc<crate::l1::L1Bridge>>) -> Api {
+        self.l1 = l1;
         self
     }
 
@@ -128,6 +136,8 @@ impl Api {
             .route("/v1/orders/mass-cancel", post(|s, h, b| submit(s, h, b, Route::MassCancel)))
             .route("/v1/withdrawals", post(|s, h, b| submit(s, h, b, Route::Withdraw)))
             .route("/v1/dev/faucet", post(faucet))
+            .route("/v1/l1", get(l1_status))
+            .route("/v1/l1/claims/{address}", get(l1_claims))
             .route("/v1/ws", get(ws))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self)
@@ -632,10 +642,56 @@ async fn faucet(State(api): State<Api>, body: Bytes) -> Result<Response, ApiErro
     let amount: u128 = r.amount.parse().map_err(|_| {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed", "amount is a decimal number of atoms")
     })?;
+    if let Some(l1) = api.l1.clone() {
+        // L1 mode: a real deposit on the in-process L1, credited by the next batch.
+        let deposited =
+            tokio::task::spawn_blocking(move || l1.faucet_deposit(to.0, r.asset, amount))
+                .await
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        return match deposited {
+            Ok((index, block)) => Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({
+                    "status": "deposited_on_l1",
+                    "deposit_index": index,
+                    "l1_block": block,
+                    "message": "queued on L1; the next batch credits it",
+                })),
+            )
+                .into_response()),
+            Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "l1_deposit_failed", e.to_string())),
+        };
+    }
     let cmd = Command::Deposit { to, asset: AssetId(r.asset), amount: zkclob_core::Amount(amount) };
     let out = api.engine.submit(cmd, true)?.await.map_err(|_| ApiError::from(SubmitError::Stopped))?;
     let (status, body) = outcome_json(&out);
     Ok((status, Json(body)).into_response())
+}
+
+fn no_l1() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "l1_off", "this node runs without an L1 (rollup.l1 = \"off\")")
+}
+
+/// L1 mode: the rollup contract's state (proposals, settlements, queues).
+async fn l1_status(State(api): State<Api>) -> Result<Json<Value>, ApiError> {
+    let l1 = api.l1.clone().ok_or_else(no_l1)?;
+    let status = tokio::task::spawn_blocking(move || l1.status())
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "l1", e.to_string()))?;
+    Ok(Json(json!(status)))
+}
+
+/// L1 mode: an account's withdrawals in settled batches, each with the Merkle proof that
+/// `Rollup.claimWithdrawal` takes.
+async fn l1_claims(State(api): State<Api>, Path(who): Path<String>) -> Result<Json<Value>, ApiError> {
+    let l1 = api.l1.clone().ok_or_else(no_l1)?;
+    let who = address(&who)?;
+    let claims = tokio::task::spawn_blocking(move || l1.claims_of(&who.0))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "l1", e.to_string()))?;
+    Ok(Json(json!(claims)))
 }
 
 async fn ws(State(api): State<Api>, up: WebSocketUpgrade) -> Response {

@@ -182,6 +182,46 @@ impl Client {
         )?
         .ok()
     }
+
+    /// The available balance of `asset` (0 for an unknown account).
+    pub fn available(&mut self, who: &Address, asset: u32) -> anyhow::Result<u128> {
+        let r = self.get(&format!("/v1/accounts/{who}"))?;
+        if r.status == 404 {
+            return Ok(0);
+        }
+        let a = r.ok()?;
+        Ok(a["balances"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|b| b["asset"] == asset)
+            .filter_map(|b| b["available"].as_str().and_then(|x| x.parse::<u128>().ok()))
+            .sum())
+    }
+
+    /// [`Client::faucet`], then waits until the deposit is credited: at once on a node without
+    /// an L1, with the next batch when the faucet deposits on the node's L1 (up to `timeout`).
+    pub fn faucet_credited(
+        &mut self,
+        who: &Address,
+        asset: u32,
+        amount: u128,
+        timeout: std::time::Duration,
+    ) -> anyhow::Result<Value> {
+        let before = self.available(who, asset)?;
+        let out = self.faucet(who, asset, amount)?;
+        if out["status"] != "deposited_on_l1" {
+            return Ok(out);
+        }
+        let t0 = std::time::Instant::now();
+        while self.available(who, asset)? < before.saturating_add(amount) {
+            if t0.elapsed() > timeout {
+                bail!("the L1 deposit to {who} was not credited within {timeout:?}: {out}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Ok(out)
+    }
 }
 
 fn read_response(r: &mut BufReader<TcpStream>) -> anyhow::Result<Reply> {

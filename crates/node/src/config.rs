@@ -125,11 +125,48 @@ pub struct RollupSection {
     pub blobs: bool,
     /// Content-addressed blob store, relative to the data directory.
     pub blob_dir: PathBuf,
+    /// The L1 the node posts to: `"off"`, or `"in-process"` — the rollup contracts on an
+    /// in-process revm chain persisted under `l1_dir` (`--demo` turns it on). In-process, every
+    /// batch takes the L1 deposit and forced-inclusion queues first, is proposed as blobs, and
+    /// is settled once the settler's L1 follower derives the same root.
+    pub l1: String,
+    /// The in-process L1's directory (transaction log, blobs, deployment), relative to the data
+    /// directory.
+    pub l1_dir: PathBuf,
+    /// Chain id of the in-process L1 (what committee attestations sign for).
+    pub l1_chain_id: u64,
+    /// L1 blocks without a settlement after which anyone may freeze the rollup.
+    pub escape_delay_blocks: u64,
+    /// L1 blocks after which a queued deposit or forced command must be in a proposal. A node
+    /// whose proposals lag further behind its batches than this can no longer propose the
+    /// batches that did not take such an entry (`QueueEntryDue`): the in-process chain makes a
+    /// block per transaction (two per batch: proposal and settlement), so the default is
+    /// generous.
+    pub inclusion_delay_blocks: u64,
+    /// Settle proposed batches on L1 (in-process: the settlement program re-executed natively
+    /// and attested by a development committee, which is not a proof).
+    pub settle: bool,
 }
 
 impl Default for RollupSection {
     fn default() -> Self {
-        RollupSection { blobs: false, blob_dir: "blobs".into() }
+        RollupSection {
+            blobs: false,
+            blob_dir: "blobs".into(),
+            l1: "off".into(),
+            l1_dir: "l1".into(),
+            l1_chain_id: 31_337,
+            escape_delay_blocks: 7_200,
+            inclusion_delay_blocks: 1_800,
+            settle: true,
+        }
+    }
+}
+
+impl RollupSection {
+    /// Whether batches go to an L1.
+    pub fn l1_on(&self) -> bool {
+        self.l1 != "off"
     }
 }
 
@@ -362,6 +399,16 @@ impl NodeConfig {
                 "prover must be none, native-reexecute, sp1-execute, sp1-prove or zisk-execute, not {:?}",
                 self.prover
             ));
+        }
+        if !["off", "in-process"].contains(&self.rollup.l1.as_str()) {
+            return bad(format!("rollup.l1 must be off or in-process, not {:?}", self.rollup.l1));
+        }
+        if self.rollup.l1_on()
+            && (self.rollup.inclusion_delay_blocks == 0 || self.rollup.escape_delay_blocks == 0)
+        {
+            return bad(
+                "rollup.inclusion_delay_blocks and rollup.escape_delay_blocks must be positive".into()
+            );
         }
         let mut ids: Vec<u32> = self.markets.iter().map(|m| m.id).collect();
         ids.sort_unstable();

@@ -44,7 +44,7 @@ use zkclob_state::{
 
 use crate::audit::{AuditCommand, AuditRecord};
 use crate::crypto::{verify_command, Verdict};
-use crate::entry::{Entry, ENTRY_VERSION};
+use crate::entry::{Entry, L1Take, ENTRY_VERSION};
 use crate::index::{Index, Indexed};
 use crate::journal::{FsyncPolicy, Journal, JournalConfig, JournalError, RecoveryReport};
 use crate::market_data::{side_str, Bbo, Changes, DepthDiff, MarketData, Trade};
@@ -271,6 +271,11 @@ pub struct BatchInfo {
     pub proof: String,
     /// The batch's EIP-4844 blobs, once packed (with `rollup.blobs`).
     pub blobs: Vec<BlobRef>,
+    /// L1 mode: deposits and forced commands the batch took from the L1 queues.
+    pub l1_taken: [u32; 2],
+    /// L1 status: "L1 off", "proposing", "proposed in block …", "settled in block …", or what
+    /// failed.
+    pub l1: String,
 }
 
 /// One blob of a batch.
@@ -291,6 +296,28 @@ pub struct CutBatch {
     pub commands: Vec<Command>,
     /// The node's post-root.
     pub post_root: [u8; 32],
+    /// How many of `commands` came from the L1 queues (they come first; the blobs carry the
+    /// rest).
+    pub l1_commands: usize,
+    /// L1 mode: the queue counts the batch consumes up to (deposits, forced commands), what
+    /// its proposal names.
+    pub l1_up_to: Option<(u64, u64)>,
+}
+
+impl CutBatch {
+    /// The commands the batch's blobs carry: its own, after the L1 ones.
+    pub fn own_commands(&self) -> &[Command] {
+        &self.commands[self.l1_commands.min(self.commands.len())..]
+    }
+}
+
+/// Where an engine in L1 mode takes the rollup's queue entries from (the node's L1 bridge).
+pub trait L1Queues: Send {
+    /// Every entry queued after the first `deposits_from` deposits and `forced_from` forced
+    /// commands.
+    fn take(&self, deposits_from: u64, forced_from: u64) -> L1Take;
+    /// Whether any entry is queued past those counts.
+    fn pending(&self, deposits_from: u64, forced_from: u64) -> bool;
 }
 
 type Reply = oneshot::Sender<Outcome>;
@@ -304,6 +331,7 @@ enum Request {
     Cut(oneshot::Sender<Option<u64>>),
     Configure { batch_max_commands: usize, batch_max_ms: u64, reply: oneshot::Sender<()> },
     ProofStatus { batch: u64, status: String },
+    L1Status { batch: u64, status: String },
     Blobs { batch: u64, blobs: Vec<BlobRef> },
     Shutdown(oneshot::Sender<()>),
 }
@@ -312,6 +340,9 @@ struct OpenBatch {
     header: BatchHeader,
     commands: Vec<Command>,
     opened: Instant,
+    /// The first `l1_commands` commands came from an [`Entry::L1Take`].
+    l1_commands: usize,
+    l1_taken: [u32; 2],
 }
 
 /// The exchange state and everything the engine thread owns.
@@ -329,6 +360,9 @@ pub struct Engine {
     batches: VecDeque<BatchInfo>,
     prover: Option<std::sync::mpsc::Sender<CutBatch>>,
     publisher: Option<std::sync::mpsc::Sender<CutBatch>>,
+    /// L1 mode: the rollup queues, and how far batches took them (deposits, forced commands).
+    l1: Option<Box<dyn L1Queues>>,
+    l1_cursor: (u64, u64),
     events: Vec<(MarketId, Event)>,
     fills: std::collections::BTreeMap<Address, VecDeque<FillRecord>>,
     /// Held while the engine lives: the data directory's lock.
@@ -574,6 +608,8 @@ impl Engine {
             batches: VecDeque::new(),
             prover: None,
             publisher: None,
+            l1: None,
+            l1_cursor: (0, 0),
             events: Vec::new(),
             fills: std::collections::BTreeMap::new(),
             _lock: lock,
@@ -688,6 +724,88 @@ impl Engine {
         self.publisher = Some(tx);
     }
 
+    /// L1 mode from now on: each new batch first takes the entries queued in `queues` past
+    /// `cursor` (deposits, forced commands taken so far), and deposits are refused from anywhere
+    /// else.
+    pub fn set_l1(&mut self, queues: Box<dyn L1Queues>, cursor: (u64, u64)) {
+        self.l1 = Some(queues);
+        self.l1_cursor = cursor;
+    }
+
+    /// Whether the engine runs in L1 mode.
+    pub fn l1_mode(&self) -> bool {
+        self.l1.is_some()
+    }
+
+    /// The cut batches numbered above `after`, rebuilt from the journal (what a restarted node
+    /// re-proposes), with the L1 cursor after each; `cursor` is the cursor after batch `after`.
+    /// Fails if the journal no longer holds batch `after + 1` (pruned after a snapshot).
+    pub fn batches_after(
+        &mut self,
+        after: u64,
+        cursor: (u64, u64),
+    ) -> Result<(Vec<CutBatch>, (u64, u64)), String> {
+        self.commit();
+        let last = self.state.batch_number;
+        if last <= after {
+            return Ok((Vec::new(), cursor));
+        }
+        let dir = self.journal.dir().to_path_buf();
+        let mut cursor = cursor;
+        let mut out: Vec<CutBatch> = Vec::new();
+        let mut open: Option<CutBatch> = None;
+        let records = Journal::read_from(&dir, self.journal.first_seq()).map_err(|e| e.to_string())?;
+        for rec in records {
+            let (seq, payload) = rec.map_err(|e| e.to_string())?;
+            let entry = Entry::decode(&payload).map_err(|e| format!("journal record {seq}: {e}"))?;
+            match entry {
+                Entry::BatchOpen(header) if header.batch_number > after => {
+                    open = Some(CutBatch {
+                        header,
+                        commands: Vec::new(),
+                        post_root: [0; 32],
+                        l1_commands: 0,
+                        l1_up_to: None,
+                    })
+                }
+                Entry::L1Take(take) => {
+                    if let Some(b) = open.as_mut() {
+                        if (take.deposits_from, take.forced_from) != cursor {
+                            return Err(format!(
+                                "batch {} takes the L1 queues from {:?}, but they were taken up to {cursor:?}",
+                                b.header.batch_number,
+                                (take.deposits_from, take.forced_from)
+                            ));
+                        }
+                        cursor = (take.deposits_to(), take.forced_to());
+                        b.commands = take.commands();
+                        b.l1_commands = b.commands.len();
+                    }
+                }
+                Entry::Command { command, .. } => {
+                    if let Some(b) = open.as_mut() {
+                        b.commands.push(command);
+                    }
+                }
+                Entry::Cut { root, .. } => {
+                    if let Some(mut b) = open.take() {
+                        b.post_root = root;
+                        b.l1_up_to = Some(cursor);
+                        out.push(b);
+                    }
+                }
+                Entry::Genesis { .. } | Entry::BatchOpen(_) => {}
+            }
+        }
+        match out.first() {
+            Some(b) if b.header.batch_number == after + 1 && out.len() as u64 == last - after => Ok((out, cursor)),
+            _ => Err(format!(
+                "the journal no longer holds batches {}..={last} (pruned after a snapshot); they cannot be re-proposed",
+                after + 1
+            )),
+        }
+    }
+
     /// Sends every cut batch to `tx` from now on.
     pub fn set_prover(&mut self, tx: std::sync::mpsc::Sender<CutBatch>) {
         self.prover = Some(tx);
@@ -716,6 +834,10 @@ impl Engine {
     /// The checks the transition makes before anything else, made early so that a command
     /// that cannot succeed is not journaled.
     fn precheck(&self, command: &Command, signer: &Address, verified: bool) -> Result<(), RejectCode> {
+        if self.l1.is_some() && matches!(command, Command::Deposit { .. }) {
+            // With an L1, money enters through the rollup contract's deposit queue only.
+            return Err(RejectCode::NotOperator);
+        }
         let Command::Signed(c) = command else { return Ok(()) };
         if !verified {
             return Err(RejectCode::BadSignature);
@@ -743,7 +865,51 @@ impl Engine {
             fatal(&format!("opening batch {}: {e:?}", header.batch_number));
         }
         self.append(&Entry::BatchOpen(header));
-        self.open = Some(OpenBatch { header, commands: Vec::new(), opened: Instant::now() });
+        let mut open = OpenBatch {
+            header,
+            commands: Vec::new(),
+            opened: Instant::now(),
+            l1_commands: 0,
+            l1_taken: [0; 2],
+        };
+        if let Some(queues) = &self.l1 {
+            let take = queues.take(self.l1_cursor.0, self.l1_cursor.1);
+            if !take.is_empty() {
+                let commands = take.commands();
+                open.l1_taken = [take.deposits.len() as u32, take.forced.len() as u32];
+                self.l1_cursor = (take.deposits_to(), take.forced_to());
+                let seq = self.append(&Entry::L1Take(take));
+                for command in commands {
+                    let verified = verify_command(self.state.chain_id, &command);
+                    let receipt = self.state.apply(&Verdict(verified), &command);
+                    if self.audit.is_some() {
+                        let account = command_account(&command);
+                        self.audit_pending.commands.push(AuditCommand::new(
+                            seq,
+                            header.batch_number,
+                            &command,
+                            account,
+                            receipt,
+                        ));
+                    }
+                    self.metrics.commands.fetch_add(1, Relaxed);
+                    self.metrics.l1_commands.fetch_add(1, Relaxed);
+                    open.commands.push(command);
+                }
+                open.l1_commands = open.commands.len();
+            }
+        }
+        self.open = Some(open);
+    }
+
+    /// L1 mode: opens a batch when the L1 queues hold entries no batch took, so deposits and
+    /// forced commands are credited without waiting for L2 traffic.
+    fn open_for_l1(&mut self) {
+        let pending = self.l1.as_ref().is_some_and(|q| q.pending(self.l1_cursor.0, self.l1_cursor.1));
+        if pending && self.open.is_none() {
+            self.open_batch(now_ns());
+            self.commit();
+        }
     }
 
     /// Applies and journals one command (not yet committed).
@@ -816,6 +982,8 @@ impl Engine {
                 "not sent to a prover (none running when it was cut)".into()
             },
             blobs: Vec::new(),
+            l1_taken: open.l1_taken,
+            l1: if self.l1.is_some() { "proposing".into() } else { "L1 off".into() },
         };
         if self.batches.len() == self.cfg.batch_history.max(1) {
             self.batches.pop_front();
@@ -823,14 +991,26 @@ impl Engine {
         self.batches.push_back(info.clone());
         let _ = self.updates.send(Arc::new(vec![Update::Batch(info)]));
         if let Some(tx) = &self.publisher {
-            let batch = CutBatch { header: open.header, commands: open.commands.clone(), post_root: root };
+            let batch = CutBatch {
+                header: open.header,
+                commands: open.commands.clone(),
+                post_root: root,
+                l1_commands: open.l1_commands,
+                l1_up_to: self.l1.as_ref().map(|_| self.l1_cursor),
+            };
             if tx.send(batch).is_err() {
                 self.publisher = None;
             }
         }
         if let Some(tx) = &self.prover {
             self.metrics.prover_backlog.fetch_add(1, Relaxed);
-            let batch = CutBatch { header: open.header, commands: open.commands, post_root: root };
+            let batch = CutBatch {
+                header: open.header,
+                commands: open.commands,
+                post_root: root,
+                l1_commands: open.l1_commands,
+                l1_up_to: self.l1.as_ref().map(|_| self.l1_cursor),
+            };
             if tx.send(batch).is_err() {
                 self.prover = None;
             }
@@ -1028,6 +1208,8 @@ impl Engine {
         loop {
             let wait = match &self.open {
                 Some(o) => max_ms.saturating_sub(o.opened.elapsed()),
+                // In L1 mode, look at the L1 queues once per batch period.
+                None if self.l1.is_some() => max_ms,
                 None => Duration::from_secs(1),
             };
             match rx.recv_timeout(wait) {
@@ -1078,6 +1260,11 @@ impl Engine {
                             b.proof = status;
                         }
                     }
+                    Request::L1Status { batch, status } => {
+                        if let Some(b) = self.batches.iter_mut().find(|b| b.batch == batch) {
+                            b.l1 = status;
+                        }
+                    }
                     Request::Shutdown(reply) => stop = Some(reply),
                 }
             }
@@ -1090,6 +1277,7 @@ impl Engine {
                     let _ = c.send(n);
                 }
             }
+            self.open_for_l1();
             for f in reads.drain(..) {
                 f(&self);
             }
@@ -1230,7 +1418,27 @@ impl Replay {
                     return Err(bad("a batch opened while another is open"));
                 }
                 state.begin_batch(&h, self.root).map_err(|e| bad(&format!("batch header refused: {e:?}")))?;
-                self.open = Some(OpenBatch { header: h, commands: Vec::new(), opened: Instant::now() });
+                self.open = Some(OpenBatch {
+                    header: h,
+                    commands: Vec::new(),
+                    opened: Instant::now(),
+                    l1_commands: 0,
+                    l1_taken: [0; 2],
+                });
+            }
+            Entry::L1Take(take) => {
+                let state = self.state.as_mut().ok_or_else(|| bad("an L1 take before genesis"))?;
+                let open = self.open.as_mut().ok_or_else(|| bad("an L1 take outside a batch"))?;
+                if !open.commands.is_empty() {
+                    return Err(bad("an L1 take after the batch's first command"));
+                }
+                for command in take.commands() {
+                    let verified = verify_command(state.chain_id, &command);
+                    state.apply(&Verdict(verified), &command);
+                    open.commands.push(command);
+                }
+                open.l1_commands = open.commands.len();
+                open.l1_taken = [take.deposits.len() as u32, take.forced.len() as u32];
             }
             Entry::Command { command, client_id, .. } => {
                 let state = self.state.as_mut().ok_or_else(|| bad("a command before genesis"))?;
@@ -1394,6 +1602,13 @@ impl EngineHandle {
     /// Records the prover's result for a batch (blocks while the queue is full).
     pub fn set_proof_status(&self, batch: u64, status: String) -> Result<(), SubmitError> {
         self.tx.send(Request::ProofStatus { batch, status }).map_err(|_| SubmitError::Stopped)?;
+        self.metrics.queue_depth.fetch_add(1, Relaxed);
+        Ok(())
+    }
+
+    /// Records a batch's L1 status (blocks while the queue is full).
+    pub fn set_l1_status(&self, batch: u64, status: String) -> Result<(), SubmitError> {
+        self.tx.send(Request::L1Status { batch, status }).map_err(|_| SubmitError::Stopped)?;
         self.metrics.queue_depth.fetch_add(1, Relaxed);
         Ok(())
     }

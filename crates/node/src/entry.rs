@@ -42,6 +42,67 @@ pub enum Entry {
         /// The state root after it.
         root: [u8; 32],
     },
+    /// L1 mode: the rollup queue entries the open batch takes, journaled right after its
+    /// [`Entry::BatchOpen`] and applied before the batch's own commands, exactly as derivation
+    /// applies them (deposits, then the forced commands that decode to a signed command).
+    L1Take(L1Take),
+}
+
+/// The deposits and forced commands a batch takes from the L1 queues (what its proposal will
+/// name with `propose(depositsUpTo, forcedUpTo)`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct L1Take {
+    /// Deposits taken before this batch, counted from the first.
+    pub deposits_from: u64,
+    /// The deposits taken, in queue order.
+    pub deposits: Vec<L1Deposit>,
+    /// Forced commands taken before this batch.
+    pub forced_from: u64,
+    /// The forced commands' bytes, in queue order (one that does not decode is taken and skipped).
+    pub forced: Vec<Vec<u8>>,
+}
+
+/// One L1 deposit as the queue records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct L1Deposit {
+    /// L2 asset id.
+    pub asset_id: u32,
+    /// Atoms credited.
+    pub atoms: u128,
+    /// The L2 account credited.
+    pub l2_address: [u8; 20],
+}
+
+impl L1Take {
+    /// Deposits taken in total after this batch.
+    pub fn deposits_to(&self) -> u64 {
+        self.deposits_from + self.deposits.len() as u64
+    }
+
+    /// Forced commands taken in total after this batch.
+    pub fn forced_to(&self) -> u64 {
+        self.forced_from + self.forced.len() as u64
+    }
+
+    /// Whether it takes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.deposits.is_empty() && self.forced.is_empty()
+    }
+
+    /// The L2 commands it stands for, in derivation's order
+    /// ([`zkclob_rollup::derivation::derive_batch`]).
+    pub fn commands(&self) -> Vec<Command> {
+        let deposits = self.deposits.iter().map(|d| {
+            zkclob_rollup::derivation::DepositRecord {
+                asset_id: d.asset_id,
+                atoms: d.atoms,
+                l2_address: d.l2_address,
+            }
+            .to_command()
+        });
+        let forced = self.forced.iter().filter_map(|b| zkclob_rollup::derivation::forced_command(b));
+        deposits.chain(forced).collect()
+    }
 }
 
 impl Entry {

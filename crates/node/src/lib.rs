@@ -12,6 +12,9 @@
 //! - the REST/WebSocket API ([`api`]), metrics ([`metrics`]), configuration with hot reload
 //!   ([`config`]), and the whole node put together ([`node`]);
 //! - the client side: signing keys ([`crypto`]) and a small client library ([`client`]).
+//! - with `rollup.l1 = "in-process"`, the L1 side ([`l1`]): the rollup contracts on an
+//!   in-process chain, the queue mirror batches take from, the publisher's proposals and the
+//!   settler that follows L1 and settles.
 //!
 //! The state transition itself lives in `zkclob-state`; the node only ever changes the state
 //! through `ExchangeState::apply`, the code the zkVM guests run.
@@ -26,6 +29,7 @@ pub mod engine;
 pub mod entry;
 pub mod index;
 pub mod journal;
+pub mod l1;
 pub mod loadgen;
 pub mod market_data;
 pub mod metrics;

@@ -449,10 +449,21 @@ fn faucet(c: &mut Client, who: &Address, asset: u32, amount: u128) -> anyhow::Re
         );
     }
     let out = r.ok().with_context(|| format!("funding {who} with asset {asset} through the faucet"))?;
-    if out["status"] != "applied" {
-        bail!("the faucet deposit to {who} was not applied: {out}");
+    match out["status"].as_str() {
+        Some("applied") => Ok(()),
+        // A node with an L1: the faucet deposited there; wait for the batch that credits it.
+        Some("deposited_on_l1") => {
+            let t0 = std::time::Instant::now();
+            while c.available(who, asset)? < amount {
+                if t0.elapsed() > std::time::Duration::from_secs(30) {
+                    bail!("the L1 deposit to {who} was not credited within 30 s: {out}");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Ok(())
+        }
+        _ => bail!("the faucet deposit to {who} was not applied: {out}"),
     }
-    Ok(())
 }
 
 /// Pre-signs every account's commands, as frames ready to send, indexed by account.

@@ -80,6 +80,16 @@ pub struct Metrics {
     pub committed_records: AtomicU64,
     /// Connected WebSocket clients.
     pub ws_clients: AtomicU64,
+    /// L1 mode: commands taken from the L1 queues (deposits, forced commands).
+    pub l1_commands: AtomicU64,
+    /// L1 mode: batches proposed on L1.
+    pub l1_proposed: AtomicU64,
+    /// L1 mode: batches settled on L1.
+    pub l1_settled: AtomicU64,
+    /// L1 mode: proposals or settlements that failed (each stops that pipeline; see the log).
+    pub l1_failures: AtomicU64,
+    /// L1 mode: 1 once the state derived from L1 differed from the node's (settling stops).
+    pub l1_root_mismatch: AtomicU64,
     /// Journal write + fsync time per group commit.
     pub fsync: Histogram,
     /// Time to apply one command on the engine thread.
@@ -105,6 +115,11 @@ impl Default for Metrics {
             commits: AtomicU64::new(0),
             committed_records: AtomicU64::new(0),
             ws_clients: AtomicU64::new(0),
+            l1_commands: AtomicU64::new(0),
+            l1_proposed: AtomicU64::new(0),
+            l1_settled: AtomicU64::new(0),
+            l1_failures: AtomicU64::new(0),
+            l1_root_mismatch: AtomicU64::new(0),
             fsync: Histogram::new(LATENCY_BUCKETS_US),
             apply: Histogram::new(LATENCY_BUCKETS_US),
             cut: Histogram::new(LATENCY_BUCKETS_US),
@@ -155,6 +170,26 @@ impl Metrics {
             "zkclob_batches_proven_total",
             "Batches the prover finished.",
             &self.batches_proven,
+        );
+        counter(
+            &mut out,
+            "zkclob_l1_commands_total",
+            "Commands taken from the L1 deposit and forced-inclusion queues.",
+            &self.l1_commands,
+        );
+        counter(&mut out, "zkclob_l1_proposed_total", "Batches proposed on L1.", &self.l1_proposed);
+        counter(&mut out, "zkclob_l1_settled_total", "Batches settled on L1.", &self.l1_settled);
+        counter(
+            &mut out,
+            "zkclob_l1_failures_total",
+            "L1 proposals or settlements that failed.",
+            &self.l1_failures,
+        );
+        gauge(
+            &mut out,
+            "zkclob_l1_root_mismatch",
+            "1 once the state derived from L1 differed from the node's.",
+            self.l1_root_mismatch.load(Relaxed),
         );
         gauge(
             &mut out,

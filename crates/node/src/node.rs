@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -18,6 +18,7 @@ use crate::config::NodeConfig;
 use crate::crypto::{FastCrypto, Keypair};
 use crate::engine::{CutBatch, Engine, EngineHandle};
 use crate::index::Index;
+use crate::l1::L1Bridge;
 use crate::metrics::Metrics;
 
 /// Where the tracing subscriber's level can be changed at run time.
@@ -233,43 +234,73 @@ fn prover_thread(
         .expect("spawning the prover thread")
 }
 
-/// The blob publisher: packs each cut batch into EIP-4844 blobs (batch data → zlib → blobs),
-/// computes each blob's KZG commitment and versioned hash, and stores the blob under its CIDv1.
-/// The L1 proposal (the next step) posts these blobs.
+/// The blob publisher: packs each cut batch's own commands into EIP-4844 blobs (batch data →
+/// zlib → blobs), computes each blob's KZG commitment and versioned hash, and stores the blob
+/// under its CIDv1. With an L1 it then proposes the batch there ([`crate::l1::propose_batch`]),
+/// starting with `backlog` (cut batches L1 has not seen, re-read from the journal after a
+/// restart); after a failed proposal it only packs (later batches would be misnumbered).
 fn publisher_thread(
     dir: PathBuf,
     handle: EngineHandle,
     rx: std::sync::mpsc::Receiver<CutBatch>,
+    l1: Option<Arc<L1Bridge>>,
+    backlog: Vec<CutBatch>,
 ) -> anyhow::Result<std::thread::JoinHandle<()>> {
     let store = zkclob_rollup::cas::CasStore::open(&dir)?;
     Ok(std::thread::Builder::new().name("zkclob-blobs".into()).spawn(move || {
-        for b in rx {
-            let blobs = match zkclob_rollup::encode_blobs(&b.header, &b.commands) {
-                Ok(blobs) => blobs,
+        let mut proposing = l1.is_some();
+        for b in backlog.into_iter().chain(rx) {
+            let n = b.header.batch_number;
+            // With an L1 each blob also needs its KZG proof (the sidecar); without, the
+            // commitment alone.
+            let mut sidecars = None;
+            let packed: Result<Vec<(zkclob_rollup::blob::Blob, [u8; 32])>, String> = if l1.is_some() {
+                zkclob_rollup::pipeline::BatchBlobs::from_batch(&b.header, b.own_commands())
+                    .map(|bb| {
+                        let out = bb.sidecars.iter().map(|s| (s.blob.clone(), s.versioned_hash)).collect();
+                        sidecars = Some(bb);
+                        out
+                    })
+                    .map_err(|e| e.to_string())
+            } else {
+                zkclob_rollup::encode_blobs(&b.header, b.own_commands()).map_err(|e| e.to_string()).and_then(
+                    |blobs| {
+                        blobs
+                            .into_iter()
+                            .map(|blob| {
+                                let c = zkclob_rollup::kzg::blob_to_commitment(&blob)
+                                    .map_err(|e| e.to_string())?;
+                                Ok((blob, zkclob_rollup::versioned_hash(&c)))
+                            })
+                            .collect()
+                    },
+                )
+            };
+            let packed = match packed {
+                Ok(p) => p,
                 Err(e) => {
-                    tracing::error!(batch = b.header.batch_number, error = %e, "cannot pack the batch into blobs");
+                    tracing::error!(batch = n, error = %e, "cannot pack the batch into blobs");
                     continue;
                 }
             };
-            let mut refs = Vec::with_capacity(blobs.len());
-            for blob in &blobs {
-                let packed = zkclob_rollup::kzg::blob_to_commitment(blob)
-                    .map_err(|e| e.to_string())
-                    .and_then(|c| store.put(blob.as_bytes()).map(|cid| (c, cid)).map_err(|e| e.to_string()));
-                match packed {
-                    Ok((c, cid)) => {
+            let mut refs = Vec::with_capacity(packed.len());
+            for (blob, versioned_hash) in &packed {
+                match store.put(blob.as_bytes()) {
+                    Ok(cid) => {
                         handle.metrics().blobs.fetch_add(1, Relaxed);
                         refs.push(crate::engine::BlobRef {
-                            versioned_hash: format!("0x{}", hex::encode(zkclob_rollup::versioned_hash(&c))),
+                            versioned_hash: format!("0x{}", hex::encode(versioned_hash)),
                             cid: cid.to_string(),
                         });
                     }
-                    Err(e) => tracing::error!(batch = b.header.batch_number, error = %e, "blob commitment or store failed"),
+                    Err(e) => tracing::error!(batch = n, error = %e, "blob store failed"),
                 }
             }
-            if handle.set_blobs(b.header.batch_number, refs).is_err() {
-                return;
+            if let (Some(bridge), Some(sidecars), true) = (&l1, &sidecars, proposing) {
+                proposing = crate::l1::propose_batch(bridge, &handle, &b, sidecars);
             }
+            // After the engine stopped, only proposing matters.
+            let _ = handle.set_blobs(n, refs);
         }
     })?)
 }
@@ -367,6 +398,9 @@ pub struct RunningNode {
     pub addr: std::net::SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<std::thread::JoinHandle<()>>,
+    publisher: Option<std::thread::JoinHandle<()>>,
+    settler: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
+    l1: Option<Arc<L1Bridge>>,
 }
 
 impl RunningNode {
@@ -377,7 +411,13 @@ impl RunningNode {
         }
     }
 
-    /// Stops the server and the engine (cut, snapshot).
+    /// The in-process L1, in L1 mode.
+    pub fn l1(&self) -> Option<&Arc<L1Bridge>> {
+        self.l1.as_ref()
+    }
+
+    /// Stops the server and the engine (cut, snapshot), lets the publisher propose what was
+    /// cut, and stops the settler.
     pub fn stop(mut self) {
         self.stop_inner();
     }
@@ -390,6 +430,13 @@ impl RunningNode {
             let _ = t.join();
         }
         self.engine.shutdown();
+        if let Some(t) = self.publisher.take() {
+            let _ = t.join();
+        }
+        if let Some((stop, t)) = self.settler.take() {
+            stop.store(true, Relaxed);
+            let _ = t.join();
+        }
     }
 }
 
@@ -421,6 +468,53 @@ pub fn start(
         tracing::warn!(skipped = %s, "corrupt snapshot skipped");
     }
     engine.cut_open_batch();
+    // L1 mode: open the in-process L1, find what it has not seen, and let the engine take its
+    // queues from where the last batch stopped.
+    let (l1, backlog) = if cfg.rollup.l1_on() {
+        let genesis = ExchangeState::new(engine.state().chain_id, engine.state().operator);
+        let assets: Vec<(String, u32)> = cfg.assets.iter().map(|(n, id)| (n.clone(), *id)).collect();
+        let bridge = Arc::new(L1Bridge::open(
+            &cfg.data_dir.join(&cfg.rollup.l1_dir),
+            cfg.rollup.l1_chain_id,
+            genesis,
+            &assets,
+            cfg.rollup.escape_delay_blocks,
+            cfg.rollup.inclusion_delay_blocks,
+        )?);
+        let (proposed, at_proposed) = bridge.counts_at(None)?;
+        let last = engine.state().batch_number;
+        if proposed > last {
+            anyhow::bail!(
+                "the in-process L1 holds {proposed} proposals but the journal only {last} batches: \
+                 {} does not belong to this data directory",
+                bridge.dir().display()
+            );
+        }
+        let (backlog, cursor) =
+            engine.batches_after(proposed, at_proposed).map_err(|e| anyhow::anyhow!(e))?;
+        // The settler compares every unsettled batch's derived root with the node's.
+        let settled = bridge.settled()?;
+        let (_, at_settled) = bridge.counts_at(Some(settled))?;
+        match engine.batches_after(settled, at_settled) {
+            Ok((unsettled, _)) => {
+                unsettled.iter().for_each(|b| bridge.expect_root(b.header.batch_number, b.post_root))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "settler: some unsettled batches have no node root to compare")
+            }
+        }
+        if !backlog.is_empty() {
+            tracing::info!(
+                batches = backlog.len(),
+                from = proposed + 1,
+                "re-proposing batches L1 has not seen"
+            );
+        }
+        engine.set_l1(Box::new(bridge.clone()), cursor);
+        (Some(bridge), backlog)
+    } else {
+        (None, Vec::new())
+    };
     let prover = match choice {
         Some(choice) => {
             let (tx, rx) = std::sync::mpsc::channel();
@@ -429,7 +523,7 @@ pub fn start(
         }
         None => None,
     };
-    let publisher = if cfg.rollup.blobs {
+    let publisher = if cfg.rollup.blobs || l1.is_some() {
         let (tx, rx) = std::sync::mpsc::channel();
         engine.set_publisher(tx);
         Some(rx)
@@ -437,14 +531,32 @@ pub fn start(
         None
     };
     let handle = engine.start();
-    if let Some(rx) = publisher {
-        publisher_thread(cfg.data_dir.join(&cfg.rollup.blob_dir), handle.clone(), rx)?;
-    }
+    let publisher = match publisher {
+        Some(rx) => Some(publisher_thread(
+            cfg.data_dir.join(&cfg.rollup.blob_dir),
+            handle.clone(),
+            rx,
+            l1.clone(),
+            backlog,
+        )?),
+        None => None,
+    };
+    let settler = match &l1 {
+        Some(bridge) if cfg.rollup.settle => {
+            let stop = Arc::new(AtomicBool::new(false));
+            let interval = Duration::from_millis(cfg.engine.batch_max_ms.clamp(50, 1_000));
+            let t = crate::l1::settler_thread(bridge.clone(), handle.clone(), interval, stop.clone())?;
+            Some((stop, t))
+        }
+        _ => None,
+    };
     if let Some((shadow, rx, choice)) = prover {
         prover_thread(shadow, handle.clone(), rx, choice);
     }
     let limits = Arc::new(RwLock::new(cfg.limits));
-    let api = Api::new(handle.clone(), limits.clone(), names(&cfg), cfg.dev.faucet).with_index(index);
+    let api = Api::new(handle.clone(), limits.clone(), names(&cfg), cfg.dev.faucet)
+        .with_index(index)
+        .with_l1(l1.clone());
     let std_listener = std::net::TcpListener::bind(cfg.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
     std_listener.set_nonblocking(true)?;
@@ -489,7 +601,15 @@ pub fn start(
         });
     })?;
     tracing::info!(%addr, "listening");
-    Ok(RunningNode { engine: handle, addr, shutdown: Some(stop_tx), server: Some(server) })
+    Ok(RunningNode {
+        engine: handle,
+        addr,
+        shutdown: Some(stop_tx),
+        server: Some(server),
+        publisher,
+        settler,
+        l1,
+    })
 }
 
 async fn terminate() {

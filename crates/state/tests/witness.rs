@@ -210,7 +210,8 @@ fn a_book_action_that_emits_nothing_still_moves_the_committed_book_clock() {
         w.nonce += 1;
         let commands = vec![command];
         let h = header(&s, t);
-        let witness = Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, &commands).unwrap();
+        let witness =
+            Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, &commands).unwrap();
         let pre_root = s.commitment.root();
         s.world.state.apply_batch(&NativeCrypto, &h, pre_root, &commands).unwrap();
         let incremental = s.commitment.update(&mut s.world.state).unwrap();

@@ -1,0 +1,609 @@
+//! The node's L1 side (`rollup.l1 = "in-process"`): the rollup contracts on an in-process revm
+//! chain that survives restarts, and the two threads that move batches to it.
+//!
+//! - [`L1Bridge`] owns the chain (its transaction log under `data/l1/`, the deployment in
+//!   `data/l1/deployment.json`) and a mirror of the contract's two queues (deposits, forced
+//!   commands) that the engine takes from when it opens a batch ([`crate::engine::L1Queues`]):
+//!   the engine never waits for the chain.
+//! - The **publisher** ([`propose_batch`]) packs a cut batch's own commands into blobs and
+//!   proposes them with `propose(depositsUpTo, forcedUpTo)` from the batch's take. Batches are
+//!   proposed in order, each once: a restarted node first re-proposes, from its journal, the cut
+//!   batches L1 has not seen.
+//! - The **settler** ([`settler_thread`]) follows the chain as any node would
+//!   ([`L1Follower`]: events and blobs only), checks each derived batch's root against the
+//!   node's, runs the settlement program on it, and settles. In-process the program runs
+//!   natively and a development committee attests its public values: a re-execution, **not a
+//!   proof** (the same `settle` call takes an SP1 proof through SP1's gateway in production;
+//!   `zkclob-prover`'s `e2e_l1` test settles with SP1's executor). A root mismatch stops
+//!   settling and raises `zkclob_l1_root_mismatch`.
+//!
+//! The node assumes it is the rollup's only proposer (a based rollup lets anyone propose; a
+//! foreign proposal would shift batch numbers, which the settler's root check catches).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use alloy_primitives::{keccak256, Address as L1Address, B256, U256};
+use serde::{Deserialize, Serialize};
+use zkclob_rollup::kzg::BlobSidecar;
+use zkclob_rollup::l1::committee::{Committee, CommitteeMember};
+use zkclob_rollup::l1::derive::{L1Follower, SyncedBatch};
+use zkclob_rollup::l1::rollup::{deploy_test_token, RollupEvents};
+use zkclob_rollup::l1::settlement::{encode_public_values, open_blob};
+use zkclob_rollup::l1::{AssetUnits, DevChain, L1Config, Settlement, WithdrawalClaim, L1};
+use zkclob_rollup::pipeline::BatchBlobs;
+use zkclob_state::withdrawals::withdrawal_proof;
+use zkclob_state::{ExchangeState, NativeCrypto, Withdrawal};
+
+use crate::engine::{CutBatch, EngineHandle, L1Queues};
+use crate::entry::{L1Deposit, L1Take};
+
+/// The verification key the in-process rollup is deployed with: names what settles it (the
+/// settlement program re-executed natively, attested by the development committee).
+pub fn dev_program_vkey() -> B256 {
+    keccak256(b"zkclob settlement program: native re-execution attested by the dev committee (not a proof)")
+}
+
+/// Development committee size and threshold (k-of-n).
+const COMMITTEE: u32 = 3;
+const THRESHOLD: usize = 2;
+/// Dev accounts of the in-process chain: proposer, settler, faucet.
+const PROPOSER: usize = 1;
+const SETTLER: usize = 2;
+const FAUCET: usize = 3;
+
+/// Where the contracts are, recorded once deployed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Deployment {
+    /// The `Rollup` contract.
+    pub rollup: L1Address,
+    /// Its `CommitteeVerifier`.
+    pub verifier: L1Address,
+    /// The program verification key the rollup checks.
+    pub program_vkey: B256,
+    /// L2 asset id → its L1 token (`None`: native ETH).
+    pub tokens: BTreeMap<u32, Option<L1Address>>,
+    /// L1 block of the deployment.
+    pub block: u64,
+}
+
+/// The queue entries the L1 holds, as events announced them (the engine takes from here).
+#[derive(Debug, Default)]
+struct Queues {
+    deposits: Vec<L1Deposit>,
+    forced: Vec<Vec<u8>>,
+    next_block: u64,
+}
+
+/// What the settler learned of settled batches' withdrawals (for claims).
+#[derive(Debug, Default)]
+struct SettledWithdrawals {
+    /// Per settled batch (= proposal index): its first withdrawal's number and its withdrawals.
+    batches: BTreeMap<u64, (u64, Vec<Withdrawal>)>,
+}
+
+/// The in-process L1, shared by the engine (queues), the publisher, the settler and the API.
+pub struct L1Bridge {
+    chain: Mutex<L1>,
+    queues: Mutex<Queues>,
+    deployment: Deployment,
+    committee: Committee,
+    genesis: ExchangeState,
+    withdrawals: Mutex<SettledWithdrawals>,
+    /// The node's post-root of each batch not yet settled (the settler compares).
+    node_roots: Mutex<BTreeMap<u64, [u8; 32]>>,
+    dir: PathBuf,
+}
+
+/// What [`L1Bridge::status`] reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct L1Status {
+    /// "in-process".
+    pub l1: &'static str,
+    /// L1 chain id.
+    pub chain_id: u64,
+    /// L1 head block.
+    pub block: u64,
+    /// The `Rollup` contract.
+    pub rollup: String,
+    /// Its verifier.
+    pub verifier: String,
+    /// What settles batches here.
+    pub verification: &'static str,
+    /// Proposals made.
+    pub proposals: u64,
+    /// Batches settled.
+    pub settled: u64,
+    /// The last settled state root.
+    pub settled_root: String,
+    /// Deposits queued on L1 / consumed by settled batches.
+    pub deposits: [u64; 2],
+    /// Forced commands queued / consumed by settled batches.
+    pub forced: [u64; 2],
+    /// Asset id → L1 token ("ETH" for native ether).
+    pub tokens: BTreeMap<u32, String>,
+}
+
+/// A withdrawal claimable on L1, with its proof.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClaimInfo {
+    /// Settled batch index (proposal index).
+    pub batch_index: u64,
+    /// Withdrawal number since genesis.
+    pub index: u64,
+    /// L2 asset.
+    pub asset: u32,
+    /// Atoms.
+    pub atoms: String,
+    /// Sibling path, bottom up, hex.
+    pub proof: Vec<String>,
+    /// Whether it was claimed already.
+    pub claimed: bool,
+}
+
+fn err(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+impl L1Bridge {
+    /// Opens the in-process L1 in `dir`, deploying the contracts on first start (genesis root of
+    /// `genesis`, one asset per `assets` entry: "ETH" is native ether, others get a test token,
+    /// one L1 unit per L2 atom).
+    pub fn open(
+        dir: &Path,
+        chain_id: u64,
+        genesis: ExchangeState,
+        assets: &[(String, u32)],
+        escape_delay_blocks: u64,
+        inclusion_delay_blocks: u64,
+    ) -> anyhow::Result<L1Bridge> {
+        let (chain, replayed) = DevChain::open_logged(dir, chain_id).map_err(err)?;
+        let committee = Committee::new((1..=COMMITTEE).map(CommitteeMember::dev).collect());
+        let record = dir.join("deployment.json");
+        let mut root_state = genesis.clone();
+        let genesis_root =
+            zkclob_state::StateCommitment::build(zkclob_state::merkle::Sha256Hasher, &mut root_state)
+                .map_err(|e| anyhow::anyhow!("genesis commitment: {e:?}"))?
+                .root();
+        let (l1, deployment) = if record.exists() {
+            let deployment: Deployment = serde_json::from_slice(&std::fs::read(&record)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", record.display()))?;
+            let l1 = L1::at(chain, deployment.rollup, deployment.verifier, deployment.program_vkey)
+                .map_err(err)?;
+            if l1.settled_count().map_err(err)? == 0
+                && l1.state_root().map_err(err)? != B256::from(genesis_root)
+            {
+                anyhow::bail!(
+                    "the rollup in {} starts from another root than this exchange's genesis 0x{}",
+                    dir.display(),
+                    hex::encode(genesis_root)
+                );
+            }
+            tracing::info!(replayed = replayed.records, rollup = %deployment.rollup, "in-process L1 reopened");
+            (l1, deployment)
+        } else {
+            let mut chain = chain;
+            let deployer = chain.dev_account(0);
+            let mut tokens = BTreeMap::new();
+            let mut eth = None;
+            let mut token_units = Vec::new();
+            for (name, id) in assets {
+                let units = AssetUnits { asset_id: *id, units_per_atom: 1 };
+                if name == "ETH" {
+                    eth = Some(units);
+                    tokens.insert(*id, None);
+                } else {
+                    let token = deploy_test_token(&mut chain, deployer, name, name, 18).map_err(err)?;
+                    token_units.push((token, units));
+                    tokens.insert(*id, Some(token));
+                }
+            }
+            let config = L1Config {
+                committee: committee.addresses(),
+                threshold: THRESHOLD as u64,
+                program_vkey: dev_program_vkey(),
+                genesis_root: genesis_root.into(),
+                escape_delay_blocks,
+                inclusion_delay_blocks,
+                eth,
+                tokens: token_units,
+            };
+            let l1 = L1::deploy(chain, deployer, &config).map_err(err)?;
+            let deployment = Deployment {
+                rollup: l1.rollup_address(),
+                verifier: l1.verifier_address(),
+                program_vkey: config.program_vkey,
+                tokens,
+                block: l1.chain().block_number(),
+            };
+            let tmp = dir.join("deployment.json.tmp");
+            std::fs::write(&tmp, serde_json::to_vec_pretty(&deployment)?)?;
+            std::fs::File::open(&tmp)?.sync_all()?;
+            std::fs::rename(&tmp, &record)?;
+            tracing::info!(rollup = %deployment.rollup, "in-process L1: rollup contracts deployed");
+            (l1, deployment)
+        };
+        let bridge = L1Bridge {
+            chain: Mutex::new(l1),
+            queues: Mutex::new(Queues::default()),
+            deployment,
+            committee,
+            genesis,
+            withdrawals: Mutex::new(SettledWithdrawals::default()),
+            node_roots: Mutex::new(BTreeMap::new()),
+            dir: dir.to_path_buf(),
+        };
+        bridge.refresh(&bridge.lock());
+        Ok(bridge)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, L1> {
+        self.chain.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads new `Deposited` / `CommandForced` events into the queue mirror.
+    fn refresh(&self, l1: &L1) {
+        let mut q = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        for e in l1.events_since(q.next_block) {
+            match e.event {
+                RollupEvents::Deposited(d) if d.index == U256::from(q.deposits.len()) => q
+                    .deposits
+                    .push(L1Deposit { asset_id: d.assetId, atoms: d.atoms, l2_address: d.l2Address.0 }),
+                RollupEvents::CommandForced(f) if f.index == U256::from(q.forced.len()) => {
+                    q.forced.push(f.command.to_vec())
+                }
+                _ => {}
+            }
+        }
+        q.next_block = l1.chain().block_number() + 1;
+    }
+
+    /// Runs `f` on the chain (then updates the queue mirror): tests and tools that act on L1
+    /// as users would.
+    pub fn with_l1<T>(&self, f: impl FnOnce(&mut L1) -> T) -> T {
+        let mut l1 = self.lock();
+        let out = f(&mut l1);
+        self.refresh(&l1);
+        out
+    }
+
+    /// The deployment.
+    pub fn deployment(&self) -> &Deployment {
+        &self.deployment
+    }
+
+    /// The L1 directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The queue counts (deposits, forced) after the first `k` proposals (all of them for
+    /// `None`), with that number of proposals: where the batch after them starts taking.
+    pub fn counts_at(&self, k: Option<u64>) -> anyhow::Result<(u64, (u64, u64))> {
+        let l1 = self.lock();
+        let n = l1.proposal_count().map_err(err)?;
+        let k = k.unwrap_or(n).min(n);
+        if k == 0 {
+            return Ok((0, (0, 0)));
+        }
+        let p = l1.proposal(k - 1).map_err(err)?;
+        Ok((k, (p.depositCount, p.forcedCount)))
+    }
+
+    /// Batches settled.
+    pub fn settled(&self) -> anyhow::Result<u64> {
+        self.lock().settled_count().map_err(err)
+    }
+
+    /// Records the node's root of a batch for the settler's check.
+    pub fn expect_root(&self, batch: u64, root: [u8; 32]) {
+        self.node_roots.lock().unwrap_or_else(|p| p.into_inner()).insert(batch, root);
+    }
+
+    /// A development deposit from the faucet account: `atoms` of `asset` for `to` (mints the
+    /// test token first). Credited on L2 by the next batch the node opens.
+    pub fn faucet_deposit(&self, to: [u8; 20], asset: u32, atoms: u128) -> anyhow::Result<(u64, u64)> {
+        let token = *self
+            .deployment
+            .tokens
+            .get(&asset)
+            .ok_or_else(|| anyhow::anyhow!("asset {asset} is not accepted by the rollup"))?;
+        let amount = U256::from(atoms);
+        self.with_l1(|l1| {
+            let from = l1.chain().dev_account(FAUCET);
+            let included = match token {
+                None => {
+                    let need = amount + U256::from(10u64).pow(U256::from(18u64));
+                    if l1.eth_balance(from) < need {
+                        l1.chain_mut().fund(from, need.saturating_mul(U256::from(1_000u64)));
+                    }
+                    l1.deposit_eth(from, to, amount)
+                }
+                Some(token) => {
+                    l1.mint_and_approve_token(token, from, amount).map_err(err)?;
+                    l1.deposit_token(from, token, amount, to)
+                }
+            }
+            .map_err(err)?;
+            Ok((included.event.index.saturating_to(), included.block))
+        })
+    }
+
+    /// Proposes a cut batch: `blobs` (its own commands, [`BatchBlobs::from_batch`]) and the
+    /// queue counts of its take.
+    pub fn propose(&self, batch: &CutBatch, blobs: &BatchBlobs) -> anyhow::Result<(u64, u64)> {
+        let (deposits, forced) = batch
+            .l1_up_to
+            .ok_or_else(|| anyhow::anyhow!("batch {} has no L1 take", batch.header.batch_number))?;
+        self.with_l1(|l1| {
+            let proposer = l1.chain().dev_account(PROPOSER);
+            let included = l1.propose_up_to(proposer, &blobs.sidecars, deposits, forced).map_err(err)?;
+            let index: u64 = included.event.index.saturating_to();
+            if index + 1 != batch.header.batch_number {
+                anyhow::bail!(
+                    "batch {} became proposal {index}: someone else proposed in between",
+                    batch.header.batch_number
+                );
+            }
+            Ok((included.block, included.gas_used))
+        })
+    }
+
+    /// The L1 side at a glance.
+    pub fn status(&self) -> anyhow::Result<L1Status> {
+        let l1 = self.lock();
+        let tokens = self
+            .deployment
+            .tokens
+            .iter()
+            .map(|(id, t)| (*id, t.map_or("ETH".to_string(), |a| a.to_string())))
+            .collect();
+        Ok(L1Status {
+            l1: "in-process",
+            chain_id: l1.chain().chain_id(),
+            block: l1.chain().block_number(),
+            rollup: self.deployment.rollup.to_string(),
+            verifier: self.deployment.verifier.to_string(),
+            verification: "development committee (2 of 3) attesting a native re-execution of the settlement program: not a proof",
+            proposals: l1.proposal_count().map_err(err)?,
+            settled: l1.settled_count().map_err(err)?,
+            settled_root: l1.state_root().map_err(err)?.to_string(),
+            deposits: [l1.deposit_count().map_err(err)?, l1.deposits_consumed().map_err(err)?],
+            forced: [l1.forced_count().map_err(err)?, l1.forced_consumed().map_err(err)?],
+            tokens,
+        })
+    }
+
+    /// The withdrawals of `who` in batches the settler settled, with their claim proofs.
+    pub fn claims_of(&self, who: &[u8; 20]) -> anyhow::Result<Vec<ClaimInfo>> {
+        let settled = self.withdrawals.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::new();
+        for (&batch_index, (first, withdrawals)) in &settled.batches {
+            for (position, w) in withdrawals.iter().enumerate() {
+                if &w.to.0 != who {
+                    continue;
+                }
+                let proof =
+                    withdrawal_proof(&NativeCrypto, *first, withdrawals, position).unwrap_or_default();
+                out.push(ClaimInfo {
+                    batch_index,
+                    index: first + position as u64,
+                    asset: w.asset.0,
+                    atoms: w.amount.0.to_string(),
+                    proof: proof.iter().map(|p| format!("0x{}", hex::encode(p))).collect(),
+                    claimed: false,
+                });
+            }
+        }
+        drop(settled);
+        let l1 = self.lock();
+        for c in &mut out {
+            c.claimed = l1.is_claimed(c.index).map_err(err)?;
+        }
+        Ok(out)
+    }
+
+    /// The claim of `info` for `who`, as the contract takes it.
+    pub fn claim(&self, who: [u8; 20], info: &ClaimInfo) -> anyhow::Result<WithdrawalClaim> {
+        let proof = info
+            .proof
+            .iter()
+            .map(|p| p.parse::<B256>().map_err(err))
+            .collect::<anyhow::Result<Vec<B256>>>()?;
+        Ok(WithdrawalClaim {
+            batch_index: info.batch_index,
+            index: info.index,
+            to: who,
+            asset_id: info.asset,
+            atoms: info.atoms.parse().map_err(err)?,
+            proof,
+        })
+    }
+
+    /// Settles one batch the follower derived: runs the settlement program on its input,
+    /// compares with the follower, opens each blob at the program's point, has the committee
+    /// attest, and calls `settle`. Returns (block, gas).
+    fn settle(&self, batch: &SyncedBatch) -> anyhow::Result<(u64, u64)> {
+        let input = batch
+            .program_input
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("the follower built no program input"))?;
+        let out = zkclob_rollup::program::run(&NativeCrypto, input).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let public_values = zkclob_rollup::program::encode_public_values(&out.public_values);
+        let mut openings = Vec::new();
+        let mut kzg_proofs = Vec::new();
+        for (blob, opening) in input.blobs.iter().zip(&out.public_values.blobs) {
+            let blob = zkclob_rollup::blob::Blob::from_bytes(blob).map_err(err)?;
+            let sidecar = BlobSidecar::new(blob).map_err(err)?;
+            let (o, p) = open_blob(&sidecar, &opening.z).map_err(err)?;
+            if o.y.0 != opening.y {
+                anyhow::bail!("c-kzg's evaluation differs from the program's");
+            }
+            openings.push(o);
+            kzg_proofs.push(p);
+        }
+        let followed = batch.public_values(openings);
+        if encode_public_values(&followed).as_ref() != public_values.as_slice() {
+            let program = zkclob_rollup::l1::settlement::decode_public_values(&public_values).map_err(err)?;
+            anyhow::bail!(
+                "the settlement program's public values differ from the follower's: {program:?} vs {followed:?}"
+            );
+        }
+        let signers: Vec<usize> = (0..THRESHOLD).collect();
+        let mut l1 = self.lock();
+        let proof = self.committee.attest(
+            &signers,
+            self.deployment.program_vkey,
+            &public_values,
+            l1.chain().chain_id(),
+            self.deployment.verifier,
+        );
+        let settler = l1.chain().dev_account(SETTLER);
+        let settlement = Settlement {
+            proposal_index: batch.proposal,
+            public_values: public_values.into(),
+            proof,
+            kzg_proofs,
+        };
+        let included = l1.settle(settler, &settlement).map_err(err)?;
+        self.refresh(&l1);
+        Ok((included.block, included.gas_used))
+    }
+}
+
+impl L1Queues for Arc<L1Bridge> {
+    fn take(&self, deposits_from: u64, forced_from: u64) -> L1Take {
+        let q = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        L1Take {
+            deposits_from,
+            deposits: q.deposits.get(deposits_from as usize..).unwrap_or_default().to_vec(),
+            forced_from,
+            forced: q.forced.get(forced_from as usize..).unwrap_or_default().to_vec(),
+        }
+    }
+
+    fn pending(&self, deposits_from: u64, forced_from: u64) -> bool {
+        let q = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        q.deposits.len() as u64 > deposits_from || q.forced.len() as u64 > forced_from
+    }
+}
+
+/// Proposes one cut batch and reports it; false once proposing failed (later batches would be
+/// misnumbered, so the publisher stops).
+pub fn propose_batch(bridge: &L1Bridge, handle: &EngineHandle, batch: &CutBatch, blobs: &BatchBlobs) -> bool {
+    let n = batch.header.batch_number;
+    bridge.expect_root(n, batch.post_root);
+    match bridge.propose(batch, blobs) {
+        Ok((block, gas)) => {
+            handle.metrics().l1_proposed.fetch_add(1, Relaxed);
+            let _ = handle.set_l1_status(n, format!("proposed in L1 block {block} ({gas} gas)"));
+            true
+        }
+        Err(e) => {
+            handle.metrics().l1_failures.fetch_add(1, Relaxed);
+            tracing::error!(batch = n, error = %e, "L1 proposal failed; no more batches are proposed");
+            let _ = handle.set_l1_status(n, format!("proposal FAILED: {e}"));
+            false
+        }
+    }
+}
+
+/// The settler: follows L1 every `interval`, and settles each derived batch whose root equals
+/// the node's. Stops on `stop`, on a root mismatch, or on a failed settlement.
+pub fn settler_thread(
+    bridge: Arc<L1Bridge>,
+    handle: EngineHandle,
+    interval: Duration,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("zkclob-settler".into()).spawn(move || {
+        let mut follower = match L1Follower::new(bridge.genesis.clone()) {
+            Ok(f) => f.collect_program_inputs(true),
+            Err(e) => {
+                tracing::error!(error = %e, "settler: cannot start the L1 follower");
+                return;
+            }
+        };
+        while !stop.load(Relaxed) {
+            let synced = {
+                let l1 = bridge.lock();
+                follower.sync(&l1)
+            };
+            let batches = match synced {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "settler: L1 sync failed; retrying");
+                    std::thread::sleep(interval);
+                    continue;
+                }
+            };
+            let settled = bridge.settled().unwrap_or(u64::MAX);
+            for batch in batches {
+                let n = batch.derived.header.batch_number;
+                if batch.proposal < settled {
+                    // Settled before a restart: only learn its withdrawals.
+                    remember_withdrawals(&bridge, &batch);
+                    continue;
+                }
+                let expected = bridge.node_roots.lock().unwrap_or_else(|p| p.into_inner()).remove(&n);
+                match expected {
+                    Some(root) if root != batch.post_root => {
+                        handle.metrics().l1_root_mismatch.store(1, Relaxed);
+                        let msg = format!(
+                            "L1 derives root 0x{} for batch {n}, the node cut 0x{}; settling stops",
+                            hex::encode(batch.post_root),
+                            hex::encode(root)
+                        );
+                        tracing::error!("{msg}");
+                        let _ = handle.set_l1_status(n, format!("MISMATCH: {msg}"));
+                        return;
+                    }
+                    Some(_) => {}
+                    None => {
+                        tracing::warn!(batch = n, "settler: no node root to compare (cut before a restart)")
+                    }
+                }
+                match bridge.settle(&batch) {
+                    Ok((block, gas)) => {
+                        remember_withdrawals(&bridge, &batch);
+                        handle.metrics().l1_settled.fetch_add(1, Relaxed);
+                        let why = batch
+                            .derived
+                            .empty
+                            .as_ref()
+                            .map_or(String::new(), |r| format!("; derived EMPTY: {r:?}"));
+                        let _ = handle.set_l1_status(
+                            n,
+                            format!(
+                                "settled in L1 block {block} ({gas} gas); L1 derives the node's root; \
+                                 dev committee attestation of a native re-execution (not a proof){why}"
+                            ),
+                        );
+                    }
+                    Err(e) => {
+                        handle.metrics().l1_failures.fetch_add(1, Relaxed);
+                        tracing::error!(batch = n, error = %e, "settlement failed; settling stops");
+                        let _ = handle.set_l1_status(n, format!("settlement FAILED: {e}"));
+                        return;
+                    }
+                }
+            }
+            std::thread::sleep(interval);
+        }
+    })
+}
+
+fn remember_withdrawals(bridge: &L1Bridge, batch: &SyncedBatch) {
+    if batch.withdrawals.is_empty() {
+        return;
+    }
+    bridge
+        .withdrawals
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .batches
+        .insert(batch.proposal, (batch.first_withdrawal, batch.withdrawals.clone()));
+}

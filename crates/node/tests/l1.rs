@@ -1,0 +1,168 @@
+//! The node with its in-process L1 (`rollup.l1 = "in-process"`), end to end over real sockets:
+//! deposits on L1 credited by the next batch, a trade, a withdrawal, every batch proposed as
+//! blobs and settled once L1 derives the node's root, the withdrawal claimed on L1 with its
+//! Merkle proof (once), a forced command posted on L1 and executed, deposits through the API
+//! refused; then a restart that re-attaches to the same L1 and keeps settling, and a fresh
+//! follower that reaches the node's root from L1 alone.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use alloy_primitives::{Address as L1Address, U256};
+use common::place;
+use serde_json::Value;
+use zkclob_core::{Amount, AssetId, Side};
+use zkclob_node::client::{Client, Signer};
+use zkclob_node::config::NodeConfig;
+use zkclob_node::crypto::Keypair;
+use zkclob_node::node;
+use zkclob_rollup::l1::derive::L1Follower;
+use zkclob_state::{Action, Command, ExchangeState};
+
+const ETH: u32 = 1;
+const USDC: u32 = 3;
+
+fn config(dir: &std::path::Path) -> NodeConfig {
+    let mut cfg = common::config(dir);
+    cfg.engine.batch_max_ms = 30;
+    cfg.rollup.l1 = "in-process".into();
+    cfg
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    while !f() {
+        assert!(t0.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn l1_status(c: &mut Client) -> Value {
+    c.get("/v1/l1").unwrap().ok().unwrap()
+}
+
+/// At least `min` proposals, every one settled.
+fn wait_all_settled(c: &mut Client, min: u64) {
+    wait_for("every proposal to settle", || {
+        let s = l1_status(c);
+        s["proposals"].as_u64() >= Some(min) && s["proposals"] == s["settled"]
+    });
+}
+
+#[test]
+fn deposit_trade_withdraw_settle_claim_and_restart_with_an_in_process_l1() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = node::start(config(dir.path()), None, None).unwrap();
+    let mut c = Client::connect(running.addr).unwrap();
+    let wait = Duration::from_secs(30);
+    let (ka, kb) = (Keypair::from_seed(b"l1-alice"), Keypair::from_seed(b"l1-bob"));
+    // Deposits go to L1 and are credited by the next batch.
+    let out = c.faucet_credited(&ka.address(), ETH, 100_000_000, wait).unwrap();
+    assert_eq!(out["status"], "deposited_on_l1", "{out}");
+    c.faucet_credited(&kb.address(), USDC, 1_000_000_000_000, wait).unwrap();
+    assert_eq!(c.available(&ka.address(), ETH).unwrap(), 100_000_000);
+    let mut alice = Signer::for_account(&mut c, ka).unwrap();
+    let mut bob = Signer::for_account(&mut c, kb).unwrap();
+
+    // Money enters through L1 only: a deposit through the API is refused.
+    let dep = Command::Deposit { to: bob.address(), asset: AssetId(USDC), amount: Amount(5) };
+    let r = c.submit(&dep).unwrap();
+    assert_eq!(r.body["error"]["code"], "deposit_not_allowed", "{r}");
+
+    // A trade, then bob withdraws the ETH he bought.
+    let r = c.submit(&alice.sign(place(1, Side::Sell, 2_000, 5))).unwrap().ok().unwrap();
+    assert_eq!(r["status"], "applied", "{r}");
+    let r = c.submit(&bob.sign(place(1, Side::Buy, 2_000, 5))).unwrap().ok().unwrap();
+    assert_eq!(r["filled"], 5, "{r}");
+    let bought = c.available(&bob.address(), ETH).unwrap();
+    assert!(bought > 0);
+    let r = c
+        .submit(&bob.sign(Action::Withdraw { asset: AssetId(ETH), amount: Amount(bought) }))
+        .unwrap()
+        .ok()
+        .unwrap();
+    assert_eq!(r["status"], "applied", "{r}");
+
+    // The settler settles the batch that holds it; the claim comes with its proof.
+    let path = format!("/v1/l1/claims/{}", bob.address());
+    let mut claims = Value::Null;
+    wait_for("bob's withdrawal to settle", || {
+        claims = c.get(&path).unwrap().ok().unwrap();
+        claims.as_array().is_some_and(|a| !a.is_empty())
+    });
+    let claim_info = &claims[0];
+    assert_eq!(
+        (claim_info["asset"].as_u64(), claim_info["claimed"].as_bool()),
+        (Some(ETH as u64), Some(false))
+    );
+    assert_eq!(claim_info["atoms"], bought.to_string());
+    let bridge = running.l1().unwrap().clone();
+    let info: zkclob_node::l1::ClaimInfo = serde_json::from_value(claim_info.clone()).unwrap();
+    let claim = bridge.claim(bob.address().0, &info).unwrap();
+    let payee = L1Address::from(bob.address().0);
+    bridge.with_l1(|l1| {
+        let sender = l1.chain().dev_account(5);
+        assert_eq!(l1.eth_balance(payee), U256::ZERO);
+        l1.claim_withdrawal(sender, &claim).unwrap();
+        assert_eq!(l1.eth_balance(payee), U256::from(bought), "one wei per atom");
+        let again = l1.claim_withdrawal(sender, &claim).unwrap_err();
+        assert_eq!(again.revert_name(), Some("AlreadyClaimed"));
+    });
+
+    // A forced command: alice's next order, posted on L1 by anyone, executed by the node.
+    let nonce = c.nonce(&alice.address()).unwrap();
+    let forced = alice.sign(place(1, Side::Sell, 2_100, 1));
+    bridge.with_l1(|l1| {
+        let sender = l1.chain().dev_account(6);
+        l1.force_command(sender, &borsh::to_vec(&forced).unwrap()).unwrap();
+    });
+    wait_for("the forced command to execute", || c.nonce(&alice.address()).unwrap() == nonce + 1);
+    let orders = c.get(&format!("/v1/accounts/{}/orders", alice.address())).unwrap().ok().unwrap();
+    assert!(orders.as_array().unwrap().iter().any(|o| o["price"] == 2_100), "{orders}");
+
+    wait_all_settled(&mut c, 4);
+    let metrics = c.get("/metrics").unwrap().body.to_string();
+    assert!(metrics.contains("zkclob_l1_root_mismatch 0"), "{metrics}");
+    assert!(metrics.contains("zkclob_l1_failures_total 0"), "{metrics}");
+    let batches = c.get("/v1/batches?limit=1000").unwrap().ok().unwrap();
+    let settled = batches
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["l1"].as_str().unwrap().starts_with("settled"))
+        .count();
+    // Genesis, alice's deposit, bob's deposit with the trade and the withdrawal, the forced
+    // command: four batches at least, every one settled.
+    assert!(settled >= 4, "{batches}");
+    drop(c);
+    running.stop();
+
+    // A fresh node derives the node's final root from L1 alone (the last batch, cut at
+    // shutdown, was proposed before the node stopped).
+    let cfg = config(dir.path());
+    let (root, _, _) = node::state_root(&cfg).unwrap();
+    let operator = Keypair::from_secret(
+        &hex::decode(
+            std::fs::read_to_string(dir.path().join("operator.key")).unwrap().trim().trim_start_matches("0x"),
+        )
+        .unwrap()
+        .try_into()
+        .unwrap(),
+    )
+    .unwrap();
+    let mut follower = L1Follower::new(ExchangeState::new(cfg.chain_id, operator.address())).unwrap();
+    bridge.with_l1(|l1| follower.sync(l1).unwrap());
+    assert_eq!(format!("0x{}", hex::encode(follower.root())), root);
+    drop(bridge);
+
+    // A restart re-attaches to the same L1 and goes on proposing and settling.
+    let running = node::start(cfg, None, None).unwrap();
+    let mut c = Client::connect(running.addr).unwrap();
+    let before = l1_status(&mut c)["proposals"].as_u64().unwrap();
+    let mut alice = Signer::for_account(&mut c, Keypair::from_seed(b"l1-alice")).unwrap();
+    let r = c.submit(&alice.sign(place(1, Side::Sell, 2_200, 1))).unwrap().ok().unwrap();
+    assert_eq!(r["status"], "applied", "{r}");
+    wait_all_settled(&mut c, before + 1);
+    running.stop();
+}
