@@ -67,6 +67,35 @@ fn start_node_with(data: &Path, env: &[(&str, &str)]) -> (Child, std::net::Socke
     (child, addr)
 }
 
+/// Runs one load thread per key against the node at `addr` for `after`, then kills the node
+/// (SIGKILL) and stops the load.
+fn load_then_kill(
+    node: &mut Child,
+    addr: std::net::SocketAddr,
+    keys: &[Keypair],
+    acked: &Arc<Mutex<Vec<Acked>>>,
+    it: usize,
+    after: Duration,
+) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let (k, acked, stop) = (k.clone(), acked.clone(), stop.clone());
+            let seed = (it * 10 + i) as u64;
+            std::thread::spawn(move || load(addr, i, k, acked, stop, seed))
+        })
+        .collect();
+    std::thread::sleep(after);
+    node.kill().unwrap(); // SIGKILL
+    node.wait().unwrap();
+    stop.store(true, Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
 struct Acked {
     seq: u64,
     account: usize,
@@ -202,23 +231,7 @@ fn kill_9_under_load_loses_no_acknowledged_command_and_recovers_the_same_root() 
                 c.faucet(&k.address(), 3, 1_000_000_000_000_000).unwrap();
             }
         }
-        let stop = Arc::new(AtomicBool::new(false));
-        let threads: Vec<_> = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let (k, acked, stop) = (k.clone(), acked.clone(), stop.clone());
-                let seed = (it * 10 + i) as u64;
-                std::thread::spawn(move || load(addr, i, k, acked, stop, seed))
-            })
-            .collect();
-        std::thread::sleep(Duration::from_millis(50 + rng.below(400)));
-        node.kill().unwrap(); // SIGKILL
-        node.wait().unwrap();
-        stop.store(true, Relaxed);
-        for t in threads {
-            t.join().unwrap();
-        }
+        load_then_kill(&mut node, addr, &keys, &acked, it, Duration::from_millis(50 + rng.below(400)));
 
         // The node's own recovery, offline.
         let out = Proc::new(BIN).args(["state-root", "--data"]).arg(&data).output().unwrap();
@@ -279,23 +292,7 @@ fn kill_9_with_an_in_process_l1_re_proposes_and_settles_every_batch() {
         let r = c.faucet(&k.address(), 3, 1_000_000_000_000_000).unwrap();
         assert_eq!(r["status"], "deposited_on_l1", "{r}");
         c.faucet(&k.address(), 1, 1_000_000_000_000_000).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let threads: Vec<_> = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let (k, acked, stop) = (k.clone(), acked.clone(), stop.clone());
-                let seed = (it * 10 + i) as u64;
-                std::thread::spawn(move || load(addr, i, k, acked, stop, seed))
-            })
-            .collect();
-        std::thread::sleep(Duration::from_millis(100 + rng.below(400)));
-        node.kill().unwrap(); // SIGKILL
-        node.wait().unwrap();
-        stop.store(true, Relaxed);
-        for t in threads {
-            t.join().unwrap();
-        }
+        load_then_kill(&mut node, addr, &keys, &acked, it, Duration::from_millis(100 + rng.below(400)));
     }
     // A last start: everything cut is proposed, everything proposed settles.
     let (mut node, addr) = start_node_with(&data, &env);
