@@ -47,6 +47,18 @@ pub fn dev_program_vkey() -> B256 {
     keccak256(b"zkclob settlement program: native re-execution attested by the dev committee (not a proof)")
 }
 
+/// What runs the settlement program before the committee attests its public values. Neither is
+/// a proof: the native run is the program's Rust code on this machine, the SP1 run its RISC-V
+/// build in SP1's executor (the same ELF the proving path proves).
+pub enum SettleWith {
+    /// `zkclob_rollup::program::run`, natively.
+    Native,
+    /// The guest in SP1's executor (`prover = "sp1-execute"` or `"sp1-prove"`); its public
+    /// values must equal the native run's.
+    #[cfg(feature = "sp1")]
+    Sp1(zkclob_prover::sp1::Sp1Backend),
+}
+
 /// Development committee size and threshold (k-of-n).
 const COMMITTEE: u32 = 3;
 const THRESHOLD: usize = 2;
@@ -426,13 +438,24 @@ impl L1Bridge {
     /// Settles one batch the follower derived: runs the settlement program on its input,
     /// compares with the follower, opens each blob at the program's point, has the committee
     /// attest, and calls `settle`. Returns (block, gas).
-    fn settle(&self, batch: &SyncedBatch) -> anyhow::Result<(u64, u64)> {
+    fn settle(&self, batch: &SyncedBatch, with: &SettleWith) -> anyhow::Result<(u64, u64, String)> {
         let input = batch
             .program_input
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("the follower built no program input"))?;
         let out = zkclob_rollup::program::run(&NativeCrypto, input).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let public_values = zkclob_rollup::program::encode_public_values(&out.public_values);
+        let ran = match with {
+            SettleWith::Native => "a native re-execution".to_string(),
+            #[cfg(feature = "sp1")]
+            SettleWith::Sp1(backend) => {
+                let exec = backend.execute_settlement(input).map_err(err)?;
+                if exec.public_values != public_values {
+                    anyhow::bail!("SP1's execution of the settlement program committed other public values");
+                }
+                format!("the SP1 executor's run of the settlement program ({} cycles)", exec.cycles)
+            }
+        };
         let mut openings = Vec::new();
         let mut kzg_proofs = Vec::new();
         for (blob, opening) in input.blobs.iter().zip(&out.public_values.blobs) {
@@ -470,7 +493,7 @@ impl L1Bridge {
         };
         let included = l1.settle(settler, &settlement).map_err(err)?;
         self.refresh(&l1);
-        Ok((included.block, included.gas_used))
+        Ok((included.block, included.gas_used, ran))
     }
 }
 
@@ -518,6 +541,7 @@ pub fn settler_thread(
     handle: EngineHandle,
     interval: Duration,
     stop: Arc<AtomicBool>,
+    with: SettleWith,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("zkclob-settler".into()).spawn(move || {
         let mut follower = match L1Follower::new(bridge.genesis.clone()) {
@@ -566,8 +590,8 @@ pub fn settler_thread(
                         tracing::warn!(batch = n, "settler: no node root to compare (cut before a restart)")
                     }
                 }
-                match bridge.settle(&batch) {
-                    Ok((block, gas)) => {
+                match bridge.settle(&batch, &with) {
+                    Ok((block, gas, ran)) => {
                         remember_withdrawals(&bridge, &batch);
                         handle.metrics().l1_settled.fetch_add(1, Relaxed);
                         let why = batch
@@ -579,7 +603,7 @@ pub fn settler_thread(
                             n,
                             format!(
                                 "settled in L1 block {block} ({gas} gas); L1 derives the node's root; \
-                                 dev committee attestation of a native re-execution (not a proof){why}"
+                                 dev committee attestation of {ran} (not a proof){why}"
                             ),
                         );
                     }

@@ -98,6 +98,7 @@ pub fn open_engine(cfg: &NodeConfig, metrics: Arc<Metrics>, index: Option<&Index
 
 /// The prover behind `prover = "<backend>-<mode>"`: which backend, and whether it proves or only
 /// executes.
+#[derive(Clone, Debug)]
 pub struct ProverChoice {
     /// `native`, `sp1` or `zisk`.
     pub backend: String,
@@ -134,6 +135,18 @@ pub fn prover_choice(cfg: &NodeConfig) -> anyhow::Result<Option<ProverChoice>> {
         );
     }
     Ok(Some(ProverChoice { backend: backend.into(), prove, elf }))
+}
+
+/// What runs the settlement program before settling: SP1's executor when the prover is an SP1
+/// one (its guest ELF runs settlements too), else the native code.
+fn settle_with(choice: Option<&ProverChoice>) -> anyhow::Result<crate::l1::SettleWith> {
+    match choice {
+        #[cfg(feature = "sp1")]
+        Some(c) if c.backend == "sp1" => {
+            Ok(crate::l1::SettleWith::Sp1(zkclob_prover::sp1::Sp1Backend::from_elf_file(&c.elf)?))
+        }
+        _ => Ok(crate::l1::SettleWith::Native),
+    }
 }
 
 fn make_backend(c: &ProverChoice) -> anyhow::Result<Box<dyn zkclob_prover::Prover>> {
@@ -515,6 +528,7 @@ pub fn start(
     } else {
         (None, Vec::new())
     };
+    let choice_for_settler = choice.clone();
     let prover = match choice {
         Some(choice) => {
             let (tx, rx) = std::sync::mpsc::channel();
@@ -545,7 +559,8 @@ pub fn start(
         Some(bridge) if cfg.rollup.settle => {
             let stop = Arc::new(AtomicBool::new(false));
             let interval = Duration::from_millis(cfg.engine.batch_max_ms.clamp(50, 1_000));
-            let t = crate::l1::settler_thread(bridge.clone(), handle.clone(), interval, stop.clone())?;
+            let with = settle_with(choice_for_settler.as_ref())?;
+            let t = crate::l1::settler_thread(bridge.clone(), handle.clone(), interval, stop.clone(), with)?;
             Some((stop, t))
         }
         _ => None,

@@ -33,7 +33,7 @@ fn config(dir: &std::path::Path) -> NodeConfig {
 fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let t0 = Instant::now();
     while !f() {
-        assert!(t0.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        assert!(t0.elapsed() < Duration::from_secs(300), "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -53,7 +53,28 @@ fn wait_all_settled(c: &mut Client, min: u64) {
 #[test]
 fn deposit_trade_withdraw_settle_claim_and_restart_with_an_in_process_l1() {
     let dir = tempfile::tempdir().unwrap();
-    let running = node::start(config(dir.path()), None, None).unwrap();
+    scenario(config(dir.path()), "a native re-execution");
+}
+
+/// The same, with SP1's executor running the settlement program (the guest ELF from
+/// `scripts/build-guests.sh`) before the committee attests: `scripts/zkvm-check.sh` runs it.
+#[cfg(feature = "sp1")]
+#[test]
+fn the_same_with_the_sp1_executor_running_each_settlement() {
+    let elf =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/guests/zkclob-guest-sp1.elf");
+    assert!(elf.exists(), "build the guests first: scripts/build-guests.sh sp1");
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.prover = "sp1-execute".into();
+    cfg.prover_elf = Some(elf);
+    cfg.engine.batch_max_ms = 200;
+    scenario(cfg, "the SP1 executor's run of the settlement program");
+}
+
+fn scenario(cfg: NodeConfig, settled_by: &str) {
+    let dir = cfg.data_dir.clone();
+    let running = node::start(cfg.clone(), None, None).unwrap();
     let mut c = Client::connect(running.addr).unwrap();
     let wait = Duration::from_secs(30);
     let (ka, kb) = (Keypair::from_seed(b"l1-alice"), Keypair::from_seed(b"l1-bob"));
@@ -135,16 +156,19 @@ fn deposit_trade_withdraw_settle_claim_and_restart_with_an_in_process_l1() {
     // Genesis, alice's deposit, bob's deposit with the trade and the withdrawal, the forced
     // command: four batches at least, every one settled.
     assert!(settled >= 4, "{batches}");
+    for b in batches.as_array().unwrap() {
+        let l1 = b["l1"].as_str().unwrap();
+        assert!(!l1.starts_with("settled") || l1.contains(settled_by), "{l1}");
+    }
     drop(c);
     running.stop();
 
     // A fresh node derives the node's final root from L1 alone (the last batch, cut at
     // shutdown, was proposed before the node stopped).
-    let cfg = config(dir.path());
     let (root, _, _) = node::state_root(&cfg).unwrap();
     let operator = Keypair::from_secret(
         &hex::decode(
-            std::fs::read_to_string(dir.path().join("operator.key")).unwrap().trim().trim_start_matches("0x"),
+            std::fs::read_to_string(dir.join("operator.key")).unwrap().trim().trim_start_matches("0x"),
         )
         .unwrap()
         .try_into()
