@@ -732,11 +732,6 @@ impl Engine {
         self.l1_cursor = cursor;
     }
 
-    /// Whether the engine runs in L1 mode.
-    pub fn l1_mode(&self) -> bool {
-        self.l1.is_some()
-    }
-
     /// The cut batches numbered above `after`, rebuilt from the journal (what a restarted node
     /// re-proposes), with the L1 cursor after each; `cursor` is the cursor after batch `after`.
     /// Fails if the journal no longer holds batch `after + 1` (pruned after a snapshot).

@@ -86,6 +86,18 @@ fn scenario(cfg: NodeConfig, settled_by: &str) {
     let mut alice = Signer::for_account(&mut c, ka).unwrap();
     let mut bob = Signer::for_account(&mut c, kb).unwrap();
 
+    // Bad faucet requests on L1: an asset the rollup does not take, a zero amount — typed
+    // errors, nothing queued.
+    let queued = l1_status(&mut c)["deposits"][0].clone();
+    for (asset, amount) in [(99u32, 5u128), (USDC, 0)] {
+        let body = serde_json::json!({"address": bob.address().to_string(), "asset": asset, "amount": amount.to_string()});
+        let r = c.post_json("/v1/dev/faucet", &body).unwrap();
+        assert_eq!((r.status, r.body["error"]["code"].as_str()), (400, Some("l1_deposit_failed")), "{r}");
+    }
+    assert_eq!(l1_status(&mut c)["deposits"][0], queued);
+    let r = c.get("/v1/l1/claims/not-an-address").unwrap();
+    assert_eq!(r.status, 400, "{r}");
+
     // Money enters through L1 only: a deposit through the API is refused.
     let dep = Command::Deposit { to: bob.address(), asset: AssetId(USDC), amount: Amount(5) };
     let r = c.submit(&dep).unwrap();

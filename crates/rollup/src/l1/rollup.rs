@@ -581,11 +581,10 @@ impl L1 {
                 L1Event { block: receipt.block, timestamp_s: receipt.timestamp_s, event: event.data }
             })
         };
-        self.chain
-            .receipts()
-            .iter()
-            .filter(|r| r.block >= from_block)
-            .flat_map(|r| r.logs.iter().filter_map(move |log| decode(r, log)))
-            .collect()
+        // Receipts are in block order: skip the older ones without reading them (a node's bridge
+        // asks after every transaction it sends).
+        let receipts = self.chain.receipts();
+        let start = receipts.partition_point(|r| r.block < from_block);
+        receipts[start..].iter().flat_map(|r| r.logs.iter().filter_map(move |log| decode(r, log))).collect()
     }
 }
