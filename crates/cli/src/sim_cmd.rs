@@ -9,12 +9,17 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::Args;
 use zkclob_backtest::analytics::MetricsConfig;
+use zkclob_backtest::l2::{
+    parse_hftbacktest_csv, parse_l2_csv, parse_lobster, run_l2, CsvOptions, HftOptions, L2Config,
+    LobsterOptions, QueueModelSpec,
+};
 use zkclob_backtest::lobster_l3::{run_lobster_l3, L3Config};
 use zkclob_backtest::report::{write_report, ReportSummary};
 use zkclob_book::lobster::{parse_book_row, parse_message, BookRow, Message};
 use zkclob_sim::{SimConfig, PRESET_NAMES};
 use zkclob_strategy::models::{GlftAsymptotic, GlftAsymptoticParams};
 use zkclob_strategy::pipeline::{MarketMaker, MarketMakerConfig};
+use zkclob_strategy::Quoter;
 
 use crate::lobster_cmd::{parse_all, SAMPLE_MESSAGES, SAMPLE_ORDERBOOK};
 
@@ -57,12 +62,52 @@ pub struct BacktestArgs {
     /// GLFT model parameters (TOML, `GlftAsymptoticParams`); default: tuned to AAPL in cents.
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Replay configuration (TOML, `L3Config`: decision interval, entry latency, fees, sampling).
+    /// Replay configuration (TOML): `L3Config` for `--mode l3`, `L2Config` for `--mode l2`
+    /// (decision interval, entry latency, fees, sampling; L2 also the queue model).
     #[arg(long)]
     replay: Option<PathBuf>,
+    /// `l3`: our orders in the real book among the recorded orders (LOBSTER messages, exact queue
+    /// position). `l2`: our orders beside a recorded market-by-price book, with a queue model.
+    #[arg(long, value_enum, default_value_t = ReplayMode::L3)]
+    mode: ReplayMode,
+    /// L2 input: `lobster` (--messages/--orderbook, or the embedded sample), `csv` (the CSV format
+    /// of docs/backtest.md) or `hftbacktest` (its event rows as CSV); the last two read --data.
+    #[arg(long, value_enum, default_value_t = L2Format::Lobster)]
+    format: L2Format,
+    /// L2 data file for `--format csv` or `--format hftbacktest`.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// How the L2 input is read (TOML: `LobsterOptions`, `CsvOptions` or `HftOptions` by
+    /// --format: tick and lot size, window levels, ...).
+    #[arg(long)]
+    data_options: Option<PathBuf>,
+    /// L2 queue model, overriding the replay configuration: `risk-averse` or
+    /// `probabilistic[:POWER]` (POWER default 2).
+    #[arg(long)]
+    queue: Option<String>,
     /// Report directory.
     #[arg(long, default_value = "zkclob-backtest")]
     out: PathBuf,
+}
+
+/// How `backtest` replays the data.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplayMode {
+    /// Market by order: our orders in the real book.
+    L3,
+    /// Market by price: our orders beside the recorded book, with a queue model.
+    L2,
+}
+
+/// The L2 input formats.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum L2Format {
+    /// A LOBSTER message file and its orderbook file.
+    Lobster,
+    /// The documented L2 CSV (depth snapshots and trades).
+    Csv,
+    /// hftbacktest's event rows, as CSV.
+    Hftbacktest,
 }
 
 /// A progress bar on stderr when it is a terminal (nothing otherwise).
@@ -172,16 +217,69 @@ fn default_equity_model() -> GlftAsymptoticParams {
     }
 }
 
-/// Runs `backtest`: the LOBSTER L3 replay with a GLFT market maker's orders in the real book.
-pub fn run_backtest(a: BacktestArgs) -> anyhow::Result<()> {
-    let (messages_text, rows_text) = match (&a.messages, &a.orderbook) {
+/// Parses a TOML file into `T`, naming the file in any error.
+fn read_config<T: serde::de::DeserializeOwned>(path: &PathBuf) -> anyhow::Result<T> {
+    toml::from_str(&read_toml(path)?).with_context(|| path.display().to_string())
+}
+
+/// `risk-averse`, `probabilistic` or `probabilistic:POWER`.
+fn parse_queue_model(s: &str) -> anyhow::Result<QueueModelSpec> {
+    let spec = match s.split_once(':') {
+        None if s == "risk-averse" || s == "risk_averse" => QueueModelSpec::RiskAverse,
+        None if s == "probabilistic" => QueueModelSpec::Probabilistic { power: 2.0 },
+        Some(("probabilistic", p)) => QueueModelSpec::Probabilistic {
+            power: p.parse().with_context(|| format!("--queue {s}: the power {p:?} is not a number"))?,
+        },
+        _ => bail!("--queue {s:?}: expected risk-averse, probabilistic or probabilistic:POWER"),
+    };
+    // Checks the power's range with the model's own rule.
+    spec.build().with_context(|| format!("--queue {s}"))?;
+    Ok(spec)
+}
+
+/// The L3 replay's inputs: LOBSTER files, or the embedded sample.
+fn lobster_input(a: &BacktestArgs) -> anyhow::Result<(String, String)> {
+    Ok(match (&a.messages, &a.orderbook) {
         (Some(m), Some(b)) => (read_toml(m)?, read_toml(b)?),
         _ => (SAMPLE_MESSAGES.to_owned(), SAMPLE_ORDERBOOK.to_owned()),
-    };
-    let messages: Vec<Message> = parse_all(&messages_text, "message file", parse_message)?;
-    let rows: Vec<BookRow> = parse_all(&rows_text, "orderbook file", parse_book_row)?;
+    })
+}
+
+/// Rejects flags that the chosen mode and format would silently ignore.
+fn check_backtest_flags(a: &BacktestArgs) -> anyhow::Result<()> {
+    if a.mode == ReplayMode::L3 {
+        for (set, flag) in [
+            (a.format != L2Format::Lobster, "--format"),
+            (a.data.is_some(), "--data"),
+            (a.data_options.is_some(), "--data-options"),
+            (a.queue.is_some(), "--queue"),
+        ] {
+            if set {
+                bail!("{flag} applies to the L2 replay: add --mode l2");
+            }
+        }
+        return Ok(());
+    }
+    match (a.format, &a.data, &a.messages) {
+        (L2Format::Lobster, Some(_), _) => {
+            bail!("--data is for --format csv or hftbacktest; LOBSTER reads --messages and --orderbook")
+        }
+        (L2Format::Csv | L2Format::Hftbacktest, None, _) => {
+            bail!("--format {} needs --data FILE", a.format.name())
+        }
+        (L2Format::Csv | L2Format::Hftbacktest, _, Some(_)) => {
+            bail!("--messages/--orderbook are LOBSTER files: use --format lobster")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs `backtest`: the LOBSTER L3 replay with a GLFT market maker's orders in the real book, or
+/// (`--mode l2`) the L2 replay of LOBSTER, CSV or hftbacktest data with a queue model.
+pub fn run_backtest(a: BacktestArgs) -> anyhow::Result<()> {
+    check_backtest_flags(&a)?;
     let params = match &a.model {
-        Some(p) => toml::from_str(&read_toml(p)?).with_context(|| p.display().to_string())?,
+        Some(p) => read_config(p)?,
         None => default_equity_model(),
     };
     let mm_config = match &a.strategy {
@@ -190,11 +288,17 @@ pub fn run_backtest(a: BacktestArgs) -> anyhow::Result<()> {
         }
         None => MarketMakerConfig::default(),
     };
+    let mut mm = MarketMaker::new(GlftAsymptotic::new(params)?, mm_config)?;
+    if a.mode == ReplayMode::L2 {
+        return run_backtest_l2(&a, &mut mm);
+    }
+    let (messages_text, rows_text) = lobster_input(&a)?;
+    let messages: Vec<Message> = parse_all(&messages_text, "message file", parse_message)?;
+    let rows: Vec<BookRow> = parse_all(&rows_text, "orderbook file", parse_book_row)?;
     let replay = match &a.replay {
-        Some(p) => toml::from_str(&read_toml(p)?).with_context(|| p.display().to_string())?,
+        Some(p) => read_config(p)?,
         None => L3Config { decision_interval_s: 0.05, ..L3Config::default() },
     };
-    let mut mm = MarketMaker::new(GlftAsymptotic::new(params)?, mm_config)?;
     let started = Instant::now();
     let out = run_lobster_l3(&messages, &rows, &mut mm, &replay)?;
     let replay_seconds = started.elapsed().as_secs_f64();
@@ -203,11 +307,79 @@ pub fn run_backtest(a: BacktestArgs) -> anyhow::Result<()> {
     std::fs::write(&stats_path, serde_json::to_vec_pretty(&out.stats)?)
         .with_context(|| format!("writing {}", stats_path.display()))?;
     let extra = serde_json::json!({
+        "mode": "l3",
         "data": if a.messages.is_some() { "files" } else { "embedded AAPL 2012-06-21 sample" },
         "strategy": "glft",
         "orders_sent": out.stats.orders_sent,
         "engine_executions": out.stats.engine_executions,
         "clamped": out.stats.clamped,
+        "replay_seconds": replay_seconds,
+    });
+    println!("{}", summary_json(&summary, extra));
+    Ok(())
+}
+
+impl L2Format {
+    fn name(self) -> &'static str {
+        match self {
+            L2Format::Lobster => "lobster",
+            L2Format::Csv => "csv",
+            L2Format::Hftbacktest => "hftbacktest",
+        }
+    }
+}
+
+/// `backtest --mode l2`: reads the stream in the chosen format and replays it beside the quoter.
+fn run_backtest_l2(a: &BacktestArgs, mm: &mut dyn Quoter) -> anyhow::Result<()> {
+    let (stream, data, source) = match a.format {
+        L2Format::Lobster => {
+            let opts: LobsterOptions =
+                a.data_options.as_ref().map(read_config).transpose()?.unwrap_or_default();
+            let (messages, rows) = lobster_input(a)?;
+            let stream = parse_lobster(&messages, &rows, &opts).context("LOBSTER data")?;
+            let data = if a.messages.is_some() { "files" } else { "embedded AAPL 2012-06-21 sample" };
+            let source = a.messages.as_ref().map_or_else(|| data.to_owned(), |m| m.display().to_string());
+            (stream, data, source)
+        }
+        L2Format::Csv | L2Format::Hftbacktest => {
+            let path = a.data.as_ref().context("--data")?;
+            let text = read_toml(path)?;
+            let stream = if a.format == L2Format::Csv {
+                let opts: CsvOptions =
+                    a.data_options.as_ref().map(read_config).transpose()?.unwrap_or_default();
+                parse_l2_csv(&text, &opts)
+            } else {
+                let opts: HftOptions =
+                    a.data_options.as_ref().map(read_config).transpose()?.unwrap_or_default();
+                parse_hftbacktest_csv(&text, &opts)
+            };
+            (stream.with_context(|| path.display().to_string())?, "files", path.display().to_string())
+        }
+    };
+    let mut replay = match &a.replay {
+        Some(p) => read_config(p)?,
+        None => L2Config { decision_interval_s: 0.05, ..L2Config::default() },
+    };
+    if let Some(q) = &a.queue {
+        replay.queue = parse_queue_model(q)?;
+    }
+    let started = Instant::now();
+    let out = run_l2(&stream, mm, &replay).with_context(|| format!("L2 replay of {source}"))?;
+    let replay_seconds = started.elapsed().as_secs_f64();
+    let summary = write_report(&out.log, &MetricsConfig::default(), &a.out)?;
+    let stats_path = a.out.join("replay.json");
+    std::fs::write(&stats_path, serde_json::to_vec_pretty(&out.stats)?)
+        .with_context(|| format!("writing {}", stats_path.display()))?;
+    let extra = serde_json::json!({
+        "mode": "l2",
+        "format": a.format.name(),
+        "data": data,
+        "queue_model": replay.queue,
+        "strategy": "glft",
+        "orders_sent": out.stats.orders_sent,
+        "trade_fills": out.stats.trade_fills,
+        "crossing_fills": out.stats.crossing_fills,
+        "taker_fills": out.stats.taker_fills,
         "replay_seconds": replay_seconds,
     });
     println!("{}", summary_json(&summary, extra));

@@ -152,3 +152,123 @@ fn optimize_runs_a_search_and_a_walk_forward() {
     assert!(!ok && err.contains("unknown search"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One synthetic market written both as the documented L2 CSV and as hftbacktest event rows:
+/// a mid that walks by whole ticks, five levels a side, every third event a trade that sweeps one
+/// to five levels (printed at its deepest price).
+fn synthetic_l2(events: usize) -> (String, String) {
+    use zkclob_backtest::l2::{
+        BUY_EVENT, DEPTH_CLEAR_EVENT, DEPTH_SNAPSHOT_EVENT, EXCH_EVENT, LOCAL_EVENT, SELL_EVENT, TRADE_EVENT,
+    };
+    let flags = EXCH_EVENT | LOCAL_EVENT;
+    let mut csv = String::from("time_s,kind,level,price,qty\n");
+    let mut hft = String::from("ev,exch_ts,local_ts,px,qty,order_id,ival,fval\n");
+    let mut state: u64 = 0x2545_f491;
+    let mut next = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state >> 33
+    };
+    let mut mid: i64 = 10_000; // ticks of one cent
+    for e in 0..events {
+        let t_ns = 1_000_000_000 + e as i64 * 500_000_000;
+        let t_s = format!("{}.{:09}", t_ns / 1_000_000_000, t_ns % 1_000_000_000);
+        let px = |ticks: i64| format!("{}.{:02}", ticks / 100, ticks % 100);
+        mid += next() as i64 % 5 - 2;
+        if e % 3 == 2 {
+            let depth = 1 + next() as i64 % 5;
+            let (side_flag, price, aggressor) = if next() % 2 == 0 {
+                (SELL_EVENT, mid - depth, "sell")
+            } else {
+                (BUY_EVENT, mid + depth, "buy")
+            };
+            csv += &format!("{t_s},trade,{},40,{aggressor}\n", px(price));
+            hft += &format!("{},{t_ns},{t_ns},{},40,0,0,0\n", flags | TRADE_EVENT | side_flag, px(price));
+        }
+        for (name, side_flag, sign) in [("bid", BUY_EVENT, -1), ("ask", SELL_EVENT, 1)] {
+            hft += &format!("{},{t_ns},{t_ns},nan,0,0,0,0\n", flags | DEPTH_CLEAR_EVENT | side_flag);
+            for level in 1..=5 {
+                let price = mid + sign * level;
+                let qty = 5 + next() % 20;
+                csv += &format!("{t_s},{name},{level},{},{qty}\n", px(price));
+                hft += &format!(
+                    "{},{t_ns},{t_ns},{},{qty},0,0,0\n",
+                    flags | DEPTH_SNAPSHOT_EVENT | side_flag,
+                    px(price)
+                );
+            }
+        }
+    }
+    (csv, hft)
+}
+
+#[test]
+fn backtest_l2_reads_lobster_csv_and_hftbacktest_and_the_same_market_gives_the_same_run() {
+    let lobster = out_dir("l2-lobster");
+    let (ok, out, err) = zkclob(&[
+        "backtest",
+        "--mode",
+        "l2",
+        "--queue",
+        "probabilistic:2",
+        "--out",
+        lobster.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let s = check_report(&lobster, &out);
+    assert_eq!(s["mode"], "l2");
+    assert_eq!(s["queue_model"]["model"], "probabilistic");
+    assert!(s["fills"].as_u64().unwrap() > 0, "the market maker trades on the sample");
+
+    let dir = out_dir("l2-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (csv, hft) = synthetic_l2(2_000);
+    std::fs::write(dir.join("market.csv"), csv).unwrap();
+    std::fs::write(dir.join("market.hft.csv"), hft).unwrap();
+    let mut runs = Vec::new();
+    for (format, file) in [("csv", "market.csv"), ("hftbacktest", "market.hft.csv")] {
+        let report = dir.join(format);
+        let data = dir.join(file);
+        let (ok, out, err) = zkclob(&[
+            "backtest",
+            "--mode",
+            "l2",
+            "--format",
+            format,
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            report.to_str().unwrap(),
+        ]);
+        assert!(ok, "{format}: {err}");
+        let s = check_report(&report, &out);
+        assert_eq!(s["format"], format);
+        assert_eq!(s["events"], 2_000, "{format}");
+        runs.push(s);
+    }
+    assert!(runs[0]["fills"].as_u64().unwrap() > 0, "the market maker trades on the synthetic market");
+    for key in ["fills", "pnl", "orders_sent", "trade_fills", "crossing_fills"] {
+        assert_eq!(runs[0][key], runs[1][key], "{key}: the two formats describe one market");
+    }
+    let _ = std::fs::remove_dir_all(&lobster);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn backtest_flags_that_do_not_apply_are_refused() {
+    for (args, expect) in [
+        (&["backtest", "--queue", "probabilistic"][..], "add --mode l2"),
+        (&["backtest", "--format", "csv"][..], "add --mode l2"),
+        (&["backtest", "--mode", "l2", "--format", "csv"][..], "needs --data"),
+        (&["backtest", "--mode", "l2", "--data", "/tmp/x.csv"][..], "--format csv or hftbacktest"),
+        (&["backtest", "--mode", "l2", "--queue", "fifo"][..], "expected risk-averse"),
+        (&["backtest", "--mode", "l2", "--queue", "probabilistic:-1"][..], "queue.power"),
+        (&["backtest", "--mode", "l5"][..], "invalid value"),
+        (
+            &["backtest", "--mode", "l2", "--format", "csv", "--data", "/nonexistent.csv"][..],
+            "/nonexistent.csv",
+        ),
+    ] {
+        let (ok, _, err) = zkclob(args);
+        assert!(!ok && err.contains(expect), "{args:?}: {err}");
+    }
+}
