@@ -94,7 +94,14 @@ pub struct Book {
     pub(crate) free_levels: Vec<u32>,
     /// Levels per side, indexed by `Side as usize` (bids, asks); see [`Book::key`].
     pub(crate) sides: [Vec<LevelKey>; 2],
+    /// Price → level, per side (indexed like `sides`): finds a level in one probe wherever it is
+    /// in the side's vector. Point lookups only, never iterated into any output.
+    pub(crate) level_index: [IdMap; 2],
     pub(crate) index: IdMap,
+    /// No order with an id above this has ever been in the index, so a new order with a higher
+    /// id (the usual case: the exchange assigns ids in increasing order) needs no duplicate probe.
+    /// A cache, not state: it never changes an outcome, only skips a lookup that would miss.
+    pub(crate) id_ceiling: u64,
     /// Account id → slot in `account_slots` (point lookups only).
     pub(crate) accounts: IdMap,
     pub(crate) account_slots: Vec<AccountEntry>,
@@ -118,7 +125,9 @@ impl Book {
             levels: Vec::new(),
             free_levels: Vec::new(),
             sides: [Vec::new(), Vec::new()],
+            level_index: [IdMap::default(), IdMap::default()],
             index: IdMap::default(),
+            id_ceiling: 0,
             accounts: IdMap::default(),
             account_slots: Vec::new(),
             free_accounts: Vec::new(),
@@ -222,17 +231,32 @@ impl Book {
     /// The level at `price` on `side`, if it exists.
     #[inline]
     pub(crate) fn find_level(&self, side: Side, price: i64) -> Option<u32> {
-        let levels = self.side_levels(side);
-        Self::locate(levels, Self::key(side, price)).ok().map(|i| levels[i].level)
+        // Prices are reinterpreted as `u64` keys: a bijection, so distinct prices never collide.
+        self.level_index[side as usize].get(&(price as u64)).copied()
     }
 
     /// Returns the level at `price`, creating it if needed. The caller has checked the level limit.
+    #[inline]
     pub(crate) fn level_for_insert(&mut self, side: Side, price: i64) -> u32 {
+        match self.find_level(side, price) {
+            Some(level) => level,
+            None => self.new_level(side, price),
+        }
+    }
+
+    /// Opens a level at `price` on `side`, which has none there.
+    fn new_level(&mut self, side: Side, price: i64) -> u32 {
         let key = Self::key(side, price);
         let levels = self.side_levels(side);
-        let pos = match Self::locate(levels, key) {
-            Ok(i) => return levels[i].level,
-            Err(i) => i,
+        // A new level most often improves the touch: then it simply goes last.
+        let pos = match levels.last() {
+            Some(last) if last.key > key => {
+                let found = Self::locate(levels, key);
+                debug_assert!(found.is_err(), "level index and side vector disagree");
+                let (Ok(i) | Err(i)) = found;
+                i
+            }
+            _ => levels.len(),
         };
         let level = Level { price, visible_total: 0, count: 0, head: NIL, tail: NIL };
         let idx = match self.free_levels.pop() {
@@ -246,6 +270,7 @@ impl Book {
             }
         };
         self.side_levels_mut(side).insert(pos, LevelKey { key, level: idx });
+        self.level_index[side as usize].insert_new(price as u64, idx);
         idx
     }
 
@@ -261,6 +286,7 @@ impl Book {
         } else {
             debug_assert!(false, "level missing from its side");
         }
+        self.level_index[side as usize].remove(&(self.levels[level as usize].price as u64));
         self.free_levels.push(level);
     }
 
@@ -325,7 +351,8 @@ impl Book {
                 (self.orders.len() - 1) as u32
             }
         };
-        self.index.insert(id, slot);
+        self.index.insert_new(id, slot);
+        self.id_ceiling = self.id_ceiling.max(id);
         self.link_account(account, account_hint, slot);
         if expires_at != 0 {
             self.gtd.insert((expires_at, seq), slot);
@@ -456,6 +483,12 @@ impl Book {
             self.gtd.insert((expires_at, new_seq), slot);
         }
         self.push_back(level, slot);
+    }
+
+    /// Whether a live order has this id.
+    #[inline]
+    pub(crate) fn is_live_id(&self, id: u64) -> bool {
+        id <= self.id_ceiling && self.index.contains_key(&id)
     }
 
     /// Slot of a live order.

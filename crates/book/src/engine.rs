@@ -171,7 +171,7 @@ impl Book {
     /// Validates a new order; on success returns the owner's account slot, if it has one.
     #[inline(always)]
     fn validate_new(&self, o: &NewOrder) -> Result<Option<u32>, RejectReason> {
-        if self.index.contains_key(&o.id.0) {
+        if self.is_live_id(o.id.0) {
             return Err(RejectReason::DuplicateOrderId);
         }
         self.spec.check_qty(o.qty)?;

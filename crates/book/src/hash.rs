@@ -106,6 +106,23 @@ impl IdMap {
         }
     }
 
+    /// Inserts a key known to be absent (one probe sequence, no key comparisons).
+    #[inline]
+    pub fn insert_new(&mut self, key: u64, val: u32) {
+        debug_assert_ne!(val, EMPTY);
+        debug_assert!(self.get(&key).is_none(), "insert_new of a present key");
+        if (self.len + 1) * 2 > self.entries.len() {
+            self.grow();
+        }
+        let mask = self.mask();
+        let mut i = self.home(key);
+        while self.entries[i].val != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.entries[i] = Entry { key, val };
+        self.len += 1;
+    }
+
     /// Removes `key`; returns its value.
     #[inline]
     pub fn remove(&mut self, key: &u64) -> Option<u32> {

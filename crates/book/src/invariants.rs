@@ -55,7 +55,14 @@ impl Book {
                     );
                 }
             }
+            if self.level_index[side as usize].len() != levels.len() {
+                return fail("level index size differs from the side's levels", None, None);
+            }
             for key in levels {
+                let price = self.levels[key.level as usize].price;
+                if self.find_level(side, price) != Some(key.level) {
+                    return fail("level missing from the level index", None, Some(price));
+                }
                 let (count, gtd) = self.check_level(side, key.level, key.key)?;
                 seen += count;
                 gtd_seen += gtd;
@@ -100,6 +107,9 @@ impl Book {
             }
             if o.visible == 0 || (o.display != 0 && o.visible > o.display) {
                 return fail("bad displayed quantity", id, Some(l.price));
+            }
+            if o.id > self.id_ceiling {
+                return fail("order id above the id ceiling", id, Some(l.price));
             }
             if self.index.get(&o.id) != Some(&cur) {
                 return fail("order not indexed by its id", id, Some(l.price));

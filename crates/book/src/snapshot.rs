@@ -216,6 +216,7 @@ impl Book {
         self.orders.push(node);
         let slot = (self.orders.len() - 1) as u32;
         self.index.insert(id, slot);
+        self.id_ceiling = self.id_ceiling.max(id);
         if expires_at != 0 {
             self.gtd.insert((expires_at, seq), slot);
         }
