@@ -336,6 +336,11 @@ impl Book {
 
     /// Stores a new order in the arena, the id index, the account list and the GTD index, and
     /// puts it at the back of its level. The caller has checked every limit.
+    ///
+    /// Always inlined: the caller builds `node` field by field, and a call would pass it through
+    /// a stack copy that is read back in wider loads than it was written in, a store-forwarding
+    /// stall on every resting order.
+    #[inline(always)]
     pub(crate) fn insert_resting(&mut self, mut node: OrderNode, account_hint: Option<u32>) -> u32 {
         self.seq += 1;
         node.seq = self.seq;
