@@ -14,6 +14,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use zkclob_core::{AccountId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
 
+use crate::direct::DirectMap;
 use crate::event::Event;
 use crate::hash::IdMap;
 use crate::limits::BookLimits;
@@ -97,7 +98,8 @@ pub struct Book {
     /// Price → level, per side (indexed like `sides`): finds a level in one probe wherever it is
     /// in the side's vector. Point lookups only, never iterated into any output.
     pub(crate) level_index: [IdMap; 2],
-    pub(crate) index: IdMap,
+    /// Order id → arena slot.
+    pub(crate) index: DirectMap,
     /// No order with an id above this has ever been in the index, so a new order with a higher
     /// id (the usual case: the exchange assigns ids in increasing order) needs no duplicate probe.
     /// A cache, not state: it never changes an outcome, only skips a lookup that would miss.
@@ -126,7 +128,7 @@ impl Book {
             free_levels: Vec::new(),
             sides: [Vec::new(), Vec::new()],
             level_index: [IdMap::default(), IdMap::default()],
-            index: IdMap::default(),
+            index: DirectMap::default(),
             id_ceiling: 0,
             accounts: IdMap::default(),
             account_slots: Vec::new(),
@@ -356,7 +358,8 @@ impl Book {
                 (self.orders.len() - 1) as u32
             }
         };
-        self.index.insert_new(id, slot);
+        let orders = &self.orders;
+        self.index.insert_new(id, slot, |s| orders[s as usize].id);
         self.id_ceiling = self.id_ceiling.max(id);
         self.link_account(account, account_hint, slot);
         if expires_at != 0 {
@@ -467,7 +470,7 @@ impl Book {
         if expires_at != 0 {
             self.gtd.remove(&(expires_at, seq));
         }
-        self.index.remove(&id);
+        self.index.remove(id, slot);
         let node = &mut self.orders[slot as usize];
         node.visible = 0;
         node.reserve = 0;
@@ -493,13 +496,13 @@ impl Book {
     /// Whether a live order has this id.
     #[inline]
     pub(crate) fn is_live_id(&self, id: u64) -> bool {
-        id <= self.id_ceiling && self.index.contains_key(&id)
+        id <= self.id_ceiling && self.index.get(id, |s| self.orders[s as usize].id).is_some()
     }
 
     /// Slot of a live order.
     #[inline]
     pub(crate) fn slot_of(&self, id: OrderId) -> Option<u32> {
-        self.index.get(&id.0).copied()
+        self.index.get(id.0, |s| self.orders[s as usize].id)
     }
 
     /// Whether an order on `side` at `price` would trade with the opposite side's best level.

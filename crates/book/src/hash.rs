@@ -77,12 +77,6 @@ impl IdMap {
         }
     }
 
-    /// Whether `key` is present.
-    #[inline]
-    pub fn contains_key(&self, key: &u64) -> bool {
-        self.get(key).is_some()
-    }
-
     /// Inserts or replaces; returns the previous value.
     #[inline]
     pub fn insert(&mut self, key: u64, val: u32) -> Option<u32> {

@@ -111,7 +111,7 @@ impl Book {
             if o.id > self.id_ceiling {
                 return fail("order id above the id ceiling", id, Some(l.price));
             }
-            if self.index.get(&o.id) != Some(&cur) {
+            if self.index.get(o.id, |s| self.orders[s as usize].id) != Some(cur) {
                 return fail("order not indexed by its id", id, Some(l.price));
             }
             if o.expires_at != 0 {

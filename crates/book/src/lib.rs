@@ -37,6 +37,7 @@
 extern crate alloc;
 
 mod book;
+mod direct;
 mod engine;
 mod event;
 mod hash;

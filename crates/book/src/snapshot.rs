@@ -165,10 +165,11 @@ impl Book {
             {
                 return Err(SnapshotError::InvalidOrder);
             }
-            let slot = book.restore_order(node);
-            if by_id.insert(o.id.0, slot).is_some() {
+            if by_id.contains_key(&o.id.0) {
                 return Err(SnapshotError::Inconsistent);
             }
+            let slot = book.restore_order(node);
+            by_id.insert(o.id.0, slot);
         }
         book.restore_accounts(snap, &by_id)?;
         if let (Some(b), Some(a)) = (book.best_bid(), book.best_ask()) {
@@ -215,7 +216,8 @@ impl Book {
         let (id, side, price, expires_at, seq) = (node.id, node.side, node.price, node.expires_at, node.seq);
         self.orders.push(node);
         let slot = (self.orders.len() - 1) as u32;
-        self.index.insert(id, slot);
+        let orders = &self.orders;
+        self.index.insert_new(id, slot, |s| orders[s as usize].id);
         self.id_ceiling = self.id_ceiling.max(id);
         if expires_at != 0 {
             self.gtd.insert((expires_at, seq), slot);
