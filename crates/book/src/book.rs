@@ -409,6 +409,7 @@ impl Book {
         s
     }
 
+    #[inline(always)]
     pub(crate) fn link_account(&mut self, account: u64, hint: Option<u32>, slot: u32) {
         let acct = self.account_slot_for_insert(account, hint);
         let entry = &mut self.account_slots[acct as usize];

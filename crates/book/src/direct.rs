@@ -70,7 +70,7 @@ impl DirectMap {
     }
 
     /// Inserts a key known to be absent. `key_of` must already answer for `val`.
-    #[inline]
+    #[inline(always)]
     pub fn insert_new(&mut self, key: u64, val: u32, key_of: impl Fn(u32) -> u64) {
         debug_assert_ne!(val, EMPTY);
         debug_assert!(self.get(key, &key_of).is_none(), "insert_new of a present key");
