@@ -315,7 +315,7 @@ impl Book {
     }
 
     /// Unlinks an order from its level (the level may become empty; it is not dropped here).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn unlink_from_level(&mut self, slot: u32) {
         let (prev, next, level, visible) = {
             let n = &self.orders[slot as usize];

@@ -61,7 +61,7 @@ impl IdMap {
     }
 
     /// The value of `key`.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, key: &u64) -> Option<&u32> {
         let mask = self.mask();
         let mut i = self.home(*key);
