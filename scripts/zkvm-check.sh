@@ -22,7 +22,7 @@ step "ziskemu"
 ./scripts/install-ziskemu.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 step "clippy (zkVM backends)"
-cargo clippy --release --locked -p zkclob-prover -p zkclob-node -p zkclob-cli --features zkclob-cli/sp1,zkclob-cli/zisk --all-targets -- -D warnings
+cargo clippy --release --locked -p zkclob-prover -p zkclob-rollup -p zkclob-node -p zkclob-cli --features zkclob-cli/sp1,zkclob-cli/zisk,zkclob-cli/json-rpc --all-targets -- -D warnings
 step "tests in SP1 and ZisK"
 cargo test --release --locked -p zkclob-prover --features sp1,zisk --test zkvm --test e2e_l1 -- --nocapture
 step "the node on its in-process L1, settling through SP1's executor"

@@ -125,13 +125,21 @@ pub struct RollupSection {
     pub blobs: bool,
     /// Content-addressed blob store, relative to the data directory.
     pub blob_dir: PathBuf,
-    /// The L1 the node posts to: `"off"`, or `"in-process"` — the rollup contracts on an
-    /// in-process revm chain persisted under `l1_dir` (`--demo` turns it on). In-process, every
-    /// batch takes the L1 deposit and forced-inclusion queues first, is proposed as blobs, and
-    /// is settled once the settler's L1 follower derives the same root.
+    /// The L1 the node posts to: `"off"`; `"in-process"` — the rollup contracts on an
+    /// in-process revm chain persisted under `l1_dir` (`--demo` turns it on); or `"json-rpc"` —
+    /// an Ethereum node at `l1_rpc_url` (needs a build with the `json-rpc` feature). With an L1,
+    /// every batch takes the L1 deposit and forced-inclusion queues first, is proposed as blobs,
+    /// and is settled once the settler's L1 follower derives the same root.
     pub l1: String,
-    /// The in-process L1's directory (transaction log, blobs, deployment), relative to the data
-    /// directory.
+    /// JSON-RPC endpoint of the L1 node (`l1 = "json-rpc"`).
+    pub l1_rpc_url: String,
+    /// Hex secp256k1 secret keys the node sends L1 transactions with (`l1 = "json-rpc"`): the
+    /// first proposes, settles and pays faucet deposits (on a development node). The environment
+    /// variable `ZKCLOB_L1_PRIVATE_KEYS` (comma-separated) takes precedence, so keys need not be
+    /// written into a configuration file.
+    pub l1_private_keys: Vec<String>,
+    /// The L1 directory, relative to the data directory: the deployment record and the blobs sent
+    /// (both modes) and, in-process, the chain's transaction log.
     pub l1_dir: PathBuf,
     /// Chain id of the in-process L1 (what committee attestations sign for).
     pub l1_chain_id: u64,
@@ -154,6 +162,8 @@ impl Default for RollupSection {
             blobs: false,
             blob_dir: "blobs".into(),
             l1: "off".into(),
+            l1_rpc_url: "http://127.0.0.1:8545".into(),
+            l1_private_keys: Vec::new(),
             l1_dir: "l1".into(),
             l1_chain_id: 31_337,
             escape_delay_blocks: 7_200,
@@ -400,8 +410,13 @@ impl NodeConfig {
                 self.prover
             ));
         }
-        if !["off", "in-process"].contains(&self.rollup.l1.as_str()) {
-            return bad(format!("rollup.l1 must be off or in-process, not {:?}", self.rollup.l1));
+        if !["off", "in-process", "json-rpc"].contains(&self.rollup.l1.as_str()) {
+            return bad(format!("rollup.l1 must be off, in-process or json-rpc, not {:?}", self.rollup.l1));
+        }
+        if self.rollup.l1 == "json-rpc" && !cfg!(feature = "json-rpc") {
+            return bad("rollup.l1 = \"json-rpc\" needs a build with the `json-rpc` feature \
+                        (cargo build --release -p zkclob-cli --features json-rpc)"
+                .into());
         }
         if self.rollup.l1_on()
             && (self.rollup.inclusion_delay_blocks == 0 || self.rollup.escape_delay_blocks == 0)

@@ -1,8 +1,9 @@
-//! The node's L1 side (`rollup.l1 = "in-process"`): the rollup contracts on an in-process revm
-//! chain that survives restarts, and the two threads that move batches to it.
+//! The node's L1 side: the rollup contracts on an in-process revm chain that survives restarts
+//! (`rollup.l1 = "in-process"`) or on an Ethereum node over JSON-RPC (`"json-rpc"`, feature
+//! `json-rpc`), and the two threads that move batches to it.
 //!
-//! - [`L1Bridge`] owns the chain (its transaction log under `data/l1/`, the deployment in
-//!   `data/l1/deployment.json`) and a mirror of the contract's two queues (deposits, forced
+//! - [`L1Bridge`] owns the chain (in-process: its transaction log under `data/l1/`; both: the
+//!   deployment in `data/l1/deployment.json`) and a mirror of the contract's two queues (deposits, forced
 //!   commands) that the engine takes from when it opens a batch ([`crate::engine::L1Queues`]):
 //!   the engine never waits for the chain.
 //! - The **publisher** ([`propose_batch`]) packs a cut batch's own commands into blobs and
@@ -33,7 +34,7 @@ use zkclob_rollup::l1::committee::{Committee, CommitteeMember};
 use zkclob_rollup::l1::derive::{L1Follower, SyncedBatch};
 use zkclob_rollup::l1::rollup::{deploy_test_token, RollupEvents};
 use zkclob_rollup::l1::settlement::{encode_public_values, open_blob};
-use zkclob_rollup::l1::{AssetUnits, DevChain, L1Config, Settlement, WithdrawalClaim, L1};
+use zkclob_rollup::l1::{AssetUnits, Chain, DevChain, L1Config, Settlement, WithdrawalClaim, L1};
 use zkclob_rollup::pipeline::BatchBlobs;
 use zkclob_state::withdrawals::withdrawal_proof;
 use zkclob_state::{ExchangeState, NativeCrypto, Withdrawal};
@@ -62,10 +63,47 @@ pub enum SettleWith {
 /// Development committee size and threshold (k-of-n).
 const COMMITTEE: u32 = 3;
 const THRESHOLD: usize = 2;
-/// Dev accounts of the in-process chain: proposer, settler, faucet.
+/// Sending accounts by role (an index into [`Chain::accounts`], wrapped: with one configured
+/// key, it does everything): proposer, settler, faucet.
 const PROPOSER: usize = 1;
 const SETTLER: usize = 2;
 const FAUCET: usize = 3;
+
+/// The rollup's contracts on whichever chain the node uses.
+pub type NodeL1 = L1<Box<dyn Chain>>;
+
+/// The account for `role` on `chain`.
+fn account(chain: &dyn Chain, role: usize) -> L1Address {
+    let accounts = chain.accounts();
+    accounts[role % accounts.len()]
+}
+
+/// Which L1 the node opens.
+#[derive(Clone, Debug)]
+pub enum L1Target {
+    /// The in-process revm chain with this chain id, persisted in the L1 directory.
+    InProcess {
+        /// Chain id.
+        chain_id: u64,
+    },
+    /// An Ethereum node over JSON-RPC (feature `json-rpc`).
+    JsonRpc {
+        /// Its endpoint.
+        url: String,
+        /// The keys the node sends with.
+        keys: Vec<B256>,
+    },
+}
+
+impl L1Target {
+    /// "in-process" or "json-rpc".
+    pub fn name(&self) -> &'static str {
+        match self {
+            L1Target::InProcess { .. } => "in-process",
+            L1Target::JsonRpc { .. } => "json-rpc",
+        }
+    }
+}
 
 /// Where the contracts are, recorded once deployed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -99,7 +137,8 @@ struct SettledWithdrawals {
 
 /// The in-process L1, shared by the engine (queues), the publisher, the settler and the API.
 pub struct L1Bridge {
-    chain: Mutex<L1>,
+    chain: Mutex<NodeL1>,
+    kind: &'static str,
     queues: Mutex<Queues>,
     deployment: Deployment,
     committee: Committee,
@@ -113,7 +152,7 @@ pub struct L1Bridge {
 /// What [`L1Bridge::status`] reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct L1Status {
-    /// "in-process".
+    /// "in-process" or "json-rpc".
     pub l1: &'static str,
     /// L1 chain id.
     pub chain_id: u64,
@@ -161,18 +200,33 @@ fn err(e: impl std::fmt::Display) -> anyhow::Error {
 }
 
 impl L1Bridge {
-    /// Opens the in-process L1 in `dir`, deploying the contracts on first start (genesis root of
-    /// `genesis`, one asset per `assets` entry: "ETH" is native ether, others get a test token,
-    /// one L1 unit per L2 atom).
+    /// Opens the L1 (`target`) with its record in `dir`, deploying the contracts on first start
+    /// (genesis root of `genesis`, one asset per `assets` entry: "ETH" is native ether, others
+    /// get a test token, one L1 unit per L2 atom).
     pub fn open(
         dir: &Path,
-        chain_id: u64,
+        target: &L1Target,
         genesis: ExchangeState,
         assets: &[(String, u32)],
         escape_delay_blocks: u64,
         inclusion_delay_blocks: u64,
     ) -> anyhow::Result<L1Bridge> {
-        let (chain, replayed) = DevChain::open_logged(dir, chain_id).map_err(err)?;
+        let (chain, replayed): (Box<dyn Chain>, u64) = match target {
+            L1Target::InProcess { chain_id } => {
+                let (chain, replayed) = DevChain::open_logged(dir, *chain_id).map_err(err)?;
+                (Box::new(chain), replayed.records)
+            }
+            #[cfg(feature = "json-rpc")]
+            L1Target::JsonRpc { url, keys } => {
+                let chain = zkclob_rollup::l1::rpc::RpcChain::connect(url, keys, dir).map_err(err)?;
+                tracing::info!(url, chain_id = Chain::chain_id(&chain), "connected to the L1 node");
+                (Box::new(chain), 0)
+            }
+            #[cfg(not(feature = "json-rpc"))]
+            L1Target::JsonRpc { .. } => {
+                anyhow::bail!("this build has no JSON-RPC L1 client (feature json-rpc)")
+            }
+        };
         let committee = Committee::new((1..=COMMITTEE).map(CommitteeMember::dev).collect());
         let record = dir.join("deployment.json");
         let mut root_state = genesis.clone();
@@ -194,11 +248,11 @@ impl L1Bridge {
                     hex::encode(genesis_root)
                 );
             }
-            tracing::info!(replayed = replayed.records, rollup = %deployment.rollup, "in-process L1 reopened");
+            tracing::info!(replayed, rollup = %deployment.rollup, l1 = target.name(), "L1 rollup re-attached");
             (l1, deployment)
         } else {
             let mut chain = chain;
-            let deployer = chain.dev_account(0);
+            let deployer = account(chain.as_ref(), 0);
             let mut tokens = BTreeMap::new();
             let mut eth = None;
             let mut token_units = Vec::new();
@@ -229,17 +283,18 @@ impl L1Bridge {
                 verifier: l1.verifier_address(),
                 program_vkey: config.program_vkey,
                 tokens,
-                block: l1.chain().block_number(),
+                block: l1.chain().head().map_err(err)?,
             };
             let tmp = dir.join("deployment.json.tmp");
             std::fs::write(&tmp, serde_json::to_vec_pretty(&deployment)?)?;
             std::fs::File::open(&tmp)?.sync_all()?;
             std::fs::rename(&tmp, &record)?;
-            tracing::info!(rollup = %deployment.rollup, "in-process L1: rollup contracts deployed");
+            tracing::info!(rollup = %deployment.rollup, l1 = target.name(), "rollup contracts deployed");
             (l1, deployment)
         };
         let bridge = L1Bridge {
             chain: Mutex::new(l1),
+            kind: target.name(),
             queues: Mutex::new(Queues::default()),
             deployment,
             committee,
@@ -252,14 +307,26 @@ impl L1Bridge {
         Ok(bridge)
     }
 
-    fn lock(&self) -> MutexGuard<'_, L1> {
+    fn lock(&self) -> MutexGuard<'_, NodeL1> {
         self.chain.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Reads new `Deposited` / `CommandForced` events into the queue mirror.
-    fn refresh(&self, l1: &L1) {
+    fn refresh(&self, l1: &NodeL1) {
         let mut q = self.queues.lock().unwrap_or_else(|p| p.into_inner());
-        for e in l1.events_since(q.next_block) {
+        let events = l1.chain().head().map_err(err).and_then(|head| {
+            let events = l1.events_between(q.next_block, head).map_err(err)?;
+            Ok((head, events))
+        });
+        let (head, events) = match events {
+            Ok(e) => e,
+            Err(e) => {
+                // The next refresh reads from the same block again.
+                tracing::warn!(error = %e, "L1 queue mirror: cannot read events; retrying later");
+                return;
+            }
+        };
+        for e in events {
             match e.event {
                 RollupEvents::Deposited(d) if d.index == U256::from(q.deposits.len()) => q
                     .deposits
@@ -270,12 +337,12 @@ impl L1Bridge {
                 _ => {}
             }
         }
-        q.next_block = l1.chain().block_number() + 1;
+        q.next_block = head + 1;
     }
 
     /// Runs `f` on the chain (then updates the queue mirror): tests and tools that act on L1
     /// as users would.
-    pub fn with_l1<T>(&self, f: impl FnOnce(&mut L1) -> T) -> T {
+    pub fn with_l1<T>(&self, f: impl FnOnce(&mut NodeL1) -> T) -> T {
         let mut l1 = self.lock();
         let out = f(&mut l1);
         self.refresh(&l1);
@@ -325,12 +392,14 @@ impl L1Bridge {
             .ok_or_else(|| anyhow::anyhow!("asset {asset} is not accepted by the rollup"))?;
         let amount = U256::from(atoms);
         self.with_l1(|l1| {
-            let from = l1.chain().dev_account(FAUCET);
+            let from = account(l1.chain().as_ref(), FAUCET);
             let included = match token {
                 None => {
                     let need = amount + U256::from(10u64).pow(U256::from(18u64));
-                    if l1.eth_balance(from) < need {
-                        l1.chain_mut().fund(from, need.saturating_mul(U256::from(1_000u64)));
+                    if l1.balance_of(from).map_err(err)? < need {
+                        l1.chain_mut()
+                            .dev_set_balance(from, need.saturating_mul(U256::from(1_000u64)))
+                            .map_err(err)?;
                     }
                     l1.deposit_eth(from, to, amount)
                 }
@@ -351,7 +420,7 @@ impl L1Bridge {
             .l1_up_to
             .ok_or_else(|| anyhow::anyhow!("batch {} has no L1 take", batch.header.batch_number))?;
         self.with_l1(|l1| {
-            let proposer = l1.chain().dev_account(PROPOSER);
+            let proposer = account(l1.chain().as_ref(), PROPOSER);
             let included = l1.propose_up_to(proposer, &blobs.sidecars, deposits, forced).map_err(err)?;
             let index: u64 = included.event.index.saturating_to();
             if index + 1 != batch.header.batch_number {
@@ -374,9 +443,9 @@ impl L1Bridge {
             .map(|(id, t)| (*id, t.map_or("ETH".to_string(), |a| a.to_string())))
             .collect();
         Ok(L1Status {
-            l1: "in-process",
+            l1: self.kind,
             chain_id: l1.chain().chain_id(),
-            block: l1.chain().block_number(),
+            block: l1.chain().head().map_err(err)?,
             rollup: self.deployment.rollup.to_string(),
             verifier: self.deployment.verifier.to_string(),
             verification: "development committee (2 of 3) attesting a native re-execution of the settlement program: not a proof",
@@ -484,7 +553,7 @@ impl L1Bridge {
             l1.chain().chain_id(),
             self.deployment.verifier,
         );
-        let settler = l1.chain().dev_account(SETTLER);
+        let settler = account(l1.chain().as_ref(), SETTLER);
         let settlement = Settlement {
             proposal_index: batch.proposal,
             public_values: public_values.into(),

@@ -486,9 +486,10 @@ pub fn start(
     let (l1, backlog) = if cfg.rollup.l1_on() {
         let genesis = ExchangeState::new(engine.state().chain_id, engine.state().operator);
         let assets: Vec<(String, u32)> = cfg.assets.iter().map(|(n, id)| (n.clone(), *id)).collect();
+        let target = l1_target(&cfg.rollup)?;
         let bridge = Arc::new(L1Bridge::open(
             &cfg.data_dir.join(&cfg.rollup.l1_dir),
-            cfg.rollup.l1_chain_id,
+            &target,
             genesis,
             &assets,
             cfg.rollup.escape_delay_blocks,
@@ -662,4 +663,31 @@ pub fn state_root(cfg: &NodeConfig) -> anyhow::Result<(String, u64, crate::engin
 /// The market ids and names of a config, for clients.
 pub fn market_names(cfg: &NodeConfig) -> Vec<(MarketId, String)> {
     cfg.markets.iter().map(|m| (MarketId(m.id), m.name.clone())).collect()
+}
+
+/// The L1 that `rollup` names; JSON-RPC keys come from `ZKCLOB_L1_PRIVATE_KEYS` (comma-separated)
+/// when set, else from the configuration.
+fn l1_target(rollup: &crate::config::RollupSection) -> anyhow::Result<crate::l1::L1Target> {
+    if rollup.l1 != "json-rpc" {
+        return Ok(crate::l1::L1Target::InProcess { chain_id: rollup.l1_chain_id });
+    }
+    let from_env = std::env::var("ZKCLOB_L1_PRIVATE_KEYS").ok().filter(|v| !v.trim().is_empty());
+    let texts: Vec<String> = match &from_env {
+        Some(v) => v.split(',').map(|k| k.trim().to_string()).collect(),
+        None => rollup.l1_private_keys.clone(),
+    };
+    if texts.is_empty() {
+        anyhow::bail!(
+            "rollup.l1 = \"json-rpc\" needs a key: set ZKCLOB_L1_PRIVATE_KEYS or rollup.l1_private_keys"
+        );
+    }
+    let keys = texts
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            k.parse::<alloy_primitives::B256>()
+                .map_err(|_| anyhow::anyhow!("L1 private key {} is not 32 bytes of hex", i + 1))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(crate::l1::L1Target::JsonRpc { url: rollup.l1_rpc_url.clone(), keys })
 }

@@ -1,4 +1,6 @@
-//! The node with its in-process L1 (`rollup.l1 = "in-process"`), end to end over real sockets:
+//! The node with its L1, end to end over real sockets — the in-process chain
+//! (`rollup.l1 = "in-process"`) and, with the `json-rpc` feature, an Ethereum node over JSON-RPC
+//! (`scripts/l1-node-test.sh` starts a Hardhat node and runs it):
 //! deposits on L1 credited by the next batch, a trade, a withdrawal, every batch proposed as
 //! blobs and settled once L1 derives the node's root, the withdrawal claimed on L1 with its
 //! Merkle proof (once), a forced command posted on L1 and executed, deposits through the API
@@ -72,6 +74,36 @@ fn the_same_with_the_sp1_executor_running_each_settlement() {
     scenario(cfg, "the SP1 executor's run of the settlement program");
 }
 
+/// Against an Ethereum node (Hardhat's EDR) at `ZKCLOB_L1_RPC_URL`, sending with four of its
+/// development keys; `scripts/l1-node-test.sh` starts the node and runs this.
+#[cfg(feature = "json-rpc")]
+#[test]
+fn the_same_against_an_ethereum_node_over_json_rpc() {
+    let url = std::env::var("ZKCLOB_L1_RPC_URL")
+        .expect("ZKCLOB_L1_RPC_URL: start an L1 node first (scripts/l1-node-test.sh does)");
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.rollup.l1 = "json-rpc".into();
+    cfg.rollup.l1_rpc_url = url;
+    cfg.rollup.l1_private_keys = HARDHAT_KEYS.iter().map(|k| k.to_string()).collect();
+    scenario(cfg, "a native re-execution");
+}
+
+/// Hardhat's first development keys (its default mnemonic): public test keys, never for value.
+#[cfg(feature = "json-rpc")]
+const HARDHAT_KEYS: [&str; 4] = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+];
+
+/// An account the L1 client can send from, for user actions in the test.
+fn user(l1: &zkclob_node::l1::NodeL1, i: usize) -> L1Address {
+    let accounts = l1.chain().accounts();
+    accounts[i % accounts.len()]
+}
+
 fn scenario(cfg: NodeConfig, settled_by: &str) {
     let dir = cfg.data_dir.clone();
     let running = node::start(cfg.clone(), None, None).unwrap();
@@ -135,10 +167,10 @@ fn scenario(cfg: NodeConfig, settled_by: &str) {
     let claim = bridge.claim(bob.address().0, &info).unwrap();
     let payee = L1Address::from(bob.address().0);
     bridge.with_l1(|l1| {
-        let sender = l1.chain().dev_account(5);
-        assert_eq!(l1.eth_balance(payee), U256::ZERO);
+        let sender = user(l1, 5);
+        let before = l1.balance_of(payee).unwrap();
         l1.claim_withdrawal(sender, &claim).unwrap();
-        assert_eq!(l1.eth_balance(payee), U256::from(bought), "one wei per atom");
+        assert_eq!(l1.balance_of(payee).unwrap(), before + U256::from(bought), "one wei per atom");
         let again = l1.claim_withdrawal(sender, &claim).unwrap_err();
         assert_eq!(again.revert_name(), Some("AlreadyClaimed"));
     });
@@ -147,7 +179,7 @@ fn scenario(cfg: NodeConfig, settled_by: &str) {
     let nonce = c.nonce(&alice.address()).unwrap();
     let forced = alice.sign(place(1, Side::Sell, 2_100, 1));
     bridge.with_l1(|l1| {
-        let sender = l1.chain().dev_account(6);
+        let sender = user(l1, 6);
         l1.force_command(sender, &borsh::to_vec(&forced).unwrap()).unwrap();
     });
     wait_for("the forced command to execute", || c.nonce(&alice.address()).unwrap() == nonce + 1);
@@ -155,6 +187,9 @@ fn scenario(cfg: NodeConfig, settled_by: &str) {
     assert!(orders.as_array().unwrap().iter().any(|o| o["price"] == 2_100), "{orders}");
 
     wait_all_settled(&mut c, 4);
+    let status = l1_status(&mut c);
+    assert_eq!(status["l1"], cfg.rollup.l1.as_str(), "{status}");
+    eprintln!("L1 status: {status}");
     let metrics = c.get("/metrics").unwrap().body.to_string();
     assert!(metrics.contains("zkclob_l1_root_mismatch 0"), "{metrics}");
     assert!(metrics.contains("zkclob_l1_failures_total 0"), "{metrics}");

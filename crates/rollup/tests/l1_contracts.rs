@@ -180,7 +180,7 @@ fn eth_and_token_deposits_emit_events_and_extend_the_hash_chain() {
     assert_eq!(link, chain, "the contract's and the Rust chain agree");
 
     // Derivation sees both, in order, and credits them as L2 deposit commands.
-    let events = s.l1.events_since(0);
+    let events = s.l1.events_since(0).unwrap();
     let deposits: Vec<_> = events
         .iter()
         .filter_map(|e| match &e.event {

@@ -216,6 +216,7 @@ fn settle(l1: &mut L1, committee: &Committee, batch: &SyncedBatch) -> u64 {
 fn batch_blobs(l1: &L1, proposal: u64) -> Vec<Blob> {
     let event = l1
         .events_since(0)
+        .unwrap()
         .into_iter()
         .find_map(|e| match e.event {
             zkclob_rollup::l1::rollup::RollupEvents::Proposed(p) if p.index == U256::from(proposal) => {

@@ -227,7 +227,7 @@ fn a_two_of_three_attested_batch_settles_and_stores_its_root() {
         fx.l1.view(&zkclob_rollup::l1::contracts::Rollup::lastSettlementBlockCall {}).unwrap(),
         settled.block
     );
-    let events = fx.l1.events_since(settled.block);
+    let events = fx.l1.events_since(settled.block).unwrap();
     assert!(
         matches!(&events[..], [e] if matches!(&e.event, RollupEvents::Settled(s) if s.postRoot == post_root(0)))
     );

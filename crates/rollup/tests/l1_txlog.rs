@@ -93,7 +93,7 @@ impl Summary {
             block: l1.chain().block_number(),
             timestamp: l1.chain().timestamp_s(),
             receipts: l1.chain().receipts().len(),
-            events: l1.events_since(0).len(),
+            events: l1.events_since(0).unwrap().len(),
             proposals: l1.proposal_count().unwrap(),
             deposits: l1.deposit_count().unwrap(),
             forced: l1.forced_count().unwrap(),

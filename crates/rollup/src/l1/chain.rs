@@ -77,6 +77,9 @@ pub enum ChainError {
     /// change is in memory but not durable, and the chain refuses everything after it.
     #[error("L1 transaction log: {0}")]
     Log(String),
+    /// The JSON-RPC node could not be reached or answered with an error.
+    #[error("L1 JSON-RPC: {0}")]
+    Rpc(String),
 }
 
 /// A transaction to send: `to = None` creates a contract from `data`.
@@ -163,6 +166,120 @@ impl Receipt {
     /// Whether it succeeded.
     pub fn is_success(&self) -> bool {
         matches!(self.outcome, Outcome::Success { .. })
+    }
+}
+
+/// What the rollup's L1 client ([`super::L1`]) and derivation need from a chain. Implemented by
+/// the in-process [`DevChain`] and, with the `json-rpc` feature, by
+/// [`RpcChain`](super::rpc::RpcChain): an Ethereum node reached over JSON-RPC.
+pub trait Chain: Send {
+    /// Chain id.
+    fn chain_id(&self) -> u64;
+    /// Number of the last block.
+    fn head(&self) -> Result<u64, ChainError>;
+    /// Accounts this client can send from, in a fixed order (dev accounts, or configured keys).
+    fn accounts(&self) -> Vec<Address>;
+    /// Sends `tx` and waits for its receipt. A transaction that reverts comes back with an
+    /// [`Outcome::Revert`] receipt (included on the dev chain; see `RpcChain` for JSON-RPC).
+    fn send_tx(&mut self, tx: TxRequest) -> Result<Receipt, ChainError>;
+    /// Sends `tx` as a blob transaction carrying `sidecars`.
+    fn send_blob_tx(&mut self, tx: TxRequest, sidecars: &[BlobSidecar]) -> Result<Receipt, ChainError>;
+    /// Runs `tx` against the head's state without including it (`eth_call`).
+    fn call_tx(&self, tx: TxRequest) -> Result<Outcome, ChainError>;
+    /// Balance of `address`, wei.
+    fn balance_of(&self, address: Address) -> Result<U256, ChainError>;
+    /// The logs `address` emitted in blocks `from..=to`, grouped by transaction, in chain order
+    /// (each as a [`Receipt`] whose `logs` are that emitter's).
+    fn logs(&self, address: Address, from: u64, to: u64) -> Result<Vec<Receipt>, ChainError>;
+    /// The blob with this versioned hash, if this client has it (sent it, or an archive).
+    fn blob_by_hash(&self, versioned_hash: &B256) -> Option<Blob>;
+    /// Sets `address`'s balance on a development chain (a faucet); a production node refuses.
+    fn dev_set_balance(&mut self, address: Address, wei: U256) -> Result<(), ChainError>;
+}
+
+impl Chain for DevChain {
+    fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    fn head(&self) -> Result<u64, ChainError> {
+        Ok(self.block_number())
+    }
+
+    fn accounts(&self) -> Vec<Address> {
+        self.dev_accounts.clone()
+    }
+
+    fn send_tx(&mut self, tx: TxRequest) -> Result<Receipt, ChainError> {
+        self.send(tx)
+    }
+
+    fn send_blob_tx(&mut self, tx: TxRequest, sidecars: &[BlobSidecar]) -> Result<Receipt, ChainError> {
+        self.send_with_blobs(tx, sidecars)
+    }
+
+    fn call_tx(&self, tx: TxRequest) -> Result<Outcome, ChainError> {
+        self.call(tx)
+    }
+
+    fn balance_of(&self, address: Address) -> Result<U256, ChainError> {
+        Ok(self.balance(address))
+    }
+
+    fn logs(&self, address: Address, from: u64, to: u64) -> Result<Vec<Receipt>, ChainError> {
+        // Receipts are in block order: skip the older ones without reading them (a node's bridge
+        // asks after every transaction it sends).
+        let start = self.receipts.partition_point(|r| r.block < from);
+        Ok(self.receipts[start..]
+            .iter()
+            .take_while(|r| r.block <= to)
+            .filter_map(|r| {
+                let logs: Vec<Log> = r.logs.iter().filter(|l| l.address == address).cloned().collect();
+                (!logs.is_empty()).then(|| Receipt { logs, ..r.clone() })
+            })
+            .collect())
+    }
+
+    fn blob_by_hash(&self, versioned_hash: &B256) -> Option<Blob> {
+        self.blob(versioned_hash).cloned()
+    }
+
+    fn dev_set_balance(&mut self, address: Address, wei: U256) -> Result<(), ChainError> {
+        self.fund(address, wei);
+        self.check_log()
+    }
+}
+
+impl<C: Chain + ?Sized> Chain for Box<C> {
+    fn chain_id(&self) -> u64 {
+        (**self).chain_id()
+    }
+    fn head(&self) -> Result<u64, ChainError> {
+        (**self).head()
+    }
+    fn accounts(&self) -> Vec<Address> {
+        (**self).accounts()
+    }
+    fn send_tx(&mut self, tx: TxRequest) -> Result<Receipt, ChainError> {
+        (**self).send_tx(tx)
+    }
+    fn send_blob_tx(&mut self, tx: TxRequest, sidecars: &[BlobSidecar]) -> Result<Receipt, ChainError> {
+        (**self).send_blob_tx(tx, sidecars)
+    }
+    fn call_tx(&self, tx: TxRequest) -> Result<Outcome, ChainError> {
+        (**self).call_tx(tx)
+    }
+    fn balance_of(&self, address: Address) -> Result<U256, ChainError> {
+        (**self).balance_of(address)
+    }
+    fn logs(&self, address: Address, from: u64, to: u64) -> Result<Vec<Receipt>, ChainError> {
+        (**self).logs(address, from, to)
+    }
+    fn blob_by_hash(&self, versioned_hash: &B256) -> Option<Blob> {
+        (**self).blob_by_hash(versioned_hash)
+    }
+    fn dev_set_balance(&mut self, address: Address, wei: U256) -> Result<(), ChainError> {
+        (**self).dev_set_balance(address, wei)
     }
 }
 

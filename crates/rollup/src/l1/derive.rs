@@ -21,8 +21,8 @@ use zkclob_state::merkle::{MerkleError, Sha256Hasher};
 use zkclob_state::withdrawals::withdrawals_root;
 use zkclob_state::{BatchError, ExchangeState, NativeCrypto, Receipt, StateCommitment, Withdrawal};
 
-use super::chain::DevChain;
-use super::rollup::{RollupEvents, L1};
+use super::chain::Chain;
+use super::rollup::{L1Error, RollupEvents, L1};
 use super::settlement::{forced_chain_link, BlobOpening, DepositRecord, PublicValues};
 use crate::blob::Blob;
 use crate::derivation::{derive_batch, Cursor, DerivedBatch};
@@ -34,9 +34,9 @@ pub trait BlobSource {
     fn blob(&self, versioned_hash: &B256) -> Option<Blob>;
 }
 
-impl BlobSource for DevChain {
+impl<C: Chain + ?Sized> BlobSource for C {
     fn blob(&self, versioned_hash: &B256) -> Option<Blob> {
-        DevChain::blob(self, versioned_hash).cloned()
+        self.blob_by_hash(versioned_hash)
     }
 }
 
@@ -60,6 +60,10 @@ pub enum SyncError {
     /// Building a program input failed (witness or KZG commitment; a bug).
     #[error("program input: {0}")]
     Program(String),
+    /// L1 could not be read (a JSON-RPC node down or refusing); nothing was applied past the
+    /// last complete batch, so the sync can simply be retried.
+    #[error("reading L1: {0}")]
+    L1(#[from] L1Error),
 }
 
 /// One batch the follower derived and applied.
@@ -217,15 +221,19 @@ impl L1Follower {
     }
 
     /// Processes every rollup event up to the chain's head; returns the batches applied.
-    pub fn sync(&mut self, l1: &L1) -> Result<Vec<SyncedBatch>, SyncError> {
+    pub fn sync<C: Chain>(&mut self, l1: &L1<C>) -> Result<Vec<SyncedBatch>, SyncError> {
         self.sync_with(l1, l1.chain())
     }
 
     /// [`L1Follower::sync`] with blobs from `blobs` (an archive, when L1 has pruned them).
-    pub fn sync_with(&mut self, l1: &L1, blobs: &impl BlobSource) -> Result<Vec<SyncedBatch>, SyncError> {
-        let head = l1.chain().block_number();
+    pub fn sync_with<C: Chain>(
+        &mut self,
+        l1: &L1<C>,
+        blobs: &(impl BlobSource + ?Sized),
+    ) -> Result<Vec<SyncedBatch>, SyncError> {
+        let head = l1.chain().head().map_err(L1Error::from)?;
         let mut applied = Vec::new();
-        for event in l1.events_since(self.next_block).into_iter().filter(|e| e.block <= head) {
+        for event in l1.events_between(self.next_block, head)? {
             match event.event {
                 RollupEvents::Deposited(d) => {
                     if !is_next("deposit", d.index.saturating_to(), self.deposits.len())? {

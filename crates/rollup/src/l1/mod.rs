@@ -3,7 +3,8 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`chain`] | [`DevChain`]: revm block producer, dev accounts, blob transactions, receipts |
+//! | [`chain`] | [`Chain`], what the client needs of a chain; [`DevChain`]: revm block producer, dev accounts, blob transactions, receipts |
+//! | `rpc` | (feature `json-rpc`) `RpcChain`: an Ethereum node over JSON-RPC through alloy |
 //! | [`contracts`] | `sol!` bindings and bytecode of `Rollup`, `CommitteeVerifier`, `TestToken` |
 //! | [`rollup`] | [`L1`]: deploy, propose, deposit, force a command, settle, claim a withdrawal, freeze and escape, views, events |
 //! | [`settlement`] | public values (`abi.encode(PublicValues)`), blob openings, queue hash chains |
@@ -40,8 +41,10 @@ pub mod committee;
 pub mod contracts;
 pub mod derive;
 pub mod rollup;
+#[cfg(feature = "json-rpc")]
+pub mod rpc;
 pub mod settlement;
 pub mod txlog;
 
-pub use chain::{ChainError, DevChain, Receipt, TxRequest};
+pub use chain::{Chain, ChainError, DevChain, Receipt, TxRequest};
 pub use rollup::{AssetUnits, Included, L1Config, L1Error, L1Event, Settlement, WithdrawalClaim, L1};

@@ -8,11 +8,11 @@
 use std::string::{String, ToString};
 use std::vec::Vec;
 
-use alloy_primitives::{hex, Address, Bytes, Log, B256, U256};
+use alloy_primitives::{hex, Address, Bytes, B256, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent, SolEventInterface};
 use thiserror::Error;
 
-use super::chain::{ChainError, DevChain, Outcome, Receipt, TxRequest};
+use super::chain::{Chain, ChainError, DevChain, Outcome, Receipt, TxRequest};
 use super::contracts::{CommitteeVerifier, Rollup, TestToken};
 use super::settlement::KzgOpeningProof;
 use crate::kzg::BlobSidecar;
@@ -166,10 +166,11 @@ pub struct Settlement {
     pub kzg_proofs: Vec<KzgOpeningProof>,
 }
 
-/// The rollup's contracts on a [`DevChain`].
+/// The rollup's contracts on a chain: the in-process [`DevChain`] by default, or any [`Chain`]
+/// (an Ethereum node over JSON-RPC with the `json-rpc` feature).
 #[derive(Debug)]
-pub struct L1 {
-    chain: DevChain,
+pub struct L1<C: Chain = DevChain> {
+    chain: C,
     rollup: Address,
     verifier: Address,
     program_vkey: B256,
@@ -207,7 +208,7 @@ fn first_event<E: SolEvent>(receipt: &Receipt, emitter: Address) -> Result<E, L1
 
 /// Deploys a [`TestToken`] (anyone may mint it) from `from`.
 pub fn deploy_test_token(
-    chain: &mut DevChain,
+    chain: &mut impl Chain,
     from: Address,
     name: &str,
     symbol: &str,
@@ -215,24 +216,24 @@ pub fn deploy_test_token(
 ) -> Result<Address, L1Error> {
     let args = TestToken::constructorCall { name_: name.into(), symbol_: symbol.into(), decimals_: decimals };
     let code = [TestToken::BYTECODE.as_ref(), &args.abi_encode()].concat();
-    let receipt = expect_success(chain.send(TxRequest::create(from, code))?)?;
+    let receipt = expect_success(chain.send_tx(TxRequest::create(from, code))?)?;
     created(&receipt)
 }
 
 /// Sends `call` to `to` from `from` and requires success.
 pub fn transact<C: SolCall>(
-    chain: &mut DevChain,
+    chain: &mut impl Chain,
     from: Address,
     to: Address,
     call: &C,
 ) -> Result<Receipt, L1Error> {
-    expect_success(chain.send(TxRequest::call(from, to).data(call.abi_encode()))?)
+    expect_success(chain.send_tx(TxRequest::call(from, to).data(call.abi_encode()))?)
 }
 
 /// Runs the view `call` on `to` and decodes its return value.
-pub fn view<C: SolCall>(chain: &DevChain, to: Address, call: &C) -> Result<C::Return, L1Error> {
+pub fn view<C: SolCall>(chain: &impl Chain, to: Address, call: &C) -> Result<C::Return, L1Error> {
     let tx = TxRequest::call(Address::ZERO, to).data(call.abi_encode());
-    match chain.call(tx)? {
+    match chain.call_tx(tx)? {
         Outcome::Success { output, .. } => {
             C::abi_decode_returns(&output).map_err(|e| L1Error::Unexpected(e.to_string()))
         }
@@ -241,15 +242,22 @@ pub fn view<C: SolCall>(chain: &DevChain, to: Address, call: &C) -> Result<C::Re
     }
 }
 
-impl L1 {
+impl L1<DevChain> {
+    /// ETH balance of `owner`, wei.
+    pub fn eth_balance(&self, owner: Address) -> U256 {
+        self.chain.balance(owner)
+    }
+}
+
+impl<C: Chain> L1<C> {
     /// Deploys the `CommitteeVerifier` and the `Rollup` from `deployer` onto `chain`.
-    pub fn deploy(mut chain: DevChain, deployer: Address, config: &L1Config) -> Result<L1, L1Error> {
+    pub fn deploy(mut chain: C, deployer: Address, config: &L1Config) -> Result<L1<C>, L1Error> {
         let mut committee = config.committee.clone();
         committee.sort();
         let args =
             CommitteeVerifier::constructorCall { committee_: committee, k: U256::from(config.threshold) };
         let code = [CommitteeVerifier::BYTECODE.as_ref(), &args.abi_encode()].concat();
-        let receipt = expect_success(chain.send(TxRequest::create(deployer, code))?)?;
+        let receipt = expect_success(chain.send_tx(TxRequest::create(deployer, code))?)?;
         let verifier = created(&receipt)?;
         let verifier_gas = receipt.gas_used;
 
@@ -273,7 +281,7 @@ impl L1 {
             assetConfigs: assets,
         };
         let code = [Rollup::BYTECODE.as_ref(), &args.abi_encode()].concat();
-        let receipt = expect_success(chain.send(TxRequest::create(deployer, code))?)?;
+        let receipt = expect_success(chain.send_tx(TxRequest::create(deployer, code))?)?;
         let rollup = created(&receipt)?;
         let deploy_gas = DeployGas { verifier: verifier_gas, rollup: receipt.gas_used };
         Ok(L1 { chain, rollup, verifier, program_vkey: config.program_vkey, deploy_gas })
@@ -282,12 +290,7 @@ impl L1 {
     /// The rollup already deployed at `rollup` with its verifier at `verifier` on `chain` (a
     /// chain reopened from its log, see [`DevChain::open_logged`]). Fails if no `Rollup` answers
     /// there or its verification key is not `program_vkey`.
-    pub fn at(
-        chain: DevChain,
-        rollup: Address,
-        verifier: Address,
-        program_vkey: B256,
-    ) -> Result<L1, L1Error> {
+    pub fn at(chain: C, rollup: Address, verifier: Address, program_vkey: B256) -> Result<L1<C>, L1Error> {
         let vkey = view(&chain, rollup, &Rollup::programVKeyCall {})?;
         let bound = view(&chain, rollup, &Rollup::verifierCall {})?;
         if vkey != program_vkey || bound != verifier {
@@ -299,12 +302,12 @@ impl L1 {
     }
 
     /// The chain.
-    pub fn chain(&self) -> &DevChain {
+    pub fn chain(&self) -> &C {
         &self.chain
     }
 
     /// The chain, to send other transactions or mine blocks.
-    pub fn chain_mut(&mut self) -> &mut DevChain {
+    pub fn chain_mut(&mut self) -> &mut C {
         &mut self.chain
     }
 
@@ -329,7 +332,7 @@ impl L1 {
     }
 
     fn send_rollup<E: SolEvent>(&mut self, tx: TxRequest) -> Result<Included<E>, L1Error> {
-        let receipt = expect_success(self.chain.send(tx)?)?;
+        let receipt = expect_success(self.chain.send_tx(tx)?)?;
         let event = first_event::<E>(&receipt, self.rollup)?;
         Ok(Included { event, gas_used: receipt.gas_used, block: receipt.block })
     }
@@ -358,7 +361,7 @@ impl L1 {
     ) -> Result<Included<Rollup::Proposed>, L1Error> {
         let call = Rollup::proposeCall { depositsUpTo: deposits, forcedUpTo: forced };
         let tx = TxRequest::call(from, self.rollup).data(call.abi_encode());
-        let receipt = expect_success(self.chain.send_with_blobs(tx, sidecars)?)?;
+        let receipt = expect_success(self.chain.send_blob_tx(tx, sidecars)?)?;
         let event = first_event::<Rollup::Proposed>(&receipt, self.rollup)?;
         Ok(Included { event, gas_used: receipt.gas_used, block: receipt.block })
     }
@@ -472,7 +475,7 @@ impl L1 {
             siblings: siblings.iter().map(|s| B256::from(*s)).collect(),
         };
         let receipt =
-            expect_success(self.chain.send(TxRequest::call(from, self.rollup).data(call.abi_encode()))?)?;
+            expect_success(self.chain.send_tx(TxRequest::call(from, self.rollup).data(call.abi_encode()))?)?;
         let events = receipt
             .logs
             .iter()
@@ -508,13 +511,13 @@ impl L1 {
         self.view(&Rollup::frozenCall {})
     }
 
-    /// ETH balance of `owner`, wei.
-    pub fn eth_balance(&self, owner: Address) -> U256 {
-        self.chain.balance(owner)
+    /// ETH balance of `owner`, wei, as the chain reports it.
+    pub fn balance_of(&self, owner: Address) -> Result<U256, L1Error> {
+        Ok(self.chain.balance_of(owner)?)
     }
 
     /// Runs a view of the rollup contract.
-    pub fn view<C: SolCall>(&self, call: &C) -> Result<C::Return, L1Error> {
+    pub fn view<V: SolCall>(&self, call: &V) -> Result<V::Return, L1Error> {
         view(&self.chain, self.rollup, call)
     }
 
@@ -573,18 +576,29 @@ impl L1 {
         self.view(&Rollup::forcedConsumedCall {})
     }
 
-    /// The rollup's events from block `from_block` on (inclusive), in order.
-    pub fn events_since(&self, from_block: u64) -> Vec<L1Event> {
-        let rollup = self.rollup;
-        let decode = |receipt: &Receipt, log: &Log| {
-            (log.address == rollup).then(|| RollupEvents::decode_log(log).ok()).flatten().map(|event| {
-                L1Event { block: receipt.block, timestamp_s: receipt.timestamp_s, event: event.data }
+    /// The rollup's events from block `from_block` up to the head (inclusive), in order.
+    pub fn events_since(&self, from_block: u64) -> Result<Vec<L1Event>, L1Error> {
+        let head = self.chain.head()?;
+        self.events_between(from_block, head)
+    }
+
+    /// The rollup's events in blocks `from_block..=to_block`, in order.
+    pub fn events_between(&self, from_block: u64, to_block: u64) -> Result<Vec<L1Event>, L1Error> {
+        if from_block > to_block {
+            return Ok(Vec::new());
+        }
+        let receipts = self.chain.logs(self.rollup, from_block, to_block)?;
+        Ok(receipts
+            .iter()
+            .flat_map(|r| {
+                r.logs.iter().filter_map(move |log| {
+                    RollupEvents::decode_log(log).ok().map(|event| L1Event {
+                        block: r.block,
+                        timestamp_s: r.timestamp_s,
+                        event: event.data,
+                    })
+                })
             })
-        };
-        // Receipts are in block order: skip the older ones without reading them (a node's bridge
-        // asks after every transaction it sends).
-        let receipts = self.chain.receipts();
-        let start = receipts.partition_point(|r| r.block < from_block);
-        receipts[start..].iter().flat_map(|r| r.logs.iter().filter_map(move |log| decode(r, log))).collect()
+            .collect())
     }
 }
