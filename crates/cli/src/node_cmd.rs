@@ -226,6 +226,16 @@ pub enum OrderCmd {
         #[arg(long)]
         amount: u128,
     },
+    /// Operator only (`--key data/operator.key`): move collected trading fees into the
+    /// operator's account (which one deposit creates); `withdraw` then takes them to L1.
+    CollectFees {
+        /// Asset id.
+        #[arg(long)]
+        asset: u32,
+        /// Atoms.
+        #[arg(long)]
+        amount: u128,
+    },
     /// Development deposit through the node's faucet.
     Faucet {
         /// Asset id.
@@ -303,6 +313,9 @@ pub fn run_order(args: OrderArgs) -> anyhow::Result<()> {
         }
         OrderCmd::Withdraw { asset, amount } => {
             Action::Withdraw { asset: AssetId(asset), amount: Amount(amount) }
+        }
+        OrderCmd::CollectFees { asset, amount } => {
+            Action::CollectFees { asset: AssetId(asset), amount: Amount(amount) }
         }
     };
     let mut signer = Signer::for_account(&mut client, key)?;

@@ -451,6 +451,12 @@ async fn info(State(api): State<Api>) -> Result<Json<Value>, ApiError> {
             "root": format!("0x{}", hex::encode(e.cut_root())),
             "markets": names.markets,
             "assets": names.assets,
+            // Trading fees collected and not yet taken by the operator (`CollectFees`), atoms.
+            "fees_collected": names
+                .assets
+                .iter()
+                .map(|(id, _)| (id.to_string(), s.fees_collected(zkclob_core::AssetId(*id)).to_string()))
+                .collect::<std::collections::BTreeMap<String, String>>(),
             "recovery": e.recovery(),
         }))
     })

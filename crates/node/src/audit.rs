@@ -59,6 +59,7 @@ impl AuditCommand {
                     Action::MassCancel { .. } => "mass_cancel",
                     Action::Withdraw { .. } => "withdraw",
                     Action::AddMarket { .. } => "add_market",
+                    Action::CollectFees { .. } => "collect_fees",
                 },
             ),
         };

@@ -104,6 +104,13 @@ fn user(l1: &zkclob_node::l1::NodeL1, i: usize) -> L1Address {
     accounts[i % accounts.len()]
 }
 
+/// The node's operator key (`data/operator.key`).
+fn operator_key(dir: &std::path::Path) -> Keypair {
+    let hex_key = std::fs::read_to_string(dir.join("operator.key")).unwrap();
+    Keypair::from_secret(&hex::decode(hex_key.trim().trim_start_matches("0x")).unwrap().try_into().unwrap())
+        .unwrap()
+}
+
 fn scenario(cfg: NodeConfig, settled_by: &str) {
     let dir = cfg.data_dir.clone();
     let running = node::start(cfg.clone(), None, None).unwrap();
@@ -149,6 +156,34 @@ fn scenario(cfg: NodeConfig, settled_by: &str) {
         .unwrap();
     assert_eq!(r["status"], "applied", "{r}");
 
+    // The operator takes the trading fees out: one L1 deposit opens its account, it collects the
+    // ETH fees (bob paid them on what he bought) and withdraws them with that atom.
+    let mut operator = {
+        let key = operator_key(&dir);
+        c.faucet_credited(&key.address(), ETH, 1, wait).unwrap();
+        Signer::for_account(&mut c, key).unwrap()
+    };
+    let info = c.get("/v1/info").unwrap().ok().unwrap();
+    let fees: u128 = info["fees_collected"][ETH.to_string()].as_str().unwrap().parse().unwrap();
+    assert!(fees > 0, "{info}");
+    let collect = operator.sign(Action::CollectFees { asset: AssetId(ETH), amount: Amount(fees) });
+    let first = c.submit(&collect).unwrap().ok().unwrap();
+    assert_eq!(first["status"], "applied", "{first}");
+    // Sent again, it is the same command: the node answers what it did, and does nothing more.
+    let again = c.submit(&collect).unwrap().ok().unwrap();
+    assert_eq!(again["seq"], first["seq"], "{again}");
+    let by_bob = bob.sign(Action::CollectFees { asset: AssetId(ETH), amount: Amount(1) });
+    let r = c.submit(&by_bob).unwrap();
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (422, Some("not_operator")), "{r}");
+    let r = c
+        .submit(&operator.sign(Action::Withdraw { asset: AssetId(ETH), amount: Amount(fees + 1) }))
+        .unwrap()
+        .ok()
+        .unwrap();
+    assert_eq!(r["status"], "applied", "{r}");
+    let info = c.get("/v1/info").unwrap().ok().unwrap();
+    assert_eq!(info["fees_collected"][ETH.to_string()], "0", "{info}");
+
     // The settler settles the batch that holds it; the claim comes with its proof.
     let path = format!("/v1/l1/claims/{}", bob.address());
     let mut claims = Value::Null;
@@ -173,6 +208,22 @@ fn scenario(cfg: NodeConfig, settled_by: &str) {
         assert_eq!(l1.balance_of(payee).unwrap(), before + U256::from(bought), "one wei per atom");
         let again = l1.claim_withdrawal(sender, &claim).unwrap_err();
         assert_eq!(again.revert_name(), Some("AlreadyClaimed"));
+    });
+    // The operator's fees reach its L1 address the same way.
+    let path = format!("/v1/l1/claims/{}", operator.address());
+    let mut claims = Value::Null;
+    wait_for("the operator's fee withdrawal to settle", || {
+        claims = c.get(&path).unwrap().ok().unwrap();
+        claims.as_array().is_some_and(|a| !a.is_empty())
+    });
+    let info: zkclob_node::l1::ClaimInfo = serde_json::from_value(claims[0].clone()).unwrap();
+    assert_eq!(info.atoms, (fees + 1).to_string());
+    let claim = bridge.claim(operator.address().0, &info).unwrap();
+    bridge.with_l1(|l1| {
+        let payee = L1Address::from(operator.address().0);
+        let before = l1.balance_of(payee).unwrap();
+        l1.claim_withdrawal(user(l1, 7), &claim).unwrap();
+        assert_eq!(l1.balance_of(payee).unwrap(), before + U256::from(fees + 1));
     });
 
     // A forced command: alice's next order, posted on L1 by anyone, executed by the node.
@@ -213,15 +264,7 @@ fn scenario(cfg: NodeConfig, settled_by: &str) {
     // A fresh node derives the node's final root from L1 alone (the last batch, cut at
     // shutdown, was proposed before the node stopped).
     let (root, _, _) = node::state_root(&cfg).unwrap();
-    let operator = Keypair::from_secret(
-        &hex::decode(
-            std::fs::read_to_string(dir.join("operator.key")).unwrap().trim().trim_start_matches("0x"),
-        )
-        .unwrap()
-        .try_into()
-        .unwrap(),
-    )
-    .unwrap();
+    let operator = operator_key(&dir);
     let mut follower = L1Follower::new(ExchangeState::new(cfg.chain_id, operator.address())).unwrap();
     bridge.with_l1(|l1| follower.sync(l1).unwrap());
     assert_eq!(format!("0x{}", hex::encode(follower.root())), root);

@@ -442,6 +442,11 @@ fn batch_commands(
                 }
             }
             43 => stranger.sign(0, Action::Withdraw { asset: BASE, amount: Amount(1) }), // no account
+            61 => {
+                // A trader asking for the fees: only the operator may (refused).
+                let w = &wallets[rng.below(wallets.len() as u64) as usize];
+                w.sign(w.nonce, Action::CollectFees { asset: QUOTE, amount: Amount(1) })
+            }
             _ => {
                 let who = rng.below(wallets.len() as u64) as usize;
                 let action = random_action(&mut rng, &scratch, p.markets, header.timestamp.0);

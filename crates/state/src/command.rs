@@ -93,6 +93,15 @@ pub enum Action {
         /// Its fees.
         fees: FeeSchedule,
     },
+    /// Move collected trading fees into the operator's own account (operator only, with the
+    /// account's nonce; the account must exist — one deposit creates it). From there they trade
+    /// or leave with [`Action::Withdraw`] like any balance.
+    CollectFees {
+        /// The asset.
+        asset: AssetId,
+        /// Atoms, at most what has been collected and not yet taken.
+        amount: Amount,
+    },
 }
 
 /// A command signed by its account's key.

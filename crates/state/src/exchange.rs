@@ -145,7 +145,7 @@ pub fn command_market(command: &Command) -> Option<MarketId> {
             | Action::Amend { market, .. }
             | Action::MassCancel { market, .. } => Some(*market),
             Action::AddMarket { spec, .. } => Some(spec.market_id),
-            Action::Withdraw { .. } => None,
+            Action::Withdraw { .. } | Action::CollectFees { .. } => None,
         },
         Command::Deposit { .. } => None,
     }
@@ -432,7 +432,10 @@ impl ExchangeState {
             }
             Action::MassCancel { market, side } => self.mass_cancel(id, *market, *side),
             Action::Withdraw { asset, amount } => self.withdraw(crypto, id, *asset, *amount),
-            Action::AddMarket { .. } => Err(RejectCode::NotOperator),
+            Action::CollectFees { asset, amount } if address == self.operator => {
+                self.collect_fees(id, *asset, *amount)
+            }
+            Action::AddMarket { .. } | Action::CollectFees { .. } => Err(RejectCode::NotOperator),
         }?;
         self.acct_mut(id).nonce += 1;
         self.dirty_accounts.insert(id);
@@ -485,6 +488,21 @@ impl ExchangeState {
         self.withdrawal_chain = crypto.keccak256(&link);
         self.withdrawals.push(w);
         self.withdrawal_count += 1;
+        self.dirty_accounts.insert(id);
+        Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
+    }
+
+    /// Moves `amount` of the fees collected in `asset` into account `id` (the operator's).
+    fn collect_fees(&mut self, id: AccountId, asset: AssetId, amount: Amount) -> Result<Applied, RejectCode> {
+        if amount.0 == 0 {
+            return Err(RejectCode::ZeroAmount);
+        }
+        let pool = self.fees.get(&asset).copied().unwrap_or(0);
+        let left = pool.checked_sub(amount.0).ok_or(RejectCode::InsufficientBalance)?;
+        let held = self.available(id, asset);
+        held.checked_add(amount.0).ok_or(RejectCode::Overflow)?;
+        self.fees.insert(asset, left);
+        self.balance_mut(id, asset).available += amount.0;
         self.dirty_accounts.insert(id);
         Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
     }

@@ -352,3 +352,38 @@ fn a_thousand_random_signed_commands_keep_every_invariant() {
     }
     assert!(applied > 500 && fills > 100, "the stream exercised little: {applied} applied, {fills} fills");
 }
+
+#[test]
+fn the_operator_collects_fees_into_its_account_and_withdraws_them() {
+    let mut w = World::new();
+    let (mut maker, mut taker) = (Wallet::new(1), Wallet::new(2));
+    w.fund(&maker, 100_000, 0);
+    w.fund(&taker, 0, 10_000_000);
+    w.act(&mut maker, limit(0, Side::Sell, 100, 40));
+    w.act(&mut taker, limit(0, Side::Buy, 105, 40));
+    let fees = w.state.fees_collected(QUOTE);
+    assert!(fees > 0);
+    let collect = |amount: u128| Action::CollectFees { asset: QUOTE, amount: Amount(amount) };
+    // The operator's AddMarket commands used no account nonce; its account starts at 0.
+    let mut op = Wallet::new(200);
+    assert_eq!(op.address, w.operator.address);
+    assert_eq!(rejected(w.act(&mut op, collect(1))), RejectCode::UnknownAccount, "no account yet");
+    w.fund(&op, 0, 7); // one deposit opens it
+    assert_eq!(rejected(w.act(&mut maker, collect(1))), RejectCode::NotOperator);
+    assert_eq!(rejected(w.act(&mut op, collect(0))), RejectCode::ZeroAmount);
+    assert_eq!(rejected(w.act(&mut op, collect(fees + 1))), RejectCode::InsufficientBalance);
+    assert_eq!(w.state.fees_collected(QUOTE), fees, "refusals move nothing");
+
+    let taken = w.act(&mut op, collect(fees));
+    assert!(matches!(taken, Receipt::Applied(_)), "{taken:?}");
+    assert_eq!(w.state.fees_collected(QUOTE), 0);
+    assert_eq!(w.state.balance(&op.address, QUOTE).available, 7 + fees);
+    // The same signed command again is a replay.
+    let replay = w.run(op.sign_with_nonce(op.nonce - 1, collect(fees)));
+    assert_eq!(rejected(replay), RejectCode::NonceReused { expected: op.nonce });
+    // Out to L1 like any balance.
+    let r = w.act(&mut op, Action::Withdraw { asset: QUOTE, amount: Amount(fees) });
+    assert!(matches!(r, Receipt::Applied(_)), "{r:?}");
+    let last = w.state.withdrawals().last().unwrap();
+    assert_eq!((last.to, last.asset, last.amount), (op.address, QUOTE, Amount(fees)));
+}

@@ -221,3 +221,37 @@ fn a_book_action_that_emits_nothing_still_moves_the_committed_book_clock() {
         assert_eq!(out.post_root, incremental);
     }
 }
+
+#[test]
+fn collecting_fees_runs_from_a_witness_to_the_native_root() {
+    let mut s = setup();
+    // A trade makes fees; the operator opens its account with a deposit.
+    let (a, b) = (s.wallets[0].nonce, s.wallets[1].nonce);
+    let trade = vec![
+        s.wallets[0].sign_with_nonce(a, limit(0, Side::Sell, 100, 40)),
+        s.wallets[1].sign_with_nonce(b, limit(0, Side::Buy, 100, 40)),
+        Command::Deposit { to: s.world.operator.address, asset: QUOTE, amount: Amount(1) },
+    ];
+    s.wallets[0].nonce += 1;
+    s.wallets[1].nonce += 1;
+    let h = header(&s, 1_000);
+    let pre = s.commitment.root();
+    s.world.state.apply_batch(&NativeCrypto, &h, pre, &trade).unwrap();
+    s.commitment.update(&mut s.world.state).unwrap();
+    let fees = s.world.state.fees_collected(QUOTE);
+    assert!(fees > 0);
+    let op = Wallet::new(200);
+    let commands = vec![
+        op.sign_with_nonce(0, Action::CollectFees { asset: QUOTE, amount: Amount(fees) }),
+        op.sign_with_nonce(1, Action::Withdraw { asset: QUOTE, amount: Amount(fees + 1) }),
+    ];
+    let h = header(&s, 2_000);
+    let witness = Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, &commands).unwrap();
+    let pre = s.commitment.root();
+    let native = s.world.state.apply_batch(&NativeCrypto, &h, pre, &commands).unwrap();
+    assert!(native.iter().all(|r| matches!(r, Receipt::Applied(_))), "{native:?}");
+    let root = s.commitment.update(&mut s.world.state).unwrap();
+    let (out, receipts) = execute(&NativeCrypto, &h, &witness, &commands).unwrap();
+    assert_eq!((out.post_root, receipts), (root, native));
+    assert_eq!(s.world.state.fees_collected(QUOTE), 0);
+}
