@@ -217,6 +217,20 @@ fn default_equity_model() -> GlftAsymptoticParams {
     }
 }
 
+/// The report of a replay: `report.json`, charts and `report.md` from the run log, and the
+/// replay's counters in `replay.json`.
+fn write_replay_report(
+    log: &zkclob_sim::RunLog,
+    stats: &impl serde::Serialize,
+    out: &std::path::Path,
+) -> anyhow::Result<ReportSummary> {
+    let summary = write_report(log, &MetricsConfig::default(), out)?;
+    let stats_path = out.join("replay.json");
+    std::fs::write(&stats_path, serde_json::to_vec_pretty(stats)?)
+        .with_context(|| format!("writing {}", stats_path.display()))?;
+    Ok(summary)
+}
+
 /// Parses a TOML file into `T`, naming the file in any error.
 fn read_config<T: serde::de::DeserializeOwned>(path: &PathBuf) -> anyhow::Result<T> {
     toml::from_str(&read_toml(path)?).with_context(|| path.display().to_string())
@@ -302,10 +316,7 @@ pub fn run_backtest(a: BacktestArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let out = run_lobster_l3(&messages, &rows, &mut mm, &replay)?;
     let replay_seconds = started.elapsed().as_secs_f64();
-    let summary = write_report(&out.log, &MetricsConfig::default(), &a.out)?;
-    let stats_path = a.out.join("replay.json");
-    std::fs::write(&stats_path, serde_json::to_vec_pretty(&out.stats)?)
-        .with_context(|| format!("writing {}", stats_path.display()))?;
+    let summary = write_replay_report(&out.log, &out.stats, &a.out)?;
     let extra = serde_json::json!({
         "mode": "l3",
         "data": if a.messages.is_some() { "files" } else { "embedded AAPL 2012-06-21 sample" },
@@ -366,10 +377,7 @@ fn run_backtest_l2(a: &BacktestArgs, mm: &mut dyn Quoter) -> anyhow::Result<()> 
     let started = Instant::now();
     let out = run_l2(&stream, mm, &replay).with_context(|| format!("L2 replay of {source}"))?;
     let replay_seconds = started.elapsed().as_secs_f64();
-    let summary = write_report(&out.log, &MetricsConfig::default(), &a.out)?;
-    let stats_path = a.out.join("replay.json");
-    std::fs::write(&stats_path, serde_json::to_vec_pretty(&out.stats)?)
-        .with_context(|| format!("writing {}", stats_path.display()))?;
+    let summary = write_replay_report(&out.log, &out.stats, &a.out)?;
     let extra = serde_json::json!({
         "mode": "l2",
         "format": a.format.name(),
