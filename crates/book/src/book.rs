@@ -384,6 +384,10 @@ impl Book {
 
     /// Finds or creates `account`'s entry. `hint` is a slot found earlier in the same action; it
     /// is used only if still live for this account (matching may have emptied and freed it).
+    ///
+    /// The check of the hint is inlined into the caller; the lookup and the creation of an entry
+    /// are not (an account that places orders usually has some resting already).
+    #[inline(always)]
     fn account_slot_for_insert(&mut self, account: u64, hint: Option<u32>) -> u32 {
         if let Some(s) = hint {
             let e = &self.account_slots[s as usize];
@@ -391,6 +395,11 @@ impl Book {
                 return s;
             }
         }
+        self.account_slot_lookup_or_new(account)
+    }
+
+    #[inline(never)]
+    fn account_slot_lookup_or_new(&mut self, account: u64) -> u32 {
         if let Some(&s) = self.accounts.get(&account) {
             return s;
         }
@@ -430,23 +439,48 @@ impl Book {
         }
     }
 
-    fn unlink_account(&mut self, slot: u32) {
-        let (prev, next, acct) = {
-            let n = &self.orders[slot as usize];
-            (n.acct_prev, n.acct_next, n.acct)
-        };
-        if prev != NIL {
-            self.orders[prev as usize].acct_next = next;
-        }
-        if next != NIL {
-            self.orders[next as usize].acct_prev = prev;
-        }
-        let entry = &mut self.account_slots[acct as usize];
+    /// Removes a live order completely: level (dropping it if empty), account list, GTD index,
+    /// id index, arena.
+    ///
+    /// The node is read once and the arena, levels and accounts are borrowed as separate slices:
+    /// written through `self` field by field, every step reloaded the vectors and re-checked the
+    /// bounds of the same node.
+    pub(crate) fn remove_order(&mut self, slot: u32) {
+        let orders = &mut self.orders[..];
+        let n = &mut orders[slot as usize];
+        let (prev, next, level, visible) = (n.prev, n.next, n.level, n.visible);
+        let (acct_prev, acct_next, acct) = (n.acct_prev, n.acct_next, n.acct);
+        let (id, side, expires_at, seq) = (n.id, n.side, n.expires_at, n.seq);
+        n.visible = 0;
+        n.reserve = 0;
+        // Level FIFO.
+        let lvl = &mut self.levels[level as usize];
         if prev == NIL {
-            entry.head = next;
+            lvl.head = next;
+        } else {
+            orders[prev as usize].next = next;
         }
         if next == NIL {
-            entry.tail = prev;
+            lvl.tail = prev;
+        } else {
+            orders[next as usize].prev = prev;
+        }
+        lvl.count -= 1;
+        lvl.visible_total -= visible;
+        let level_empty = lvl.count == 0;
+        // Account list.
+        if acct_prev != NIL {
+            orders[acct_prev as usize].acct_next = acct_next;
+        }
+        if acct_next != NIL {
+            orders[acct_next as usize].acct_prev = acct_prev;
+        }
+        let entry = &mut self.account_slots[acct as usize];
+        if acct_prev == NIL {
+            entry.head = acct_next;
+        }
+        if acct_next == NIL {
+            entry.tail = acct_prev;
         }
         entry.count -= 1;
         if entry.count == 0 {
@@ -454,27 +488,13 @@ impl Book {
             self.accounts.remove(&account);
             self.free_accounts.push(acct);
         }
-    }
-
-    /// Removes a live order completely: level (dropping it if empty), account list, GTD index,
-    /// id index, arena.
-    pub(crate) fn remove_order(&mut self, slot: u32) {
-        self.unlink_from_level(slot);
-        let (level, side, id, expires_at, seq) = {
-            let n = &self.orders[slot as usize];
-            (n.level, n.side, n.id, n.expires_at, n.seq)
-        };
-        if self.levels[level as usize].count == 0 {
+        if level_empty {
             self.drop_level(side, level);
         }
-        self.unlink_account(slot);
         if expires_at != 0 {
             self.gtd.remove(&(expires_at, seq));
         }
         self.index.remove(id, slot);
-        let node = &mut self.orders[slot as usize];
-        node.visible = 0;
-        node.reserve = 0;
         self.free_orders.push(slot);
     }
 
