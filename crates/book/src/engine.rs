@@ -95,7 +95,7 @@ impl Book {
     pub fn cancel(&mut self, order_id: OrderId, account: AccountId, now: Timestamp) -> &[Event] {
         self.begin(now);
         match self.owned_slot(order_id, account) {
-            Ok(slot) => self.cancel_slot(slot, CancelReason::UserRequested),
+            Ok(slot) => self.cancel_slot_inline(slot, CancelReason::UserRequested),
             Err(reason) => self.events.push(Event::Rejected { order_id, reason }),
         }
         &self.events
@@ -169,8 +169,41 @@ impl Book {
     }
 
     /// Validates a new order; on success returns the owner's account slot, if it has one.
+    ///
+    /// The common case, a plain GTC limit or IOC market order with a fresh id, a quantity and a
+    /// price that pass, is recognised with few branches; it gives the same answer as
+    /// [`Book::validate_new_full`], which handles everything else and finds the first failing
+    /// check.
     #[inline(always)]
     fn validate_new(&self, o: &NewOrder) -> Result<Option<u32>, RejectReason> {
+        let spec = &self.spec;
+        let (qty, price) = (o.qty.0, o.price.0);
+        let limit = o.kind == OrderKind::Limit;
+        let plain = o.display_qty.is_none()
+            & !o.post_only
+            & ((limit & matches!(o.tif, TimeInForce::Gtc)) | (!limit & matches!(o.tif, TimeInForce::Ioc)));
+        let passes = plain
+            & (o.id.0 > self.id_ceiling)
+            & (qty != 0)
+            & (qty >= spec.min_qty.0)
+            & (qty <= spec.max_qty.0)
+            & (price >= spec.min_price.0)
+            & (price <= spec.max_price.0);
+        if passes
+            && (spec.lot_size == 1 || qty % spec.lot_size == 0)
+            && (spec.tick_size == 1 || price % spec.tick_size == 0)
+        {
+            // A plain limit order rests (GTC), a plain market order does not (IOC); neither is
+            // post-only.
+            return if limit { self.check_rest_limits(o.account.0, o.side, price) } else { Ok(None) };
+        }
+        self.validate_new_full(o)
+    }
+
+    /// Every check of a new order, in order; the first that fails gives the reason.
+    #[cold]
+    #[inline(never)]
+    fn validate_new_full(&self, o: &NewOrder) -> Result<Option<u32>, RejectReason> {
         if self.is_live_id(o.id.0) {
             return Err(RejectReason::DuplicateOrderId);
         }
@@ -379,7 +412,7 @@ impl Book {
                         next = cur;
                     }
                 } else {
-                    self.remove_order(cur);
+                    self.remove_order_inline(cur);
                 }
             }
             cur = next;
@@ -490,6 +523,15 @@ impl Book {
         self.remove_order(slot);
     }
 
+    /// [`Book::cancel_slot`] with the removal inlined, for [`Book::cancel`].
+    #[inline(always)]
+    fn cancel_slot_inline(&mut self, slot: u32, reason: CancelReason) {
+        let n = &self.orders[slot as usize];
+        let (id, account, total) = (n.id, n.account, n.total());
+        self.push_cancel(id, account, total, 0, reason);
+        self.remove_order_inline(slot);
+    }
+
     fn push_cancel(&mut self, id: u64, account: u64, cancelled: u64, remaining: u64, reason: CancelReason) {
         self.events.push(Event::Cancelled {
             order_id: OrderId(id),
@@ -498,5 +540,77 @@ impl Book {
             remaining: Qty(remaining),
             reason,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::BookLimits;
+    use zkclob_core::{DetRng, MarketSpec};
+
+    /// The fast path of `validate_new` gives exactly the answer of the full check sequence, on
+    /// random orders (plain and not, valid and not) against books near their limits.
+    #[test]
+    fn validate_new_agrees_with_the_full_checks() {
+        let mut rng = DetRng::seed_from_u64(7);
+        let base = MarketSpec { min_qty: Qty(4), max_qty: Qty(1_000), ..MarketSpec::example() };
+        let specs = [base, MarketSpec { tick_size: 5, lot_size: 2, min_price: Price(5), ..base }];
+        let mut seen = [0u32; 6];
+        for spec in specs {
+            let limits = BookLimits { max_orders: 12, max_orders_per_account: 4, max_levels_per_side: 5 };
+            let mut book = Book::new(spec, limits);
+            let mut next_id = 1u64;
+            for step in 0..20_000u64 {
+                let side = if rng.chance(1, 2) { Side::Buy } else { Side::Sell };
+                let id = if rng.chance(1, 10) { 1 + rng.below(next_id) } else { next_id };
+                let account = AccountId(1 + rng.below(5));
+                let price = Price(match rng.below(20) {
+                    0 => 0,
+                    1 => spec.max_price.0 + 5,
+                    _ => 500 + rng.below(40) as i64 - 20,
+                });
+                let qty = Qty(match rng.below(20) {
+                    0 => 0,
+                    1 => 2_000,
+                    _ => rng.below(30),
+                });
+                let mut o = if rng.chance(1, 4) {
+                    NewOrder::market(OrderId(id), account, side, price, qty)
+                } else {
+                    NewOrder::limit(OrderId(id), account, side, price, qty)
+                };
+                if rng.chance(1, 8) {
+                    o.tif = match rng.below(4) {
+                        0 => TimeInForce::Gtc,
+                        1 => TimeInForce::Ioc,
+                        2 => TimeInForce::Fok,
+                        _ => TimeInForce::Gtd(Timestamp(rng.below(3))),
+                    };
+                }
+                o.post_only = rng.chance(1, 10);
+                if rng.chance(1, 10) {
+                    o.display_qty = Some(Qty(rng.below(10)));
+                }
+                let got = book.validate_new(&o);
+                assert_eq!(got, book.validate_new_full(&o), "step {step}: {o:?}");
+                seen[match got {
+                    Ok(Some(_)) => 0,
+                    Ok(None) => 1,
+                    Err(RejectReason::BookFull) => 2,
+                    Err(RejectReason::AccountLimit) => 3,
+                    Err(RejectReason::LevelLimit) => 4,
+                    Err(_) => 5,
+                }] += 1;
+                book.place(o, Timestamp(1 + step / 1000));
+                if id == next_id {
+                    next_id += 1;
+                }
+                if rng.chance(1, 20) {
+                    book.mass_cancel(account, None, Timestamp(1 + step / 1000));
+                }
+            }
+        }
+        assert!(seen.iter().all(|&n| n > 100), "every outcome is exercised: {seen:?}");
     }
 }
