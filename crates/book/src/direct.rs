@@ -79,6 +79,12 @@ impl DirectMap {
         if (self.len + 1) * LOAD_INVERSE > self.table.len() {
             self.grow(&key_of);
         }
+        self.put(key, val);
+    }
+
+    /// Stores an absent key: in its table entry if free, else in the overflow map.
+    #[inline(always)]
+    fn put(&mut self, key: u64, val: u32) {
         let i = self.pos(key);
         if self.table[i] == EMPTY {
             self.table[i] = val;
@@ -111,13 +117,7 @@ impl DirectMap {
         self.overflow = IdMap::default();
         self.len = 0;
         for (key, val) in entries {
-            let i = self.pos(key);
-            if self.table[i] == EMPTY {
-                self.table[i] = val;
-            } else {
-                self.overflow.insert_new(key, val);
-            }
-            self.len += 1;
+            self.put(key, val);
         }
     }
 
