@@ -2,7 +2,8 @@
 //!
 //! What turns the proven state transition into a rollup: the canonical batch data, its
 //! compression, packing into EIP-4844 blobs with real KZG commitments, the content-addressed
-//! backup store, derivation of batches from L1, and the L1 contracts with their in-process client.
+//! backup store, derivation of batches from L1, and the L1 contracts with their client — on the
+//! in-process chain, or (feature `json-rpc`) on an Ethereum node through alloy.
 //!
 //! | module | what | `no_std` |
 //! |---|---|---|
@@ -16,7 +17,7 @@
 //! | [`derivation`] | the batch an L1 proposal stands for: L1 deposits and forced commands, then the blobs' commands or nothing | yes |
 //! | `kzg` | commitments, proofs, versioned hashes via `c-kzg` | no (`std`) |
 //! | `cas` | CIDv1 (raw, sha2-256) content-addressed store | no (`std`) |
-//! | `l1` | contracts on revm, settlement data, a node that syncs from L1 (`l1::derive`) | no (`l1`) |
+//! | `l1` | the client over any `l1::Chain` (the in-process revm chain; `l1::rpc` over JSON-RPC with `json-rpc`), settlement data, a node that syncs from L1 (`l1::derive`) | no (`l1`) |
 //!
 //! Without the default `std` feature the crate is `no_std` + `alloc`, for the zkVM guest: it
 //! can decode the blobs it proves and evaluate their polynomials, but not commit to them. Every
