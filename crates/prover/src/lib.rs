@@ -25,10 +25,12 @@ pub use file::{
 };
 pub use generate::{generate, generate_settlement, GenerateError, GenerateParams, SettlementCase, Workload};
 
-/// The guests' input for one batch: the tag `GUEST_BATCH`, then borsh (header, witness, commands).
+/// The guests' input for one batch: the tag `GUEST_BATCH`, then borsh (witness, header,
+/// commands) — [`zkclob_state::ReceivedBatch`], whose header and commands are the bytes the
+/// guest hashes as received.
 pub fn guest_batch_input(batch: &BatchFile) -> Vec<u8> {
     let mut bytes = vec![zkclob_rollup::program::GUEST_BATCH];
-    bytes.extend(zkclob_core::codec::encode(&(&batch.header, &batch.witness, &batch.commands)));
+    bytes.extend(zkclob_state::ReceivedBatch::encode(&batch.witness, &batch.header, &batch.commands));
     bytes
 }
 

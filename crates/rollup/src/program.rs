@@ -43,7 +43,7 @@ use crate::evaluation::{evaluate_blob_polynomial, EvalError, BYTES_PER_COMMITMEN
 pub const MAX_BLOBS_PER_PROPOSAL: usize = 6;
 
 /// The guests' input starts with one of these bytes, then the borsh body.
-/// `GUEST_BATCH`: `(BatchHeader, Witness, Vec<Command>)`, the bare state transition (commits the
+/// `GUEST_BATCH`: `(Witness, BatchHeader, Vec<Command>)` (`zkclob_state::ReceivedBatch`), the bare state transition (commits the
 /// borsh `PublicOutput`).
 pub const GUEST_BATCH: u8 = 0;
 /// `GUEST_SETTLE`: a [`ProgramInput`]; SP1 commits [`encode_public_values`] of the result, ZisK

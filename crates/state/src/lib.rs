@@ -40,4 +40,6 @@ pub use commitment::StateCommitment;
 pub use crypto::{Address, Crypto, NativeCrypto, PublicKey, Signature, SHA256_IV};
 pub use exchange::{Account, Balance, BatchError, ExchangeState, Market, OrderMeta, Withdrawal};
 pub use invariants::StateViolation;
-pub use witness::{execute, execute_with_state, PublicOutput, StateSnapshot, Witness, WitnessError};
+pub use witness::{
+    execute, execute_with_state, PublicOutput, ReceivedBatch, StateSnapshot, Witness, WitnessError,
+};

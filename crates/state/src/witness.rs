@@ -275,6 +275,53 @@ pub fn execute<C: Crypto>(
     execute_with_state(crypto, header, witness, commands).map(|(output, receipts, _)| (output, receipts))
 }
 
+/// A batch as the zkVM guests receive it: borsh `(Witness, BatchHeader, Vec<Command>)`. The
+/// witness comes first so that the header and the commands are one slice, `encoded`: exactly the
+/// bytes [`PublicOutput::batch_hash`] hashes, so the guest hashes what it received instead of
+/// encoding the batch again (borsh decoding is canonical: a decoded value re-encodes to the same
+/// bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedBatch<'a> {
+    /// The witness.
+    pub witness: Witness,
+    /// The header.
+    pub header: BatchHeader,
+    /// The commands.
+    pub commands: Vec<Command>,
+    /// borsh `(header, commands)`: the bytes the two were decoded from.
+    pub encoded: &'a [u8],
+}
+
+impl<'a> ReceivedBatch<'a> {
+    /// Decodes `bytes`, which must hold exactly one batch (see [`ReceivedBatch::encode`]).
+    pub fn decode(bytes: &'a [u8]) -> Result<ReceivedBatch<'a>, borsh::io::Error> {
+        let mut rest = bytes;
+        let witness = Witness::deserialize(&mut rest)?;
+        let encoded = rest;
+        let header = BatchHeader::deserialize(&mut rest)?;
+        let commands = Vec::<Command>::deserialize(&mut rest)?;
+        if !rest.is_empty() {
+            return Err(borsh::io::Error::new(borsh::io::ErrorKind::InvalidData, "bytes after the batch"));
+        }
+        Ok(ReceivedBatch { witness, header, commands, encoded })
+    }
+
+    /// The bytes [`ReceivedBatch::decode`] reads.
+    pub fn encode(witness: &Witness, header: &BatchHeader, commands: &[Command]) -> Vec<u8> {
+        let mut out = Vec::new();
+        witness.serialize(&mut out).expect("Vec write");
+        header.serialize(&mut out).expect("Vec write");
+        commands.serialize(&mut out).expect("Vec write");
+        out
+    }
+
+    /// [`execute`] on this batch, hashing [`ReceivedBatch::encoded`] as it is.
+    pub fn execute<C: Crypto>(&self, crypto: &C) -> Result<(PublicOutput, Vec<Receipt>), WitnessError> {
+        execute_inner(crypto, &self.header, &self.witness, &self.commands, Some(self.encoded))
+            .map(|(output, receipts, _)| (output, receipts))
+    }
+}
+
 /// [`execute`], also returning the post-batch partial state (the witness's leaves, updated;
 /// its [`ExchangeState::withdrawals`] are the batch's own, numbered from the pre-state's
 /// `withdrawal_count`).
@@ -283,6 +330,17 @@ pub fn execute_with_state<C: Crypto>(
     header: &BatchHeader,
     witness: &Witness,
     commands: &[Command],
+) -> Result<(PublicOutput, Vec<Receipt>, ExchangeState), WitnessError> {
+    execute_inner(crypto, header, witness, commands, None)
+}
+
+/// `encoded`, if given, is borsh `(header, commands)` (see [`ReceivedBatch`]).
+fn execute_inner<C: Crypto>(
+    crypto: &C,
+    header: &BatchHeader,
+    witness: &Witness,
+    commands: &[Command],
+    encoded: Option<&[u8]>,
 ) -> Result<(PublicOutput, Vec<Receipt>, ExchangeState), WitnessError> {
     let hasher = CryptoHasher(crypto);
     crypto.phase_start("witness_verify");
@@ -313,9 +371,15 @@ pub fn execute_with_state<C: Crypto>(
     crypto.phase_end("commit");
     let post_root = post_root?;
     crypto.phase_start("output");
-    let mut batch = Vec::new();
-    header.serialize(&mut batch).expect("Vec write");
-    commands.serialize(&mut batch).expect("Vec write");
+    let batch_hash = match encoded {
+        Some(bytes) => crypto.keccak256(bytes),
+        None => {
+            let mut batch = Vec::new();
+            header.serialize(&mut batch).expect("Vec write");
+            commands.serialize(&mut batch).expect("Vec write");
+            crypto.keccak256(&batch)
+        }
+    };
     let mut rec = Vec::new();
     receipts.serialize(&mut rec).expect("Vec write");
     let output = PublicOutput {
@@ -323,7 +387,7 @@ pub fn execute_with_state<C: Crypto>(
         commands: commands.len() as u32,
         pre_root: header.prev_root,
         post_root,
-        batch_hash: crypto.keccak256(&batch),
+        batch_hash,
         receipts_digest: crypto.keccak256(&rec),
     };
     crypto.phase_end("output");

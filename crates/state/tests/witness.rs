@@ -10,7 +10,7 @@ use zkclob_core::{Amount, DetRng, MarketId, OrderId, Price, Qty, Side, Timestamp
 use zkclob_state::merkle::Sha256Hasher;
 use zkclob_state::{
     execute, Action, Address, BatchHeader, Command, ExchangeState, NativeCrypto, OrderParams, Receipt,
-    StateCommitment, Witness, WitnessError,
+    ReceivedBatch, StateCommitment, Witness, WitnessError,
 };
 
 fn random_action(rng: &mut DetRng, state: &ExchangeState, now: u64) -> Action {
@@ -254,4 +254,25 @@ fn collecting_fees_runs_from_a_witness_to_the_native_root() {
     let (out, receipts) = execute(&NativeCrypto, &h, &witness, &commands).unwrap();
     assert_eq!((out.post_root, receipts), (root, native));
     assert_eq!(s.world.state.fees_collected(QUOTE), 0);
+}
+
+#[test]
+fn a_received_batch_hashes_its_bytes_as_received_and_equals_execute() {
+    let mut s = setup();
+    let commands = random_batch(&mut s, 200, 77, 3_000);
+    let h = header(&s, 3_000);
+    let witness = Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, &commands).unwrap();
+    let bytes = ReceivedBatch::encode(&witness, &h, &commands);
+    let received = ReceivedBatch::decode(&bytes).unwrap();
+    assert_eq!((&received.witness, &received.header, &received.commands), (&witness, &h, &commands));
+    assert_eq!(received.encoded, encode(&(&h, &commands)).as_slice(), "header and commands, as sent");
+    assert_eq!(
+        received.execute(&NativeCrypto).unwrap(),
+        execute(&NativeCrypto, &h, &witness, &commands).unwrap()
+    );
+    // Exactly one batch: a byte more, or one less, is malformed.
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(ReceivedBatch::decode(&longer).is_err());
+    assert!(ReceivedBatch::decode(&bytes[..bytes.len() - 1]).is_err());
 }

@@ -1,7 +1,8 @@
 //! zkclob's SP1 guest. Its input is one tag byte and a borsh body
 //! (`zkclob_rollup::program::{GUEST_BATCH, GUEST_SETTLE}`):
 //!
-//! - `GUEST_BATCH`: one batch (header, witness, commands) run with `zkclob_state::execute`; commits
+//! - `GUEST_BATCH`: one batch (`zkclob_state::ReceivedBatch`: witness, header, commands) run with
+//!   `ReceivedBatch::execute`, which hashes the header and commands as received; commits
 //!   the borsh-encoded `PublicOutput`;
 //! - `GUEST_SETTLE`: the settlement program of one L1 proposal (`zkclob_rollup::program::run`:
 //!   derive the batch from blobs and L1 queues, execute it, open the blobs at their Fiat–Shamir
@@ -17,7 +18,7 @@ sp1_zkvm::entrypoint!(main);
 mod crypto;
 
 use zkclob_rollup::program::{self, ProgramInput, GUEST_BATCH, GUEST_SETTLE};
-use zkclob_state::{BatchHeader, Command, Witness};
+use zkclob_state::ReceivedBatch;
 
 pub fn main() {
     println!("cycle-tracker-report-start: decode");
@@ -25,11 +26,9 @@ pub fn main() {
     let (tag, body) = input.split_first().expect("empty guest input");
     match *tag {
         GUEST_BATCH => {
-            let (header, witness, commands): (BatchHeader, Witness, Vec<Command>) =
-                borsh::from_slice(body).expect("malformed guest input");
+            let batch = ReceivedBatch::decode(body).expect("malformed guest input");
             println!("cycle-tracker-report-end: decode");
-            let (output, _receipts) = zkclob_state::execute(&crypto::Sp1Crypto, &header, &witness, &commands)
-                .expect("batch does not verify");
+            let (output, _receipts) = batch.execute(&crypto::Sp1Crypto).expect("batch does not verify");
             sp1_zkvm::io::commit_slice(&borsh::to_vec(&output).expect("encoding the output"));
         }
         GUEST_SETTLE => {

@@ -1,7 +1,8 @@
 //! zkclob's ZisK guest. Its input is one tag byte and a borsh body
 //! (`zkclob_rollup::program::{GUEST_BATCH, GUEST_SETTLE}`):
 //!
-//! - `GUEST_BATCH`: one batch (header, witness, commands) run with `zkclob_state::execute`; commits
+//! - `GUEST_BATCH`: one batch (`zkclob_state::ReceivedBatch`: witness, header, commands) run with
+//!   `ReceivedBatch::execute`, which hashes the header and commands as received; commits
 //!   the borsh-encoded `PublicOutput`;
 //! - `GUEST_SETTLE`: the settlement program of one L1 proposal (`zkclob_rollup::program::run`);
 //!   commits keccak-256 of `abi.encode(PublicValues)` — ZisK's public output holds 256 bytes, the
@@ -16,7 +17,7 @@ ziskos::entrypoint!(main);
 mod crypto;
 
 use zkclob_rollup::program::{self, ProgramInput, GUEST_BATCH, GUEST_SETTLE};
-use zkclob_state::{BatchHeader, Command, Crypto, Witness};
+use zkclob_state::{Crypto, ReceivedBatch};
 
 /// Upstream std's zkvm panic path calls `sys_panic`, which ZisK does not define: exit through
 /// ZisK's exit ecall (a7 = 93) with a non-zero code, so a failed batch never commits.
@@ -32,10 +33,8 @@ fn main() {
     let (tag, body) = input.split_first().expect("empty guest input");
     match *tag {
         GUEST_BATCH => {
-            let (header, witness, commands): (BatchHeader, Witness, Vec<Command>) =
-                borsh::from_slice(body).expect("malformed guest input");
-            let (output, _receipts) = zkclob_state::execute(&crypto::ZiskCrypto, &header, &witness, &commands)
-                .expect("batch does not verify");
+            let batch = ReceivedBatch::decode(body).expect("malformed guest input");
+            let (output, _receipts) = batch.execute(&crypto::ZiskCrypto).expect("batch does not verify");
             ziskos::io::commit_slice(&borsh::to_vec(&output).expect("encoding the output"));
         }
         GUEST_SETTLE => {
