@@ -299,16 +299,7 @@ impl<'a> ReceivedBatch<'a> {
         let witness = Witness::deserialize(&mut rest)?;
         let encoded = rest;
         let header = BatchHeader::deserialize(&mut rest)?;
-        // borsh's `Vec` decoder starts small and doubles (it cannot trust the length); a batch's
-        // length is bounded, so take the room once.
-        let n = u32::deserialize(&mut rest)? as usize;
-        if n > crate::command::MAX_BATCH_COMMANDS {
-            return Err(borsh::io::Error::new(borsh::io::ErrorKind::InvalidData, "too many commands"));
-        }
-        let mut commands = Vec::with_capacity(n);
-        for _ in 0..n {
-            commands.push(Command::deserialize(&mut rest)?);
-        }
+        let commands = Vec::<Command>::deserialize(&mut rest)?;
         if !rest.is_empty() {
             return Err(borsh::io::Error::new(borsh::io::ErrorKind::InvalidData, "bytes after the batch"));
         }
