@@ -37,4 +37,4 @@ echo "l1-node-test: $(head -1 "$log" | cut -c1-100) ($url)"
 cd "$root"
 features="json-rpc${1:+,$1}"
 ZKCLOB_L1_RPC_URL="$url" cargo test --release --locked -p zkclob-node --features "$features" --test l1 \
-  -- --nocapture the_same_against_an_ethereum_node
+  -- --nocapture json_rpc

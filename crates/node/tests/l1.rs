@@ -89,6 +89,22 @@ fn the_same_against_an_ethereum_node_over_json_rpc() {
     scenario(cfg, "a native re-execution");
 }
 
+/// A node configured for an L1 node that does not answer refuses to start, naming the URL.
+#[cfg(feature = "json-rpc")]
+#[test]
+fn a_json_rpc_l1_that_does_not_answer_is_a_clear_start_up_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.rollup.l1 = "json-rpc".into();
+    cfg.rollup.l1_rpc_url = "http://127.0.0.1:9".into(); // discard port: nothing listens
+    cfg.rollup.l1_private_keys = vec![HARDHAT_KEYS[0].to_string()];
+    let err = node::start(cfg.clone(), None, None).map(|_| ()).unwrap_err().to_string();
+    assert!(err.contains("http://127.0.0.1:9") && err.contains("eth_chainId"), "{err}");
+    cfg.rollup.l1_private_keys = vec!["0x1234".into()];
+    let err = node::start(cfg, None, None).map(|_| ()).unwrap_err().to_string();
+    assert!(err.contains("not 32 bytes"), "{err}");
+}
+
 /// Hardhat's first development keys (its default mnemonic): public test keys, never for value.
 #[cfg(feature = "json-rpc")]
 const HARDHAT_KEYS: [&str; 4] = [

@@ -52,6 +52,8 @@ use crate::kzg::BlobSidecar;
 pub const BLOB_TX_GAS_LIMIT: u64 = 1_000_000;
 /// How long to wait for a receipt.
 pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long [`RpcChain::connect`] waits for the node's first answer.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// An Ethereum node reached over JSON-RPC. See the module docs.
 pub struct RpcChain {
@@ -134,9 +136,17 @@ impl RpcChain {
             index: Mutex::new(index),
         };
         let p = chain.provider.clone();
-        chain.chain_id = chain
-            .run(async move { p.get_chain_id().await })
-            .map_err(|e| ChainError::Rpc(format!("{url} does not answer eth_chainId: {e}")))?;
+        let answer = chain.run(async move { tokio::time::timeout(CONNECT_TIMEOUT, p.get_chain_id()).await });
+        chain.chain_id = match answer {
+            Ok(Ok(id)) => id,
+            Ok(Err(e)) => return Err(ChainError::Rpc(format!("{url} does not answer eth_chainId: {e}"))),
+            Err(_) => {
+                return Err(ChainError::Rpc(format!(
+                    "{url} does not answer eth_chainId within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                )))
+            }
+        };
         Ok(chain)
     }
 
