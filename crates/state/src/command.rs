@@ -138,12 +138,59 @@ pub enum Command {
 /// The 32-byte hash a signer signs: keccak-256 of the domain tag, the chain id, the nonce and the
 /// canonical encoding of the action.
 pub fn signing_hash(crypto: &impl Crypto, chain_id: u64, nonce: u64, action: &Action) -> [u8; 32] {
-    let mut msg = Vec::with_capacity(96);
-    msg.extend_from_slice(SIGNING_DOMAIN);
-    msg.extend_from_slice(&chain_id.to_le_bytes());
-    msg.extend_from_slice(&nonce.to_le_bytes());
-    action.serialize(&mut msg).expect("writing to a Vec is infallible");
-    crypto.keccak256(&msg)
+    // The payload is at most 33 + 97 bytes (the largest action is `AddMarket`): it is built on
+    // the stack, which in a zkVM guest costs a fraction of a heap allocation per command.
+    let mut msg = PayloadBuf { bytes: [0; PAYLOAD_MAX], len: 0 };
+    let fits = msg.put(SIGNING_DOMAIN)
+        && msg.put(&chain_id.to_le_bytes())
+        && msg.put(&nonce.to_le_bytes())
+        && action.serialize(&mut msg).is_ok();
+    if fits {
+        return crypto.keccak256(&msg.bytes[..msg.len]);
+    }
+    // Unreachable with today's actions; kept so a larger future action still hashes correctly.
+    let mut long = Vec::with_capacity(2 * PAYLOAD_MAX);
+    long.extend_from_slice(SIGNING_DOMAIN);
+    long.extend_from_slice(&chain_id.to_le_bytes());
+    long.extend_from_slice(&nonce.to_le_bytes());
+    action.serialize(&mut long).expect("writing to a Vec is infallible");
+    crypto.keccak256(&long)
+}
+
+/// Room for a signed payload on the stack: one keccak block.
+const PAYLOAD_MAX: usize = 136;
+
+/// A fixed buffer that refuses (instead of growing) what does not fit.
+struct PayloadBuf {
+    bytes: [u8; PAYLOAD_MAX],
+    len: usize,
+}
+
+impl PayloadBuf {
+    fn put(&mut self, data: &[u8]) -> bool {
+        let Some(dst) = self.bytes.get_mut(self.len..self.len + data.len()) else { return false };
+        dst.copy_from_slice(data);
+        self.len += data.len();
+        true
+    }
+}
+
+impl borsh::io::Write for PayloadBuf {
+    fn write(&mut self, buf: &[u8]) -> borsh::io::Result<usize> {
+        self.write_all(buf).map(|()| buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> borsh::io::Result<()> {
+        if self.put(buf) {
+            Ok(())
+        } else {
+            Err(borsh::io::Error::new(borsh::io::ErrorKind::WriteZero, "payload longer than its buffer"))
+        }
+    }
+
+    fn flush(&mut self) -> borsh::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A batch's header.
@@ -216,4 +263,52 @@ pub enum Receipt {
     Applied(Applied),
     /// It was rejected and changed nothing.
     Rejected(RejectCode),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::NativeCrypto;
+    use zkclob_core::{MarketId, Price, Qty, Side, Timestamp};
+
+    fn reference(chain_id: u64, nonce: u64, action: &Action) -> [u8; 32] {
+        let mut msg = Vec::new();
+        msg.extend_from_slice(SIGNING_DOMAIN);
+        msg.extend_from_slice(&chain_id.to_le_bytes());
+        msg.extend_from_slice(&nonce.to_le_bytes());
+        action.serialize(&mut msg).unwrap();
+        NativeCrypto.keccak256(&msg)
+    }
+
+    #[test]
+    fn the_signing_hash_is_keccak_of_the_payload_for_every_action_and_the_largest_fits() {
+        let mut spec = MarketSpec::example();
+        spec.base_atoms_per_lot = u128::MAX;
+        spec.quote_atoms_per_tick_lot = u128::MAX;
+        let place = OrderParams {
+            market: MarketId(u32::MAX),
+            side: Side::Sell,
+            kind: OrderKind::Limit,
+            price: Price(i64::MIN),
+            qty: Qty(u64::MAX),
+            tif: TimeInForce::Gtd(Timestamp(u64::MAX)),
+            post_only: true,
+            display_qty: Some(Qty(u64::MAX)),
+            stp: StpMode::Decrement,
+        };
+        let actions = [
+            Action::Place(place),
+            Action::Cancel { market: MarketId(1), order_id: OrderId(u64::MAX) },
+            Action::Amend { market: MarketId(1), order_id: OrderId(7), price: Price(-3), qty: Qty(9) },
+            Action::MassCancel { market: MarketId(2), side: Some(Side::Buy) },
+            Action::Withdraw { asset: AssetId(3), amount: Amount(u128::MAX) },
+            Action::AddMarket { spec, fees: FeeSchedule { maker_bps: u16::MAX, taker_bps: u16::MAX } },
+            Action::CollectFees { asset: AssetId(u32::MAX), amount: Amount(1) },
+        ];
+        for action in &actions {
+            let len = SIGNING_DOMAIN.len() + 16 + borsh::to_vec(action).unwrap().len();
+            assert!(len <= PAYLOAD_MAX, "{action:?} takes {len} bytes");
+            assert_eq!(signing_hash(&NativeCrypto, 31337, 5, action), reference(31337, 5, action));
+        }
+    }
 }

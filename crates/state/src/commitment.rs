@@ -114,10 +114,6 @@ fn sorted_pairs(m: &BTreeMap<AssetId, u128>) -> Vec<(AssetId, u128)> {
     m.iter().map(|(a, v)| (*a, *v)).collect()
 }
 
-fn encode<T: BorshSerialize>(v: &T) -> Vec<u8> {
-    zkclob_core::codec::encode(v)
-}
-
 impl ExchangeState {
     /// The global leaf of the current state.
     pub fn global_leaf(&self) -> GlobalLeaf {
@@ -200,21 +196,21 @@ impl<H: MerkleHasher> StateCommitment<H> {
         markets: &BTreeSet<MarketId>,
         buckets: &BTreeSet<u32>,
     ) -> Result<(), MerkleError> {
-        let h = |data: Vec<u8>| self.tree.hasher().hash_leaf(&data);
+        let h = self.tree.hasher();
         let mut leaves: Vec<(u64, Hash)> =
             Vec::with_capacity(1 + accounts.len() + markets.len() + buckets.len());
-        leaves.push((global_index(), h(encode(&state.global_leaf()))));
+        leaves.push((global_index(), h.hash_leaf_encoded(&state.global_leaf())));
         for id in accounts {
-            let leaf = state.account_leaf(*id).map_or(EMPTY_LEAF, |l| h(encode(&l)));
+            let leaf = state.account_leaf(*id).map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(&l));
             leaves.push((account_index(*id), leaf));
         }
         for id in markets {
-            let leaf = state.market_leaf(*id).map_or(EMPTY_LEAF, |l| h(encode(&l)));
+            let leaf = state.market_leaf(*id).map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(&l));
             leaves.push((market_index(*id), leaf));
         }
         for b in buckets {
             let leaf = state.bucket_leaf(*b);
-            let hash = if leaf.entries.is_empty() { EMPTY_LEAF } else { h(encode(&leaf)) };
+            let hash = if leaf.entries.is_empty() { EMPTY_LEAF } else { h.hash_leaf_encoded(&leaf) };
             leaves.push((bucket_index(*b), hash));
         }
         self.tree.set_many_hashes(leaves)

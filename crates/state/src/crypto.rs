@@ -53,6 +53,17 @@ pub trait Crypto {
     /// Invalid keys and signatures (off-curve points, zero or out-of-range scalars) are `false`.
     fn secp256k1_verify(&self, pubkey: &PublicKey, prehash: &[u8; 32], sig: &Signature) -> bool;
 
+    /// SHA-256's compression function applied to each 64-byte block of `blocks` in turn, from
+    /// and into `state` (no padding; `blocks.len()` is a multiple of 64, a shorter tail is
+    /// ignored). The streaming hash [`Sha256Writer`] is built on it. The default is the `sha2`
+    /// crate; the guests call their precompile.
+    fn sha256_blocks(&self, state: &mut [u32; 8], blocks: &[u8]) {
+        for block in blocks.chunks_exact(64) {
+            let block: [u8; 64] = block.try_into().expect("64-byte chunk");
+            sha2::compress256(state, &[block.into()]);
+        }
+    }
+
     /// Marks the start of a named phase of the transition, for a zkVM's cycle tracker. A no-op
     /// natively; the SP1 guest turns it into a cycle-tracker label.
     fn phase_start(&self, _name: &'static str) {}
@@ -82,6 +93,83 @@ pub fn sha256_compress(block: &[u8; 64]) -> [u8; 32] {
         chunk.copy_from_slice(&word.to_be_bytes());
     }
     out
+}
+
+/// SHA-256 of everything written to it, compressed a block at a time as the stream fills it, so
+/// a value is hashed as it is encoded (`value.serialize(&mut writer)`) with no buffer of its
+/// whole encoding. Gives exactly [`Crypto::sha256`] of the concatenated writes.
+pub struct Sha256Writer<'a, C: ?Sized> {
+    crypto: &'a C,
+    state: [u32; 8],
+    block: [u8; 64],
+    /// Bytes of `block` in use.
+    fill: usize,
+    /// Bytes written in all.
+    len: u64,
+}
+
+impl<'a, C: Crypto + ?Sized> Sha256Writer<'a, C> {
+    /// An empty stream.
+    pub fn new(crypto: &'a C) -> Self {
+        Sha256Writer { crypto, state: SHA256_IV, block: [0; 64], fill: 0, len: 0 }
+    }
+
+    /// Appends `data`.
+    pub fn update(&mut self, mut data: &[u8]) {
+        self.len += data.len() as u64;
+        if self.fill > 0 {
+            let take = data.len().min(64 - self.fill);
+            self.block[self.fill..self.fill + take].copy_from_slice(&data[..take]);
+            self.fill += take;
+            data = &data[take..];
+            if self.fill < 64 {
+                return;
+            }
+            self.crypto.sha256_blocks(&mut self.state, &self.block);
+            self.fill = 0;
+        }
+        let whole = data.len() - data.len() % 64;
+        if whole > 0 {
+            self.crypto.sha256_blocks(&mut self.state, &data[..whole]);
+        }
+        let rest = &data[whole..];
+        self.block[..rest.len()].copy_from_slice(rest);
+        self.fill = rest.len();
+    }
+
+    /// The digest: pads and compresses what is left.
+    pub fn finish(mut self) -> [u8; 32] {
+        let bits = self.len.wrapping_mul(8).to_be_bytes();
+        self.block[self.fill] = 0x80;
+        self.block[self.fill + 1..].fill(0);
+        if self.fill + 1 > 56 {
+            self.crypto.sha256_blocks(&mut self.state, &self.block);
+            self.block = [0; 64];
+        }
+        self.block[56..].copy_from_slice(&bits);
+        self.crypto.sha256_blocks(&mut self.state, &self.block);
+        let mut out = [0u8; 32];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
+    }
+}
+
+impl<C: Crypto + ?Sized> borsh::io::Write for Sha256Writer<'_, C> {
+    fn write(&mut self, buf: &[u8]) -> borsh::io::Result<usize> {
+        self.update(buf);
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> borsh::io::Result<()> {
+        self.update(buf);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> borsh::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The native implementation with plain Rust crates.
@@ -131,6 +219,24 @@ mod tests {
         block[63] = 24; // the message length in bits
         assert_eq!(NativeCrypto.sha256_compress(&block), NativeCrypto.sha256(b"abc"));
         assert_ne!(NativeCrypto.sha256_compress(&[0; 64]), NativeCrypto.sha256(&[0; 64]));
+    }
+
+    #[test]
+    fn the_streaming_hash_is_sha256_of_the_concatenation_for_every_split() {
+        use borsh::io::Write;
+        let data: alloc::vec::Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        for len in [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 200, 300] {
+            let want = NativeCrypto.sha256(&data[..len]);
+            for split in [0, 1, 3, 63, 64, 65, 130] {
+                let mut w = Sha256Writer::new(&NativeCrypto);
+                let (a, b) = data[..len].split_at(split.min(len));
+                w.write_all(a).unwrap();
+                for chunk in b.chunks(5) {
+                    w.write_all(chunk).unwrap();
+                }
+                assert_eq!(w.finish(), want, "length {len}, split {split}");
+            }
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use command::{
     SignedCommand,
 };
 pub use commitment::StateCommitment;
-pub use crypto::{Address, Crypto, NativeCrypto, PublicKey, Signature, SHA256_IV};
+pub use crypto::{Address, Crypto, NativeCrypto, PublicKey, Sha256Writer, Signature, SHA256_IV};
 pub use exchange::{Account, Balance, BatchError, ExchangeState, Market, OrderMeta, Withdrawal};
 pub use invariants::StateViolation;
 pub use witness::{

@@ -52,6 +52,8 @@ use borsh::io::{Error as IoError, ErrorKind, Read};
 use borsh::{BorshDeserialize, BorshSerialize};
 use sha2::{Digest, Sha256};
 
+use crate::crypto::{Crypto, NativeCrypto, Sha256Writer};
+
 /// A 32-byte hash.
 pub type Hash = [u8; 32];
 
@@ -114,6 +116,22 @@ pub trait MerkleHasher {
     fn hash_leaf(&self, data: &[u8]) -> Hash;
     /// Hashes two children into their parent.
     fn hash_node(&self, left: &Hash, right: &Hash) -> Hash;
+    /// `hash_leaf` of a value's borsh encoding. Hashers that can hash a stream override it so the
+    /// encoding is hashed as it is written, never buffered whole (a market leaf holds its book).
+    fn hash_leaf_encoded<T: BorshSerialize + ?Sized>(&self, value: &T) -> Hash {
+        let mut data = Vec::new();
+        value.serialize(&mut data).expect("writing to a Vec is infallible");
+        self.hash_leaf(&data)
+    }
+}
+
+/// SHA-256 of `0x00 || borsh(value)`, streamed: [`MerkleHasher::hash_leaf_encoded`] of the
+/// SHA-256 hashers here.
+pub fn sha256_leaf_encoded<C: Crypto + ?Sized, T: BorshSerialize + ?Sized>(crypto: &C, value: &T) -> Hash {
+    let mut w = Sha256Writer::new(crypto);
+    w.update(&[0x00]);
+    value.serialize(&mut w).expect("hashing a stream is infallible");
+    w.finish()
 }
 
 /// SHA-256 of `0x00 || data` for leaves, one SHA-256 compression of `left || right` for nodes.
@@ -130,6 +148,10 @@ impl MerkleHasher for Sha256Hasher {
         block[..32].copy_from_slice(left);
         block[32..].copy_from_slice(right);
         crate::crypto::sha256_compress(&block)
+    }
+
+    fn hash_leaf_encoded<T: BorshSerialize + ?Sized>(&self, value: &T) -> Hash {
+        sha256_leaf_encoded(&NativeCrypto, value)
     }
 }
 
@@ -170,6 +192,11 @@ impl<H: MerkleHasher> MerkleHasher for CountingHasher<H> {
     fn hash_node(&self, left: &Hash, right: &Hash) -> Hash {
         self.node_hashes.set(self.node_hashes.get().saturating_add(1));
         self.inner.hash_node(left, right)
+    }
+
+    fn hash_leaf_encoded<T: BorshSerialize + ?Sized>(&self, value: &T) -> Hash {
+        self.leaf_hashes.set(self.leaf_hashes.get().saturating_add(1));
+        self.inner.hash_leaf_encoded(value)
     }
 }
 

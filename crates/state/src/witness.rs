@@ -106,6 +106,10 @@ impl<C: Crypto> MerkleHasher for CryptoHasher<'_, C> {
         block[32..].copy_from_slice(right);
         self.0.sha256_compress(&block)
     }
+
+    fn hash_leaf_encoded<T: BorshSerialize + ?Sized>(&self, value: &T) -> Hash {
+        crate::merkle::sha256_leaf_encoded(self.0, value)
+    }
 }
 
 /// The leaves a batch can reach; see the module docs.
@@ -236,28 +240,19 @@ impl Witness {
 
     /// (leaf index, leaf hash) of every leaf in the witness, ascending index.
     pub fn leaf_hashes(&self, h: &impl MerkleHasher) -> Vec<(u64, Hash)> {
-        let enc = |v: &dyn Fn(&mut Vec<u8>)| {
-            let mut out = Vec::new();
-            v(&mut out);
-            h.hash_leaf(&out)
-        };
         let mut leaves =
             Vec::with_capacity(1 + self.accounts.len() + self.markets.len() + self.buckets.len());
-        leaves.push((global_index(), enc(&|o| self.global.serialize(o).expect("Vec write"))));
+        leaves.push((global_index(), h.hash_leaf_encoded(&self.global)));
         for (id, leaf) in &self.accounts {
-            let hash = leaf.as_ref().map_or(EMPTY_LEAF, |l| enc(&|o| l.serialize(o).expect("Vec write")));
+            let hash = leaf.as_ref().map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(l));
             leaves.push((account_index(*id), hash));
         }
         for (id, leaf) in &self.markets {
-            let hash = leaf.as_ref().map_or(EMPTY_LEAF, |l| enc(&|o| l.serialize(o).expect("Vec write")));
+            let hash = leaf.as_ref().map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(l));
             leaves.push((market_index(*id), hash));
         }
         for (b, leaf) in &self.buckets {
-            let hash = if leaf.entries.is_empty() {
-                EMPTY_LEAF
-            } else {
-                enc(&|o| leaf.serialize(o).expect("Vec write"))
-            };
+            let hash = if leaf.entries.is_empty() { EMPTY_LEAF } else { h.hash_leaf_encoded(leaf) };
             leaves.push((bucket_index(*b), hash));
         }
         leaves.sort_unstable_by_key(|(i, _)| *i);

@@ -8,7 +8,8 @@ use zkclob_state::{Crypto, PublicKey, Signature, SHA256_IV};
 
 /// ⌊n/2⌋ of the secp256k1 group order, as little-endian limbs: a signature with a larger `s` is
 /// the malleable twin of a valid one, and the native rule refuses it.
-const HALF_ORDER: [u64; 4] = [0xDFE9_2F46_681B_20A0, 0x5D57_6E73_57A4_501D, 0xFFFF_FFFF_FFFF_FFFF, 0x7FFF_FFFF_FFFF_FFFF];
+const HALF_ORDER: [u64; 4] =
+    [0xDFE9_2F46_681B_20A0, 0x5D57_6E73_57A4_501D, 0xFFFF_FFFF_FFFF_FFFF, 0x7FFF_FFFF_FFFF_FFFF];
 
 /// Crypto through ZisK's precompiles.
 pub struct ZiskCrypto;
@@ -44,6 +45,15 @@ impl Crypto for ZiskCrypto {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
         out
+    }
+
+    fn sha256_blocks(&self, state: &mut [u32; 8], blocks: &[u8]) {
+        #[repr(align(8))]
+        struct Aligned([u8; 64]);
+        for block in blocks.chunks_exact(64) {
+            let aligned = Aligned(block.try_into().expect("64-byte chunk"));
+            unsafe { zisklib::sha256f_compress_c(state.as_mut_ptr(), aligned.0.as_ptr(), 1) };
+        }
     }
 
     fn keccak256(&self, data: &[u8]) -> [u8; 32] {
