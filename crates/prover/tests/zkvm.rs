@@ -103,3 +103,99 @@ fn zisk_settlement_program_gives_the_native_public_values() {
         assert!(backend.execute_settlement(&t).is_err(), "ZisK accepted a tampered settlement");
     }
 }
+
+/// Signatures by the keys whose public points are the corner cases of the guests' double scalar
+/// multiplication u₁·G + u₂·P: P = G (secret key 1: G + P is a doubling), P = −G (secret key
+/// n − 1: G + P is the point at infinity) and P = 2G; valid ones are applied and a forged one
+/// refused, exactly as natively.
+fn edge_key_batch() -> BatchFile {
+    use k256::ecdsa::SigningKey;
+    use zkclob_core::{Amount, AssetId, Timestamp};
+    use zkclob_state::merkle::Sha256Hasher;
+    use zkclob_state::{
+        signing_hash, Action, BatchHeader, Command, Crypto, ExchangeState, NativeCrypto, SignedCommand,
+        StateCommitment, Witness,
+    };
+    const CHAIN: u64 = 7;
+    let n_minus_1 = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140";
+    let secrets: Vec<[u8; 32]> = [format!("{:064x}", 1), n_minus_1.to_string(), format!("{:064x}", 2)]
+        .iter()
+        .map(|h| {
+            let mut s = [0u8; 32];
+            for (i, b) in s.iter_mut().enumerate() {
+                *b = u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap();
+            }
+            s
+        })
+        .collect();
+    let keys: Vec<(SigningKey, [u8; 64])> = secrets
+        .iter()
+        .map(|s| {
+            let key = SigningKey::from_slice(s).unwrap();
+            let mut pk = [0u8; 64];
+            pk.copy_from_slice(&key.verifying_key().to_encoded_point(false).as_bytes()[1..]);
+            (key, pk)
+        })
+        .collect();
+    let operator = NativeCrypto.address_of(&keys[2].1);
+    let mut state = ExchangeState::new(CHAIN, operator);
+    let asset = AssetId(1);
+    let deposits: Vec<Command> = keys
+        .iter()
+        .map(|(_, pk)| Command::Deposit { to: NativeCrypto.address_of(pk), asset, amount: Amount(1_000) })
+        .collect();
+    let h1 = BatchHeader { batch_number: 1, timestamp: Timestamp(1), prev_root: [0; 32] };
+    state.apply_batch(&NativeCrypto, &h1, [0; 32], &deposits).unwrap();
+    let mut commitment = StateCommitment::build(Sha256Hasher, &mut state).unwrap();
+    let header = BatchHeader { batch_number: 2, timestamp: Timestamp(2), prev_root: commitment.root() };
+    let sign = |key: &SigningKey, pk: [u8; 64], nonce: u64, amount: u128| {
+        let action = Action::Withdraw { asset, amount: Amount(amount) };
+        let hash = signing_hash(&NativeCrypto, CHAIN, nonce, &action);
+        let (sig, _) = key.sign_prehash_recoverable(&hash).unwrap();
+        let sig = sig.normalize_s().unwrap_or(sig);
+        let mut signature = [0u8; 64];
+        signature.copy_from_slice(&sig.to_bytes());
+        Command::Signed(SignedCommand { signer: pk, nonce, action, signature })
+    };
+    let mut commands = Vec::new();
+    for round in 0..3u64 {
+        for (key, pk) in &keys {
+            commands.push(sign(key, *pk, round, 10 + round as u128));
+        }
+    }
+    let mut forged = sign(&keys[0].0, keys[0].1, 3, 1);
+    if let Command::Signed(s) = &mut forged {
+        s.signature[40] ^= 1;
+    }
+    commands.push(forged);
+    let witness = Witness::generate(&state, commitment.tree(), &NativeCrypto, &commands).unwrap();
+    let receipts = state.apply_batch(&NativeCrypto, &header, header.prev_root, &commands).unwrap();
+    assert_eq!(
+        receipts.iter().filter(|r| matches!(r, zkclob_state::Receipt::Applied(_))).count(),
+        9,
+        "every genuine signature applies natively: {receipts:?}"
+    );
+    let native_post_root = commitment.update(&mut state).unwrap();
+    BatchFile { header, commands, witness, native_post_root }
+}
+
+fn check_edge_keys(backend: &dyn Prover) {
+    let b = edge_key_batch();
+    let native = zkclob_prover::NativeBackend.execute(&b).unwrap();
+    let exec = backend.execute(&b).unwrap();
+    // The output commits to the receipts (their digest), so equal outputs mean equal verdicts.
+    assert_eq!(exec.output, native.output, "{} on the edge keys", backend.name());
+    assert_eq!(exec.output.post_root, b.native_post_root);
+}
+
+#[cfg(feature = "sp1")]
+#[test]
+fn sp1_guest_verifies_signatures_of_the_edge_keys_as_natively() {
+    check_edge_keys(&zkclob_prover::sp1::Sp1Backend::from_elf_file(&guest("zkclob-guest-sp1.elf")).unwrap());
+}
+
+#[cfg(feature = "zisk")]
+#[test]
+fn zisk_guest_verifies_signatures_of_the_edge_keys_as_natively() {
+    check_edge_keys(&zkclob_prover::zisk::ZiskBackend::new(&guest("zkclob-guest-zisk.elf")).unwrap());
+}

@@ -6,7 +6,8 @@
 //!   the Merkle node hash is one such block.
 //! - keccak-256: absorption and padding here, `syscall_keccak_permute` per 136-byte block.
 //! - secp256k1 ECDSA: scalars with `k256` (software, cheap), the double scalar multiplication
-//!   u₁·G + u₂·P on SP1's secp256k1 add/double syscalls. The inverse s⁻¹ is computed outside the
+//!   u₁·G + u₂·P on SP1's secp256k1 add/double syscalls with Shamir's trick (one doubling per
+//!   bit for both products). The inverse s⁻¹ is computed outside the
 //!   constraints (`unconstrained!`, read back as a hint) and checked with one multiplication; a
 //!   prover that hints a wrong inverse makes the guest panic, so it cannot turn a valid signature
 //!   into a rejection.
@@ -19,21 +20,27 @@ use sp1_lib::secp256k1::Secp256k1Point;
 use sp1_lib::utils::AffinePoint;
 use zkclob_state::{Crypto, PublicKey, Signature, SHA256_IV};
 
-
 /// Keccak-256's rate in bytes.
 const KECCAK_RATE: usize = 136;
 
 /// Crypto through SP1's precompiles.
 pub struct Sp1Crypto;
 
+/// The message schedule of the block being compressed. The extend syscall fills words 16..64
+/// from words 0..16, so only those are written per block: a fresh zeroed array per block cost a
+/// 512-byte `memset` each time, more than the rest of the block's work.
+static mut SCHEDULE: [u64; 64] = [0; 64];
+
 fn sha256_block(state: &mut [u64; 8], block: &[u8]) {
-    let mut w = [0u64; 64];
-    for (i, word) in block.chunks_exact(4).enumerate() {
-        w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]) as u64;
-    }
+    // SAFETY: the guest runs one thread and this function does not re-enter, so nothing else
+    // holds a reference to SCHEDULE while it is used here.
     unsafe {
-        sp1_lib::syscall_sha256_extend(&mut w);
-        sp1_lib::syscall_sha256_compress(&mut w, state);
+        let w = &mut *core::ptr::addr_of_mut!(SCHEDULE);
+        for (slot, word) in w[..16].iter_mut().zip(block.chunks_exact(4)) {
+            *slot = u32::from_be_bytes([word[0], word[1], word[2], word[3]]) as u64;
+        }
+        sp1_lib::syscall_sha256_extend(w);
+        sp1_lib::syscall_sha256_compress(w, state);
     }
 }
 
@@ -44,25 +51,72 @@ fn keccak_absorb(state: &mut [u64; 25], block: &[u8]) {
     unsafe { sp1_lib::syscall_keccak_permute(state) };
 }
 
-/// Little-endian bits of a scalar, least significant first.
-fn bits_le(s: &Scalar) -> [bool; 256] {
+/// A scalar as little-endian 64-bit words.
+fn words_le(s: &Scalar) -> [u64; 4] {
     let be = s.to_bytes();
-    let mut bits = [false; 256];
-    for (i, bit) in bits.iter_mut().enumerate() {
-        *bit = (be[31 - i / 8] >> (i % 8)) & 1 == 1;
-    }
-    bits
+    core::array::from_fn(|i| {
+        u64::from_be_bytes(be[32 - 8 * (i + 1)..32 - 8 * i].try_into().expect("8 bytes"))
+    })
 }
 
 /// A point from big-endian `x || y`, as SP1's limbs (x then y, little-endian 64-bit words).
-fn point_from_be(xy: &[u8; 64]) -> Secp256k1Point {
-    let mut limbs = [0u64; 8];
-    for (i, limb) in limbs.iter_mut().enumerate() {
+fn point_from_be(xy: &[u8; 64]) -> [u64; 8] {
+    core::array::from_fn(|i| {
         let (coord, word) = (i / 4, i % 4);
         let start = coord * 32 + 32 - 8 * (word + 1);
-        *limb = u64::from_be_bytes(xy[start..start + 8].try_into().expect("8 bytes"));
+        u64::from_be_bytes(xy[start..start + 8].try_into().expect("8 bytes"))
+    })
+}
+
+/// secp256k1's generator in SP1's limbs.
+const G: [u64; 8] = <Secp256k1Point as AffinePoint<8>>::GENERATOR;
+
+/// `acc += q` for affine points (`None`: the point at infinity), on SP1's add and double
+/// syscalls. The add syscall needs two distinct points that are not each other's negation, so
+/// those cases (equal x coordinates) are handled here: equal points double, opposite ones give
+/// infinity. Words are compared directly (the library's `==` on limbs is a `memcmp` call per add).
+#[inline(always)]
+fn add_into(acc: &mut Option<[u64; 8]>, q: &[u64; 8]) {
+    match acc {
+        None => *acc = Some(*q),
+        Some(p) => {
+            if p[0] == q[0] && p[1] == q[1] && p[2] == q[2] && p[3] == q[3] {
+                if p[4] == q[4] && p[5] == q[5] && p[6] == q[6] && p[7] == q[7] {
+                    unsafe { sp1_lib::syscall_secp256k1_double(p) };
+                } else {
+                    *acc = None;
+                }
+            } else {
+                unsafe { sp1_lib::syscall_secp256k1_add(p, q) };
+            }
+        }
     }
-    <Secp256k1Point as AffinePoint<8>>::new(limbs)
+}
+
+/// `u1·G + u2·P` by Shamir's trick: one pass over the bits from the top, doubling once per bit
+/// and adding G, P or the precomputed G + P (256 doublings and about 192 additions, against
+/// 512 doublings and 256 additions when each product is computed on its own).
+fn double_scalar_mul(u1: &[u64; 4], u2: &[u64; 4], p: &[u64; 8]) -> Option<[u64; 8]> {
+    let mut gp = Some(G);
+    add_into(&mut gp, p);
+    let mut acc: Option<[u64; 8]> = None;
+    for i in (0..256).rev() {
+        if let Some(a) = &mut acc {
+            unsafe { sp1_lib::syscall_secp256k1_double(a) };
+        }
+        let (word, bit) = (i / 64, i % 64);
+        match ((u1[word] >> bit) & 1, (u2[word] >> bit) & 1) {
+            (0, 0) => {}
+            (1, 0) => add_into(&mut acc, &G),
+            (0, _) => add_into(&mut acc, p),
+            _ => {
+                if let Some(gp) = &gp {
+                    add_into(&mut acc, gp);
+                }
+            }
+        }
+    }
+    acc
 }
 
 fn field_bytes(bytes: &[u8]) -> FieldBytes {
@@ -110,6 +164,14 @@ impl Crypto for Sp1Crypto {
         out
     }
 
+    fn sha256_blocks(&self, state: &mut [u32; 8], blocks: &[u8]) {
+        let mut wide = state.map(|w| w as u64);
+        for block in blocks.chunks_exact(64) {
+            sha256_block(&mut wide, block);
+        }
+        *state = wide.map(|w| w as u32);
+    }
+
     fn keccak256(&self, data: &[u8]) -> [u8; 32] {
         let mut state = [0u64; 25];
         let mut blocks = data.chunks_exact(KECCAK_RATE);
@@ -145,6 +207,9 @@ impl Crypto for Sp1Crypto {
     }
 }
 
+// Kept out of line: inlined into the transition, it made LLVM's register allocation of the whole
+// command loop worse and moved cycles between the phases the cycle tracker reports.
+#[inline(never)]
 fn verify(pubkey: &PublicKey, prehash: &[u8; 32], sig: &Signature) -> bool {
     // The key must be a point on the curve (this also rejects coordinates ≥ p).
     let mut sec1 = [0u8; 65];
@@ -170,15 +235,11 @@ fn verify(pubkey: &PublicKey, prehash: &[u8; 32], sig: &Signature) -> bool {
 
     let u1 = z * s_inv;
     let u2 = r * s_inv;
-    let g = <Secp256k1Point as AffinePoint<8>>::GENERATOR_T;
-    let p = point_from_be(pubkey);
-    let point = <Secp256k1Point as AffinePoint<8>>::multi_scalar_multiplication(&bits_le(&u1), g, &bits_le(&u2), p);
-    if point.is_identity() {
+    let Some(point) = double_scalar_mul(&words_le(&u1), &words_le(&u2), &point_from_be(pubkey)) else {
         return false;
-    }
-    let limbs = point.limbs_ref();
+    };
     let mut x = [0u8; 32];
-    for (i, limb) in limbs[..4].iter().enumerate() {
+    for (i, limb) in point[..4].iter().enumerate() {
         x[32 - 8 * (i + 1)..32 - 8 * i].copy_from_slice(&limb.to_be_bytes());
     }
     <Scalar as Reduce<U256>>::reduce_bytes(&field_bytes(&x)) == r
