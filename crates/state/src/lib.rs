@@ -26,6 +26,7 @@ extern crate alloc;
 pub mod command;
 pub mod commitment;
 pub mod crypto;
+pub mod decode;
 pub mod exchange;
 mod invariants;
 pub mod merkle;

@@ -294,7 +294,7 @@ impl<'a> ReceivedBatch<'a> {
         let witness = Witness::deserialize(&mut rest)?;
         let encoded = rest;
         let header = BatchHeader::deserialize(&mut rest)?;
-        let commands = Vec::<Command>::deserialize(&mut rest)?;
+        let commands = crate::decode::decode_commands(&mut rest)?;
         if !rest.is_empty() {
             return Err(borsh::io::Error::new(borsh::io::ErrorKind::InvalidData, "bytes after the batch"));
         }
