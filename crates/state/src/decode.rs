@@ -254,7 +254,10 @@ mod tests {
         ]
     }
 
-    fn both(bytes: &[u8]) -> (Result<(Vec<Command>, usize)>, Result<(Vec<Command>, usize)>) {
+    /// Commands decoded and the bytes left after them.
+    type Decoded = Result<(Vec<Command>, usize)>;
+
+    fn both(bytes: &[u8]) -> (Decoded, Decoded) {
         let mut a = bytes;
         let mine = decode_commands(&mut a).map(|v| (v, a.len()));
         let mut b = bytes;
