@@ -16,7 +16,7 @@
 //! its whole snapshot (cost linear in the book's size), and a guest receives the whole book.
 //! Orders get their own leaves once witnesses carry partial books.
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use borsh::{BorshDeserialize, BorshSerialize};
 use zkclob_book::BookSnapshot;
@@ -164,9 +164,9 @@ impl<H: MerkleHasher> StateCommitment<H> {
     /// Commits to every leaf of `state` (and clears its dirty marks).
     pub fn build(hasher: H, state: &mut ExchangeState) -> Result<Self, MerkleError> {
         let mut c = StateCommitment { tree: MerkleTree::with_hasher(hasher, TREE_DEPTH)? };
-        let accounts: BTreeSet<AccountId> = state.accounts.keys().copied().collect();
-        let markets: BTreeSet<MarketId> = state.markets.keys().copied().collect();
-        let buckets: BTreeSet<u32> = state.buckets.keys().copied().collect();
+        let accounts: Vec<AccountId> = state.accounts.keys().copied().collect();
+        let markets: Vec<MarketId> = state.markets.keys().copied().collect();
+        let buckets: Vec<u32> = state.buckets.keys().copied().collect();
         c.write(state, &accounts, &markets, &buckets)?;
         state.clear_dirty();
         Ok(c)
@@ -192,9 +192,9 @@ impl<H: MerkleHasher> StateCommitment<H> {
     fn write(
         &mut self,
         state: &ExchangeState,
-        accounts: &BTreeSet<AccountId>,
-        markets: &BTreeSet<MarketId>,
-        buckets: &BTreeSet<u32>,
+        accounts: &[AccountId],
+        markets: &[MarketId],
+        buckets: &[u32],
     ) -> Result<(), MerkleError> {
         let h = self.tree.hasher();
         let mut leaves: Vec<(u64, Hash)> =

@@ -128,9 +128,15 @@ pub struct ExchangeState {
     pub(crate) withdrawal_chain: [u8; 32],
     /// Address buckets of the commitment: bucket → (address, id), ascending address.
     pub(crate) buckets: BTreeMap<u32, Vec<(Address, AccountId)>>,
-    pub(crate) dirty_accounts: BTreeSet<AccountId>,
-    pub(crate) dirty_markets: BTreeSet<MarketId>,
-    pub(crate) dirty_buckets: BTreeSet<u32>,
+    /// Leaves changed since the commitment last looked, with repeats (a push costs a fraction of
+    /// a set insert in a zkVM guest, which never reads them); [`ExchangeState::take_dirty`]
+    /// sorts them and drops the repeats.
+    pub(crate) dirty_accounts: Vec<AccountId>,
+    pub(crate) dirty_markets: Vec<MarketId>,
+    pub(crate) dirty_buckets: Vec<u32>,
+    /// The events of the book action being settled: one buffer reused by every command instead of
+    /// a fresh allocation each. Not part of the state.
+    pub(crate) scratch: Vec<Event>,
     /// Every book event settled, with its market, while recording is on (the node turns it on
     /// to feed market data and order updates; the guests never do). Not part of the state.
     pub(crate) event_log: Option<Vec<(MarketId, Event)>>,
@@ -183,9 +189,10 @@ impl ExchangeState {
             withdrawal_count: 0,
             withdrawal_chain: [0; 32],
             buckets: BTreeMap::new(),
-            dirty_accounts: BTreeSet::new(),
-            dirty_markets: BTreeSet::new(),
-            dirty_buckets: BTreeSet::new(),
+            dirty_accounts: Vec::new(),
+            dirty_markets: Vec::new(),
+            dirty_buckets: Vec::new(),
+            scratch: Vec::new(),
             event_log: None,
         }
     }
@@ -219,12 +226,33 @@ impl ExchangeState {
     }
 
     /// Takes the sets of accounts, markets and address buckets changed since the last call.
-    pub(crate) fn take_dirty(&mut self) -> (BTreeSet<AccountId>, BTreeSet<MarketId>, BTreeSet<u32>) {
+    pub(crate) fn take_dirty(&mut self) -> (Vec<AccountId>, Vec<MarketId>, Vec<u32>) {
+        fn settle<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+            v.sort_unstable();
+            v.dedup();
+            v
+        }
         (
-            core::mem::take(&mut self.dirty_accounts),
-            core::mem::take(&mut self.dirty_markets),
-            core::mem::take(&mut self.dirty_buckets),
+            settle(core::mem::take(&mut self.dirty_accounts)),
+            settle(core::mem::take(&mut self.dirty_markets)),
+            settle(core::mem::take(&mut self.dirty_buckets)),
         )
+    }
+
+    /// Marks an account's leaf changed.
+    #[inline]
+    pub(crate) fn touch_account(&mut self, id: AccountId) {
+        if self.dirty_accounts.last() != Some(&id) {
+            self.dirty_accounts.push(id);
+        }
+    }
+
+    /// Marks a market's leaf changed.
+    #[inline]
+    pub(crate) fn touch_market(&mut self, id: MarketId) {
+        if self.dirty_markets.last() != Some(&id) {
+            self.dirty_markets.push(id);
+        }
     }
 
     pub(crate) fn clear_dirty(&mut self) {
@@ -396,8 +424,8 @@ impl ExchangeState {
         let entries = self.buckets.entry(bucket).or_default();
         let pos = entries.partition_point(|(a, _)| *a < address);
         entries.insert(pos, (address, id));
-        self.dirty_buckets.insert(bucket);
-        self.dirty_accounts.insert(id);
+        self.dirty_buckets.push(bucket);
+        self.touch_account(id);
         id
     }
 
@@ -438,7 +466,7 @@ impl ExchangeState {
             Action::AddMarket { .. } | Action::CollectFees { .. } => Err(RejectCode::NotOperator),
         }?;
         self.acct_mut(id).nonce += 1;
-        self.dirty_accounts.insert(id);
+        self.touch_account(id);
         Ok(applied)
     }
 
@@ -462,7 +490,7 @@ impl ExchangeState {
         }
         let book = Book::new(spec, BookLimits::default());
         self.markets.insert(spec.market_id, Market { spec, fees, book });
-        self.dirty_markets.insert(spec.market_id);
+        self.touch_market(spec.market_id);
         Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
     }
 
@@ -488,7 +516,7 @@ impl ExchangeState {
         self.withdrawal_chain = crypto.keccak256(&link);
         self.withdrawals.push(w);
         self.withdrawal_count += 1;
-        self.dirty_accounts.insert(id);
+        self.touch_account(id);
         Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
     }
 
@@ -503,7 +531,7 @@ impl ExchangeState {
         held.checked_add(amount.0).ok_or(RejectCode::Overflow)?;
         self.fees.insert(asset, left);
         self.balance_mut(id, asset).available += amount.0;
-        self.dirty_accounts.insert(id);
+        self.touch_account(id);
         Ok(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
     }
 
@@ -565,16 +593,20 @@ impl ExchangeState {
     ) -> Result<Applied, RejectCode> {
         let now = self.timestamp;
         let m = self.markets.get_mut(&market).ok_or(RejectCode::UnknownMarket)?;
-        let events = act(&mut m.book, now).to_vec();
+        let mut events = core::mem::take(&mut self.scratch);
+        events.clear();
+        events.extend_from_slice(act(&mut m.book, now));
         // Every book action moves the book's clock (and may expire GTD orders) even when it
         // emits nothing or is rejected: the market's leaf must be re-hashed either way, or the
         // incremental root would miss the change (found by the node's settler: a mass cancel
         // on an empty book gave the full state and the witness-built state different roots).
-        self.dirty_markets.insert(market);
-        if let Some(Event::Rejected { reason, .. }) = events.first() {
-            return Err(RejectCode::Book(*reason));
-        }
-        Ok(self.settle_events(market, &events))
+        self.touch_market(market);
+        let result = match events.first() {
+            Some(Event::Rejected { reason, .. }) => Err(RejectCode::Book(*reason)),
+            _ => Ok(self.settle_events(market, &events)),
+        };
+        self.scratch = events;
+        result
     }
 
     fn owned(&self, id: AccountId, market: MarketId, order_id: OrderId) -> Result<OrderMeta, RejectCode> {
@@ -629,7 +661,7 @@ impl ExchangeState {
     /// Applies the balance effects of a book action's events and summarises them.
     fn settle_events(&mut self, market: MarketId, events: &[Event]) -> Applied {
         if !events.is_empty() {
-            self.dirty_markets.insert(market);
+            self.touch_market(market);
         }
         if let Some(log) = &mut self.event_log {
             log.extend(events.iter().map(|e| (market, *e)));
@@ -657,7 +689,7 @@ impl ExchangeState {
     }
 
     fn balance_mut(&mut self, account: AccountId, asset: AssetId) -> &mut Balance {
-        self.dirty_accounts.insert(account);
+        self.touch_account(account);
         self.acct_mut(account).balances.entry(asset).or_default()
     }
 
