@@ -140,12 +140,8 @@ pub enum Command {
 pub fn signing_hash(crypto: &impl Crypto, chain_id: u64, nonce: u64, action: &Action) -> [u8; 32] {
     // The payload is at most 33 + 97 bytes (the largest action is `AddMarket`): it is built on
     // the stack, which in a zkVM guest costs a fraction of a heap allocation per command.
-    let mut msg = PayloadBuf { bytes: [0; PAYLOAD_MAX], len: 0 };
-    let fits = msg.put(SIGNING_DOMAIN)
-        && msg.put(&chain_id.to_le_bytes())
-        && msg.put(&nonce.to_le_bytes())
-        && action.serialize(&mut msg).is_ok();
-    if fits {
+    let mut msg = PayloadBuf::prefix(chain_id, nonce);
+    if action.serialize(&mut msg).is_ok() {
         return crypto.keccak256(&msg.bytes[..msg.len]);
     }
     // Unreachable with today's actions; kept so a larger future action still hashes correctly.
@@ -154,6 +150,19 @@ pub fn signing_hash(crypto: &impl Crypto, chain_id: u64, nonce: u64, action: &Ac
     long.extend_from_slice(&chain_id.to_le_bytes());
     long.extend_from_slice(&nonce.to_le_bytes());
     action.serialize(&mut long).expect("writing to a Vec is infallible");
+    crypto.keccak256(&long)
+}
+
+/// [`signing_hash`] from the action's canonical encoding, as a batch carries it (borsh decoding is
+/// canonical: the bytes an action was decoded from are the ones encoding it gives).
+pub fn signing_hash_encoded(crypto: &impl Crypto, chain_id: u64, nonce: u64, action: &[u8]) -> [u8; 32] {
+    let mut msg = PayloadBuf::prefix(chain_id, nonce);
+    if msg.put(action) {
+        return crypto.keccak256(&msg.bytes[..msg.len]);
+    }
+    let mut long = Vec::with_capacity(SIGNING_DOMAIN.len() + 16 + action.len());
+    long.extend_from_slice(&msg.bytes[..msg.len]);
+    long.extend_from_slice(action);
     crypto.keccak256(&long)
 }
 
@@ -167,6 +176,15 @@ struct PayloadBuf {
 }
 
 impl PayloadBuf {
+    /// The domain tag, the chain id and the nonce.
+    fn prefix(chain_id: u64, nonce: u64) -> PayloadBuf {
+        let mut msg = PayloadBuf { bytes: [0; PAYLOAD_MAX], len: 0 };
+        let fits =
+            msg.put(SIGNING_DOMAIN) && msg.put(&chain_id.to_le_bytes()) && msg.put(&nonce.to_le_bytes());
+        debug_assert!(fits, "the prefix is 33 bytes");
+        msg
+    }
+
     fn put(&mut self, data: &[u8]) -> bool {
         let Some(dst) = self.bytes.get_mut(self.len..self.len + data.len()) else { return false };
         dst.copy_from_slice(data);
@@ -309,6 +327,8 @@ mod tests {
             let len = SIGNING_DOMAIN.len() + 16 + borsh::to_vec(action).unwrap().len();
             assert!(len <= PAYLOAD_MAX, "{action:?} takes {len} bytes");
             assert_eq!(signing_hash(&NativeCrypto, 31337, 5, action), reference(31337, 5, action));
+            let encoded = borsh::to_vec(action).unwrap();
+            assert_eq!(signing_hash_encoded(&NativeCrypto, 31337, 5, &encoded), reference(31337, 5, action));
         }
     }
 }

@@ -33,6 +33,10 @@ fn invalid(what: &'static str) -> Error {
 /// Reads fixed-size fields off the front of a slice.
 struct Reader<'a>(&'a [u8]);
 
+/// Where each command's action lies in the bytes given to [`decode_commands_with_actions`]:
+/// `(start, end)` offsets; `(0, 0)` for a deposit, which has none.
+pub type ActionSpans = Vec<(u32, u32)>;
+
 impl Reader<'_> {
     #[inline(always)]
     fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
@@ -144,19 +148,25 @@ impl Reader<'_> {
         })
     }
 
-    fn command(&mut self) -> Result<Command> {
+    /// A command and its action's span; `total` is the length of the whole input.
+    fn command(&mut self, total: usize) -> Result<(Command, (u32, u32))> {
         match self.u8()? {
-            0 => Ok(Command::Deposit {
-                to: Address(self.array()?),
-                asset: AssetId(self.u32()?),
-                amount: Amount(self.u128()?),
-            }),
+            0 => Ok((
+                Command::Deposit {
+                    to: Address(self.array()?),
+                    asset: AssetId(self.u32()?),
+                    amount: Amount(self.u128()?),
+                },
+                (0, 0),
+            )),
             1 => {
                 let signer = self.array()?;
                 let nonce = self.u64()?;
+                let start = (total - self.0.len()) as u32;
                 let action = self.action()?;
+                let end = (total - self.0.len()) as u32;
                 let signature = self.array()?;
-                Ok(Command::Signed(SignedCommand { signer, nonce, action, signature }))
+                Ok((Command::Signed(SignedCommand { signer, nonce, action, signature }), (start, end)))
             }
             _ => Err(invalid("unknown command")),
         }
@@ -166,15 +176,27 @@ impl Reader<'_> {
 /// Reads a borsh `Vec<Command>` off the front of `buf` (advancing it past what was read), exactly
 /// as `Vec::<Command>::deserialize` does.
 pub fn decode_commands(buf: &mut &[u8]) -> Result<Vec<Command>> {
+    decode_commands_with_actions(buf).map(|(commands, _)| commands)
+}
+
+/// [`decode_commands`], also giving where each command's action was read (offsets from the
+/// start of `buf`): the canonical encoding of the action, which the signing hash covers, so a
+/// guest hashes those bytes as received instead of encoding the action again.
+pub fn decode_commands_with_actions(buf: &mut &[u8]) -> Result<(Vec<Command>, ActionSpans)> {
+    let total = buf.len();
     let mut r = Reader(buf);
     let count = r.u32()? as usize;
     // Never reserve more than the bytes left could hold: a forged count allocates nothing big.
-    let mut commands = Vec::with_capacity(count.min(r.0.len() / MIN_COMMAND_BYTES));
+    let room = count.min(r.0.len() / MIN_COMMAND_BYTES);
+    let mut commands = Vec::with_capacity(room);
+    let mut spans = Vec::with_capacity(room);
     for _ in 0..count {
-        commands.push(r.command()?);
+        let (command, span) = r.command(total)?;
+        commands.push(command);
+        spans.push(span);
     }
     *buf = r.0;
-    Ok(commands)
+    Ok((commands, spans))
 }
 
 #[cfg(test)]
@@ -304,6 +326,22 @@ mod tests {
         huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
         agree(&huge);
         assert!(decode_commands(&mut huge.as_slice()).is_err());
+    }
+
+    #[test]
+    fn each_span_holds_the_canonical_encoding_of_its_action() {
+        let commands = every_kind();
+        let bytes = borsh::to_vec(&commands).unwrap();
+        let (decoded, spans) = decode_commands_with_actions(&mut bytes.as_slice()).unwrap();
+        assert_eq!(decoded, commands);
+        for (c, (start, end)) in commands.iter().zip(spans) {
+            match c {
+                Command::Signed(s) => {
+                    assert_eq!(&bytes[start as usize..end as usize], borsh::to_vec(&s.action).unwrap())
+                }
+                Command::Deposit { .. } => assert_eq!((start, end), (0, 0)),
+            }
+        }
     }
 
     #[test]

@@ -142,6 +142,15 @@ pub struct ExchangeState {
     pub(crate) event_log: Option<Vec<(MarketId, Event)>>,
 }
 
+/// What a caller derived for one signed command before applying it: its signer's address
+/// (`address_of(signer)`) and its [`signing_hash`] under the state's chain id. Giving wrong values
+/// changes the outcome, so only the witness path, which derives them itself, passes them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Prepared {
+    pub(crate) address: Address,
+    pub(crate) signing_hash: [u8; 32],
+}
+
 /// The market a command names, if any.
 pub fn command_market(command: &Command) -> Option<MarketId> {
     match command {
@@ -377,12 +386,25 @@ impl ExchangeState {
 
     /// Applies one command; the receipt says what happened.
     pub fn apply(&mut self, crypto: &impl Crypto, command: &Command) -> Receipt {
+        self.apply_prepared(crypto, command, None)
+    }
+
+    /// [`ExchangeState::apply`] with what the caller already derived for a signed command (its
+    /// signer's address and signing hash; ignored for a deposit). The witness path derives both
+    /// once per command (the address while checking the witness, the hash from the received
+    /// bytes) instead of again here.
+    pub(crate) fn apply_prepared(
+        &mut self,
+        crypto: &impl Crypto,
+        command: &Command,
+        prepared: Option<&Prepared>,
+    ) -> Receipt {
         if let Some(market) = command_market(command) {
             self.advance_market(market);
         }
         let result = match command {
             Command::Deposit { to, asset, amount } => self.deposit(crypto, *to, *asset, *amount),
-            Command::Signed(cmd) => self.apply_signed(crypto, cmd),
+            Command::Signed(cmd) => self.apply_signed(crypto, cmd, prepared),
         };
         match result {
             Ok(applied) => Receipt::Applied(applied),
@@ -430,9 +452,18 @@ impl ExchangeState {
     }
 
     /// Checks signature and nonce, applies the action, and consumes the nonce only on success.
-    fn apply_signed(&mut self, crypto: &impl Crypto, cmd: &SignedCommand) -> Result<Applied, RejectCode> {
-        let address = crypto.address_of(&cmd.signer);
-        let hash = signing_hash(crypto, self.chain_id, cmd.nonce, &cmd.action);
+    fn apply_signed(
+        &mut self,
+        crypto: &impl Crypto,
+        cmd: &SignedCommand,
+        prepared: Option<&Prepared>,
+    ) -> Result<Applied, RejectCode> {
+        let (address, hash) = match prepared {
+            Some(p) => (p.address, p.signing_hash),
+            None => {
+                (crypto.address_of(&cmd.signer), signing_hash(crypto, self.chain_id, cmd.nonce, &cmd.action))
+            }
+        };
         if !crypto.secp256k1_verify(&cmd.signer, &hash, &cmd.signature) {
             return Err(RejectCode::BadSignature);
         }

@@ -34,8 +34,8 @@ pub mod withdrawals;
 pub mod witness;
 
 pub use command::{
-    signing_hash, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams, Receipt, RejectCode,
-    SignedCommand,
+    signing_hash, signing_hash_encoded, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams,
+    Receipt, RejectCode, SignedCommand,
 };
 pub use commitment::StateCommitment;
 pub use crypto::{Address, Crypto, NativeCrypto, PublicKey, Sha256Writer, Signature, SHA256_IV};

@@ -20,13 +20,15 @@ use thiserror::Error;
 use zkclob_book::{Book, BookLimits, SnapshotError};
 use zkclob_core::{AccountId, MarketId, Side};
 
-use crate::command::{BatchHeader, Command, Receipt};
+use crate::command::{signing_hash, signing_hash_encoded, BatchHeader, Command, Receipt};
 use crate::commitment::{
     account_index, bucket_index, bucket_of, global_index, market_index, AccountLeaf, BucketLeaf, GlobalLeaf,
     MarketLeaf,
 };
 use crate::crypto::{Address, Crypto};
-use crate::exchange::{referenced_markets, Account, Balance, BatchError, ExchangeState, Market, OrderMeta};
+use crate::exchange::{
+    referenced_markets, Account, Balance, BatchError, ExchangeState, Market, OrderMeta, Prepared,
+};
 use crate::merkle::{Hash, MerkleError, MerkleHasher, MerkleTree, MultiProof, EMPTY_LEAF};
 
 /// The state a batch can reach, with a multiproof against the pre-root.
@@ -135,14 +137,22 @@ trait View {
 }
 
 impl Reach {
-    fn compute(view: &impl View, crypto: &impl Crypto, commands: &[Command]) -> Result<Reach, WitnessError> {
+    /// The reach of `commands`, and the address each command acts for (a deposit's target, a
+    /// signed command's signer), in order.
+    fn compute(
+        view: &impl View,
+        crypto: &impl Crypto,
+        commands: &[Command],
+    ) -> Result<(Reach, Vec<Address>), WitnessError> {
         let mut r = Reach::default();
         let mut new_addresses: BTreeSet<Address> = BTreeSet::new();
+        let mut addresses = Vec::with_capacity(commands.len());
         for c in commands {
             let (address, may_create) = match c {
                 Command::Deposit { to, .. } => (*to, true),
                 Command::Signed(s) => (crypto.address_of(&s.signer), false),
             };
+            addresses.push(address);
             let bucket = bucket_of(crypto, &address);
             r.buckets.insert(bucket);
             match view.lookup(bucket, &address)? {
@@ -162,7 +172,7 @@ impl Reach {
                 r.accounts.extend(owners);
             }
         }
-        Ok(r)
+        Ok((r, addresses))
     }
 }
 
@@ -220,7 +230,7 @@ impl Witness {
         crypto: &impl Crypto,
         commands: &[Command],
     ) -> Result<Witness, WitnessError> {
-        let reach = Reach::compute(state, crypto, commands)?;
+        let (reach, _) = Reach::compute(state, crypto, commands)?;
         let accounts: Vec<(AccountId, Option<AccountLeaf>)> = reach
             .accounts
             .iter()
@@ -285,6 +295,9 @@ pub struct ReceivedBatch<'a> {
     pub commands: Vec<Command>,
     /// borsh `(header, commands)`: the bytes the two were decoded from.
     pub encoded: &'a [u8],
+    /// Where each command's action lies in `encoded` (see [`crate::decode::ActionSpans`]): the
+    /// signing hashes are taken over these bytes. Private, so it always matches `encoded`.
+    action_spans: crate::decode::ActionSpans,
 }
 
 impl<'a> ReceivedBatch<'a> {
@@ -294,11 +307,15 @@ impl<'a> ReceivedBatch<'a> {
         let witness = Witness::deserialize(&mut rest)?;
         let encoded = rest;
         let header = BatchHeader::deserialize(&mut rest)?;
-        let commands = crate::decode::decode_commands(&mut rest)?;
+        let offset = (encoded.len() - rest.len()) as u32;
+        let (commands, mut action_spans) = crate::decode::decode_commands_with_actions(&mut rest)?;
         if !rest.is_empty() {
             return Err(borsh::io::Error::new(borsh::io::ErrorKind::InvalidData, "bytes after the batch"));
         }
-        Ok(ReceivedBatch { witness, header, commands, encoded })
+        for span in &mut action_spans {
+            *span = (span.0 + offset, span.1 + offset);
+        }
+        Ok(ReceivedBatch { witness, header, commands, encoded, action_spans })
     }
 
     /// The bytes [`ReceivedBatch::decode`] reads.
@@ -312,7 +329,8 @@ impl<'a> ReceivedBatch<'a> {
 
     /// [`execute`] on this batch, hashing [`ReceivedBatch::encoded`] as it is.
     pub fn execute<C: Crypto>(&self, crypto: &C) -> Result<(PublicOutput, Vec<Receipt>), WitnessError> {
-        execute_inner(crypto, &self.header, &self.witness, &self.commands, Some(self.encoded))
+        let received = Received { bytes: self.encoded, action_spans: &self.action_spans };
+        execute_inner(crypto, &self.header, &self.witness, &self.commands, Some(received))
             .map(|(output, receipts, _)| (output, receipts))
     }
 }
@@ -329,13 +347,21 @@ pub fn execute_with_state<C: Crypto>(
     execute_inner(crypto, header, witness, commands, None)
 }
 
-/// `encoded`, if given, is borsh `(header, commands)` (see [`ReceivedBatch`]).
+/// The bytes a [`ReceivedBatch`] was decoded from.
+#[derive(Clone, Copy)]
+struct Received<'a> {
+    /// borsh `(header, commands)`.
+    bytes: &'a [u8],
+    /// Each command's action in `bytes`.
+    action_spans: &'a [(u32, u32)],
+}
+
 fn execute_inner<C: Crypto>(
     crypto: &C,
     header: &BatchHeader,
     witness: &Witness,
     commands: &[Command],
-    encoded: Option<&[u8]>,
+    received: Option<Received<'_>>,
 ) -> Result<(PublicOutput, Vec<Receipt>, ExchangeState), WitnessError> {
     let hasher = CryptoHasher(crypto);
     crypto.phase_start("witness_verify");
@@ -344,13 +370,14 @@ fn execute_inner<C: Crypto>(
     crypto.phase_end("witness_verify");
     verified.map_err(|_| WitnessError::RootMismatch)?;
     crypto.phase_start("witness_load");
-    let loaded = Reach::compute(&WitnessView(witness), crypto, commands)
-        .and_then(|reach| check_complete(witness, &reach))
-        .and_then(|()| partial_state(witness));
+    let loaded = Reach::compute(&WitnessView(witness), crypto, commands).and_then(|(reach, addresses)| {
+        check_complete(witness, &reach)?;
+        Ok((partial_state(witness)?, addresses))
+    });
     crypto.phase_end("witness_load");
-    let mut state = loaded?;
+    let (mut state, addresses) = loaded?;
     crypto.phase_start("apply");
-    let receipts = state.apply_batch(crypto, header, header.prev_root, commands);
+    let receipts = apply_prepared(&mut state, crypto, header, commands, &addresses, received);
     crypto.phase_end("apply");
     let receipts = receipts.map_err(WitnessError::Batch)?;
     crypto.phase_start("commit");
@@ -366,8 +393,8 @@ fn execute_inner<C: Crypto>(
     crypto.phase_end("commit");
     let post_root = post_root?;
     crypto.phase_start("output");
-    let batch_hash = match encoded {
-        Some(bytes) => crypto.keccak256(bytes),
+    let batch_hash = match received {
+        Some(r) => crypto.keccak256(r.bytes),
         None => {
             let mut batch = Vec::new();
             header.serialize(&mut batch).expect("Vec write");
@@ -387,6 +414,42 @@ fn execute_inner<C: Crypto>(
     };
     crypto.phase_end("output");
     Ok((output, receipts, state))
+}
+
+/// [`ExchangeState::apply_batch`] with each signed command's address (from the witness check)
+/// and signing hash (over the received bytes when there are some) derived once.
+fn apply_prepared(
+    state: &mut ExchangeState,
+    crypto: &impl Crypto,
+    header: &BatchHeader,
+    commands: &[Command],
+    addresses: &[Address],
+    received: Option<Received<'_>>,
+) -> Result<Vec<Receipt>, BatchError> {
+    if commands.len() > crate::command::MAX_BATCH_COMMANDS {
+        return Err(BatchError::TooManyCommands);
+    }
+    state.begin_batch(header, header.prev_root)?;
+    let chain_id = state.chain_id;
+    let mut receipts = Vec::with_capacity(commands.len());
+    for (i, (command, address)) in commands.iter().zip(addresses).enumerate() {
+        let prepared = match command {
+            Command::Deposit { .. } => None,
+            Command::Signed(s) => {
+                let span = received.and_then(|r| {
+                    let &(start, end) = r.action_spans.get(i)?;
+                    r.bytes.get(start as usize..end as usize)
+                });
+                let signing_hash = match span {
+                    Some(action) => signing_hash_encoded(crypto, chain_id, s.nonce, action),
+                    None => signing_hash(crypto, chain_id, s.nonce, &s.action),
+                };
+                Some(Prepared { address: *address, signing_hash })
+            }
+        };
+        receipts.push(state.apply_prepared(crypto, command, prepared.as_ref()));
+    }
+    Ok(receipts)
 }
 
 fn check_complete(w: &Witness, reach: &Reach) -> Result<(), WitnessError> {

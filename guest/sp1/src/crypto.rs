@@ -178,12 +178,23 @@ impl Crypto for Sp1Crypto {
         for block in &mut blocks {
             keccak_absorb(&mut state, block);
         }
+        // The last, partial block goes straight into the lanes it covers, with the padding
+        // (0x01 after the data, 0x80 in the rate's last byte): no padded copy of the block, and
+        // the lanes past the data are left alone (XOR with zero).
         let rest = blocks.remainder();
-        let mut last = [0u8; KECCAK_RATE];
-        last[..rest.len()].copy_from_slice(rest);
-        last[rest.len()] ^= 0x01;
-        last[KECCAK_RATE - 1] ^= 0x80;
-        keccak_absorb(&mut state, &last);
+        let mut lanes = rest.chunks_exact(8);
+        let mut i = 0;
+        for bytes in &mut lanes {
+            state[i] ^= u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+            i += 1;
+        }
+        let mut tail = [0u8; 8];
+        let partial = lanes.remainder();
+        tail[..partial.len()].copy_from_slice(partial);
+        tail[partial.len()] = 0x01;
+        state[i] ^= u64::from_le_bytes(tail);
+        state[KECCAK_RATE / 8 - 1] ^= 0x80 << 56;
+        unsafe { sp1_lib::syscall_keccak_permute(&mut state) };
         let mut out = [0u8; 32];
         for (chunk, lane) in out.chunks_exact_mut(8).zip(&state[..4]) {
             chunk.copy_from_slice(&lane.to_le_bytes());
