@@ -115,7 +115,24 @@ impl<'a, C: Crypto + ?Sized> Sha256Writer<'a, C> {
     }
 
     /// Appends `data`.
-    pub fn update(&mut self, mut data: &[u8]) {
+    #[inline(always)]
+    pub fn update(&mut self, data: &[u8]) {
+        // The common case, a field of a few bytes that fits the block: inlined, so the copy has
+        // its length known at the call site and is a few stores rather than a `memcpy` call.
+        if let Some(dst) = self.block.get_mut(self.fill..self.fill + data.len()) {
+            if self.fill + data.len() < 64 {
+                dst.copy_from_slice(data);
+                self.fill += data.len();
+                self.len += data.len() as u64;
+                return;
+            }
+        }
+        self.update_slow(data);
+    }
+
+    /// [`Sha256Writer::update`] when `data` fills the block.
+    #[inline(never)]
+    fn update_slow(&mut self, mut data: &[u8]) {
         self.len += data.len() as u64;
         if self.fill > 0 {
             let take = data.len().min(64 - self.fill);

@@ -44,10 +44,28 @@ fn sha256_block(state: &mut [u64; 8], block: &[u8]) {
     }
 }
 
-fn keccak_absorb(state: &mut [u64; 25], block: &[u8]) {
-    for (lane, bytes) in state.iter_mut().zip(block.chunks_exact(8)) {
-        *lane ^= u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+/// XORs `bytes` (a multiple of 8 long) into the first lanes of `state`. When the bytes are
+/// 8-aligned each lane is one load (RISC-V has no unaligned loads here, so an unaligned lane is
+/// assembled from 8 byte loads: about 25 instructions instead of 1).
+#[inline(always)]
+fn xor_lanes(state: &mut [u64; 25], bytes: &[u8]) {
+    let lanes = bytes.len() / 8;
+    if bytes.as_ptr() as usize % 8 == 0 {
+        let words = bytes.as_ptr() as *const u64;
+        for (i, lane) in state.iter_mut().take(lanes).enumerate() {
+            // SAFETY: `words` is 8-aligned and `bytes` holds `lanes` whole words; this is a
+            // little-endian machine, so a word load is `u64::from_le_bytes`.
+            *lane ^= unsafe { words.add(i).read() };
+        }
+    } else {
+        for (lane, chunk) in state.iter_mut().zip(bytes.chunks_exact(8)) {
+            *lane ^= u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        }
     }
+}
+
+fn keccak_absorb(state: &mut [u64; 25], block: &[u8]) {
+    xor_lanes(state, block);
     unsafe { sp1_lib::syscall_keccak_permute(state) };
 }
 
@@ -182,14 +200,10 @@ impl Crypto for Sp1Crypto {
         // (0x01 after the data, 0x80 in the rate's last byte): no padded copy of the block, and
         // the lanes past the data are left alone (XOR with zero).
         let rest = blocks.remainder();
-        let mut lanes = rest.chunks_exact(8);
-        let mut i = 0;
-        for bytes in &mut lanes {
-            state[i] ^= u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
-            i += 1;
-        }
+        let i = rest.len() / 8;
+        xor_lanes(&mut state, &rest[..8 * i]);
         let mut tail = [0u8; 8];
-        let partial = lanes.remainder();
+        let partial = &rest[8 * i..];
         tail[..partial.len()].copy_from_slice(partial);
         tail[partial.len()] = 0x01;
         state[i] ^= u64::from_le_bytes(tail);
