@@ -105,9 +105,10 @@ fn zisk_settlement_program_gives_the_native_public_values() {
 }
 
 /// Signatures by the keys whose public points are the corner cases of the guests' double scalar
-/// multiplication u₁·G + u₂·P: P = G (secret key 1: G + P is a doubling), P = −G (secret key
-/// n − 1: G + P is the point at infinity) and P = 2G; valid ones are applied and a forged one
-/// refused, exactly as natively.
+/// multiplication u₁·G + u₂·P: P = ±G, ±2G, ±3G (secret keys 1, 2, 3 and n − 1, n − 2, n − 3),
+/// which make the precomputed G + P a doubling (P = G) or the point at infinity (P = −G), and
+/// small multiples of G meet the running sum along the way; valid signatures are applied and a
+/// forged one refused, exactly as natively.
 fn edge_key_batch() -> BatchFile {
     use k256::ecdsa::SigningKey;
     use zkclob_core::{Amount, AssetId, Timestamp};
@@ -117,8 +118,11 @@ fn edge_key_batch() -> BatchFile {
         StateCommitment, Witness,
     };
     const CHAIN: u64 = 7;
-    let n_minus_1 = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140";
-    let secrets: Vec<[u8; 32]> = [format!("{:064x}", 1), n_minus_1.to_string(), format!("{:064x}", 2)]
+    // n − k for the group order n = ...d0364141.
+    let n_minus =
+        |k: u8| format!("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd03641{:02x}", 0x41 - k);
+    let small = |k: u8| format!("{k:064x}");
+    let secrets: Vec<[u8; 32]> = [small(1), n_minus(1), small(2), n_minus(2), small(3), n_minus(3)]
         .iter()
         .map(|h| {
             let mut s = [0u8; 32];
@@ -172,7 +176,7 @@ fn edge_key_batch() -> BatchFile {
     let receipts = state.apply_batch(&NativeCrypto, &header, header.prev_root, &commands).unwrap();
     assert_eq!(
         receipts.iter().filter(|r| matches!(r, zkclob_state::Receipt::Applied(_))).count(),
-        9,
+        18,
         "every genuine signature applies natively: {receipts:?}"
     );
     let native_post_root = commitment.update(&mut state).unwrap();
