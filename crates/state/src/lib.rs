@@ -13,7 +13,9 @@
 //! - the only cryptography interface of the transition ([`Crypto`]), implemented natively here and
 //!   with zkVM precompiles in the guests;
 //! - the Merkle tree of the state commitment ([`merkle`]), and the keccak tree of a batch's
-//!   withdrawals that L1 claims prove against ([`withdrawals`]).
+//!   withdrawals that L1 claims prove against ([`withdrawals`]);
+//! - what a guest reads: [`ReceivedBatch`] and its hand-written command decoder ([`decode`],
+//!   equal to borsh's), whose received bytes are what the batch and signing hashes cover.
 //!
 //! It is `#![no_std]` + `alloc`: integers only, `BTreeMap`s only, no clocks. It must never depend
 //! on the node, the prover or any research crate.
