@@ -686,6 +686,172 @@ impl MultiProof {
     }
 }
 
+/// A [`MultiProof`] checked against a root, keeping the value of every node the check computed
+/// ([`MultiProof::verify_kept`]), so that the root after changing some leaves
+/// ([`VerifiedProof::update_root`]) hashes only the nodes above a changed leaf — where
+/// [`MultiProof::update_root`] recomputes the old root as well. A zkVM guest checks its witness
+/// first and commits the changes after the batch, so this halves the hashing of its paths. The
+/// nodes are kept in flat arrays read by reference: the pair-of-hashes values of the general
+/// fold were mostly `memcpy` in a guest.
+#[derive(Debug, Clone)]
+pub struct VerifiedProof<'a> {
+    proof: &'a MultiProof,
+    /// The proven leaves' hashes, in index order.
+    leaves: Vec<Hash>,
+    /// Every node computed on the way to the root, level by level, left to right.
+    nodes: Vec<Hash>,
+    /// Where each level's nodes start in `nodes` (one entry per level, plus the end).
+    level_starts: Vec<usize>,
+}
+
+/// The pairing of a level's sorted positions: for each parent, its children as indices into the
+/// level (`Some` for a proven node) or a sibling taken from the proof.
+#[derive(Clone, Copy)]
+enum Children {
+    /// Both children are proven nodes at `r` and `r + 1`.
+    Both,
+    /// The proven node at `r` is the left child; the right one is a proof sibling.
+    Left,
+    /// The proven node at `r` is the right child; the left one is a proof sibling.
+    Right,
+}
+
+/// Pairs the position at `r` with its neighbour; returns how the parent is made and how many
+/// proven nodes it consumes.
+#[inline]
+fn children(pos: &[u64], r: usize) -> (Children, usize) {
+    let p = pos[r];
+    if p & 1 == 0 {
+        if pos.get(r + 1) == Some(&(p | 1)) {
+            (Children::Both, 2)
+        } else {
+            (Children::Left, 1)
+        }
+    } else {
+        (Children::Right, 1)
+    }
+}
+
+impl MultiProof {
+    /// Checks that the proven leaves (any order, each index once) hash to `root`, keeping every
+    /// node value for [`VerifiedProof::update_root`].
+    pub fn verify_kept<'a, H: MerkleHasher>(
+        &'a self,
+        hasher: &H,
+        root: &Hash,
+        leaves: &[(u64, Hash)],
+    ) -> Result<VerifiedProof<'a>, MerkleError> {
+        let leaves: Vec<Hash> = self.leaf_nodes(leaves)?.into_iter().map(|(_, pair)| pair.old).collect();
+        let mut pos = self.indices.clone();
+        let mut nodes: Vec<Hash> = Vec::with_capacity(pos.len() * usize::from(self.depth));
+        let mut level_starts = Vec::with_capacity(usize::from(self.depth) + 1);
+        let mut siblings =
+            Siblings { proof: self, hasher, slot: 0, next_hash: 0, empty: alloc::vec![EMPTY_LEAF] };
+        let mut below = 0; // where the level below starts in `nodes` (the leaves: none)
+        for level in 0..self.depth {
+            let start = nodes.len();
+            level_starts.push(start);
+            let (mut r, mut w) = (0, 0);
+            while r < pos.len() {
+                let value = |i: usize| if level == 0 { &leaves[i] } else { &nodes[below + i] };
+                let (kind, used) = children(&pos, r);
+                let hash = match kind {
+                    Children::Both => hasher.hash_node(value(r), value(r + 1)),
+                    Children::Left => {
+                        let s = siblings.next(level)?;
+                        hasher.hash_node(value(r), &s)
+                    }
+                    Children::Right => {
+                        let s = siblings.next(level)?;
+                        hasher.hash_node(&s, value(r))
+                    }
+                };
+                nodes.push(hash);
+                pos[w] = pos[r] >> 1;
+                w += 1;
+                r += used;
+            }
+            pos.truncate(w);
+            below = start;
+        }
+        level_starts.push(nodes.len());
+        let all_used =
+            siblings.next_hash == self.hashes.len() && siblings.slot.div_ceil(8) == self.empty_bits.len();
+        if !all_used || pos.len() != 1 {
+            return Err(MerkleError::MalformedProof);
+        }
+        if nodes.last() != Some(root) {
+            return Err(MerkleError::RootMismatch);
+        }
+        Ok(VerifiedProof { proof: self, leaves, nodes, level_starts })
+    }
+}
+
+impl VerifiedProof<'_> {
+    /// The root after replacing the leaves in `new_leaves` (proven indices, each at most once; a
+    /// leaf given its old hash changes nothing and costs no hashing).
+    pub fn update_root<H: MerkleHasher>(
+        &self,
+        hasher: &H,
+        new_leaves: &[(u64, Hash)],
+    ) -> Result<Hash, MerkleError> {
+        let proof = self.proof;
+        let mut changed = alloc::vec![false; proof.indices.len()];
+        let mut new: Vec<Hash> = self.leaves.clone();
+        for &(index, hash) in new_leaves {
+            let slot = proof.indices.binary_search(&index).map_err(|_| MerkleError::IndexNotInProof)?;
+            if core::mem::replace(&mut changed[slot], true) {
+                return Err(MerkleError::DuplicateLeaf);
+            }
+            new[slot] = hash;
+        }
+        // A leaf set again to its old hash is unchanged.
+        for (c, (n, o)) in changed.iter_mut().zip(new.iter().zip(&self.leaves)) {
+            *c = *c && n != o;
+        }
+        let mut pos = proof.indices.clone();
+        let mut siblings = Siblings { proof, hasher, slot: 0, next_hash: 0, empty: alloc::vec![EMPTY_LEAF] };
+        for level in 0..proof.depth {
+            let below = if level == 0 { None } else { Some(self.level_starts[usize::from(level) - 1]) };
+            let (mut r, mut w) = (0, 0);
+            while r < pos.len() {
+                let (kind, used) = children(&pos, r);
+                // The sibling slots are read in order whether or not this parent changed.
+                let sibling = match kind {
+                    Children::Both => None,
+                    Children::Left | Children::Right => Some(siblings.next(level)?),
+                };
+                let any = changed[r] || (used == 2 && changed[r + 1]);
+                if any {
+                    let value = |i: usize| {
+                        if changed[i] {
+                            &new[i]
+                        } else {
+                            match below {
+                                None => &self.leaves[i],
+                                Some(start) => &self.nodes[start + i],
+                            }
+                        }
+                    };
+                    let hash = match (kind, &sibling) {
+                        (Children::Left, Some(s)) => hasher.hash_node(value(r), s),
+                        (Children::Right, Some(s)) => hasher.hash_node(s, value(r)),
+                        _ => hasher.hash_node(value(r), value(r + 1)),
+                    };
+                    new[w] = hash;
+                }
+                changed[w] = any;
+                pos[w] = pos[r] >> 1;
+                w += 1;
+                r += used;
+            }
+            pos.truncate(w);
+        }
+        let root = self.nodes.last().copied().ok_or(MerkleError::MalformedProof)?;
+        Ok(if changed.first() == Some(&true) { new[0] } else { root })
+    }
+}
+
 fn combine<H: MerkleHasher>(hasher: &H, left: Pair, right: Pair) -> Pair {
     let old = hasher.hash_node(&left.old, &right.old);
     let new = match (left.new, right.new) {

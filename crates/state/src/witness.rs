@@ -366,9 +366,10 @@ fn execute_inner<C: Crypto>(
     let hasher = CryptoHasher(crypto);
     crypto.phase_start("witness_verify");
     let old_leaves = witness.leaf_hashes(&hasher);
-    let verified = witness.proof.verify(&hasher, &header.prev_root, &old_leaves);
+    // The check keeps every node it computes, so the post-root hashes only changed paths.
+    let verified = witness.proof.verify_kept(&hasher, &header.prev_root, &old_leaves);
     crypto.phase_end("witness_verify");
-    verified.map_err(|_| WitnessError::RootMismatch)?;
+    let verified = verified.map_err(|_| WitnessError::RootMismatch)?;
     crypto.phase_start("witness_load");
     let loaded = Reach::compute(&WitnessView(witness), crypto, commands).and_then(|(reach, addresses)| {
         check_complete(witness, &reach)?;
@@ -389,7 +390,7 @@ fn execute_inner<C: Crypto>(
         proof: MultiProof::default(),
     };
     let new_leaves = new_witness.leaf_hashes(&hasher);
-    let post_root = witness.proof.update_root(&hasher, &header.prev_root, &old_leaves, &new_leaves);
+    let post_root = verified.update_root(&hasher, &new_leaves);
     crypto.phase_end("commit");
     let post_root = post_root?;
     crypto.phase_start("output");

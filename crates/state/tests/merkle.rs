@@ -140,6 +140,11 @@ fn spread_index_depth_32() -> BoxedStrategy<u64> {
     prop_oneof![prop::sample::select(pool), any::<u32>().prop_map(u64::from)].boxed()
 }
 
+/// A leaf index of the 16-level test trees that `proof` does not prove.
+fn outside_of(proof: &MultiProof) -> u64 {
+    (0..1u64 << 16).find(|i| !proof.indices().contains(i)).unwrap()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -341,6 +346,15 @@ proptest! {
         let new: Vec<(u64, Hash)> = new.into_iter().collect();
         let pre_root = tree.root();
         let post_root = proof.update_root(&Sha256Hasher, &pre_root, &old, &new);
+        // The two-step path the guests take: check (keeping the nodes), then update. Given every
+        // proven leaf — the unchanged ones with their old hash — it gives the same root.
+        let verified = proof.verify_kept(&Sha256Hasher, &pre_root, &old).unwrap();
+        prop_assert_eq!(verified.update_root(&Sha256Hasher, &new), post_root);
+        let mut all: BTreeMap<u64, Hash> = old.iter().copied().collect();
+        all.extend(new.iter().copied());
+        let all: Vec<(u64, Hash)> = all.into_iter().collect();
+        prop_assert_eq!(verified.update_root(&Sha256Hasher, &all), post_root);
+        prop_assert_eq!(verified.update_root(&Sha256Hasher, &[]), Ok(pre_root));
         tree.set_many_hashes(new.iter().copied()).unwrap();
         prop_assert_eq!(post_root, Ok(tree.root()));
     }
@@ -364,6 +378,12 @@ proptest! {
         let mut wrong_root = root;
         wrong_root[31] ^= 0x80;
         prop_assert_eq!(proof.update_root(&h, &wrong_root, &old, &new), Err(MerkleError::RootMismatch));
+        prop_assert_eq!(proof.verify_kept(&h, &root, &wrong_old).map(|_| ()), Err(MerkleError::RootMismatch));
+        prop_assert_eq!(proof.verify_kept(&h, &wrong_root, &old).map(|_| ()), Err(MerkleError::RootMismatch));
+        let verified = proof.verify_kept(&h, &root, &old).unwrap();
+        prop_assert_eq!(verified.update_root(&h, &[(outside_of(&proof), [7; 32])]), Err(MerkleError::IndexNotInProof));
+        prop_assert_eq!(verified.update_root(&h, &[new[0], new[0]]), Err(MerkleError::DuplicateLeaf));
+        prop_assert_eq!(proof.verify_kept(&h, &root, &old[1..]).map(|_| ()), Err(MerkleError::LeafSetMismatch));
         let outside = (0..1u64 << 16).find(|i| !proof.indices().contains(i)).unwrap();
         prop_assert_eq!(
             proof.update_root(&Sha256Hasher, &root, &old, &[(outside, [7; 32])]),
@@ -384,6 +404,7 @@ proptest! {
             bytes[hashes_start + pick % (32 * proof.sibling_hash_count())] ^= 0x10;
             let bad = MultiProof::decode(&bytes).unwrap();
             prop_assert_eq!(bad.update_root(&h, &root, &old, &new), Err(MerkleError::RootMismatch));
+            prop_assert_eq!(bad.verify_kept(&h, &root, &old).map(|_| ()), Err(MerkleError::RootMismatch));
         }
     }
 
