@@ -149,6 +149,9 @@ pub struct ExchangeState {
 pub(crate) struct Prepared {
     pub(crate) address: Address,
     pub(crate) signing_hash: [u8; 32],
+    /// The signer's account if it existed before the batch (accounts are never removed or
+    /// renumbered, so it still is); `None` to look the address up.
+    pub(crate) account: Option<AccountId>,
 }
 
 /// The market a command names, if any.
@@ -475,7 +478,11 @@ impl ExchangeState {
             }
             return self.add_market(*spec, *fees);
         }
-        let id = *self.by_address.get(&address).ok_or(RejectCode::UnknownAccount)?;
+        let known = prepared.and_then(|p| p.account);
+        let id = match known {
+            Some(id) => id,
+            None => *self.by_address.get(&address).ok_or(RejectCode::UnknownAccount)?,
+        };
         let expected = self.acct(id).nonce;
         if cmd.nonce < expected {
             return Err(RejectCode::NonceReused { expected });

@@ -138,12 +138,12 @@ trait View {
 
 impl Reach {
     /// The reach of `commands`, and the address each command acts for (a deposit's target, a
-    /// signed command's signer), in order.
+    /// signed command's signer) with its account if it exists before the batch, in order.
     fn compute(
         view: &impl View,
         crypto: &impl Crypto,
         commands: &[Command],
-    ) -> Result<(Reach, Vec<Address>), WitnessError> {
+    ) -> Result<(Reach, Vec<(Address, Option<AccountId>)>), WitnessError> {
         let mut r = Reach::default();
         let mut new_addresses: BTreeSet<Address> = BTreeSet::new();
         let mut addresses = Vec::with_capacity(commands.len());
@@ -152,10 +152,11 @@ impl Reach {
                 Command::Deposit { to, .. } => (*to, true),
                 Command::Signed(s) => (crypto.address_of(&s.signer), false),
             };
-            addresses.push(address);
             let bucket = bucket_of(crypto, &address);
             r.buckets.insert(bucket);
-            match view.lookup(bucket, &address)? {
+            let account = view.lookup(bucket, &address)?;
+            addresses.push((address, account));
+            match account {
                 Some(id) => {
                     r.accounts.insert(id);
                 }
@@ -424,7 +425,7 @@ fn apply_prepared(
     crypto: &impl Crypto,
     header: &BatchHeader,
     commands: &[Command],
-    addresses: &[Address],
+    addresses: &[(Address, Option<AccountId>)],
     received: Option<Received<'_>>,
 ) -> Result<Vec<Receipt>, BatchError> {
     if commands.len() > crate::command::MAX_BATCH_COMMANDS {
@@ -433,7 +434,7 @@ fn apply_prepared(
     state.begin_batch(header, header.prev_root)?;
     let chain_id = state.chain_id;
     let mut receipts = Vec::with_capacity(commands.len());
-    for (i, (command, address)) in commands.iter().zip(addresses).enumerate() {
+    for (i, (command, &(address, account))) in commands.iter().zip(addresses).enumerate() {
         let prepared = match command {
             Command::Deposit { .. } => None,
             Command::Signed(s) => {
@@ -445,7 +446,7 @@ fn apply_prepared(
                     Some(action) => signing_hash_encoded(crypto, chain_id, s.nonce, action),
                     None => signing_hash(crypto, chain_id, s.nonce, &s.action),
                 };
-                Some(Prepared { address: *address, signing_hash })
+                Some(Prepared { address, signing_hash, account })
             }
         };
         receipts.push(state.apply_prepared(crypto, command, prepared.as_ref()));
