@@ -136,6 +136,9 @@ trait View {
     fn account_count(&self) -> u64;
 }
 
+/// The address a command acts for and its account, if it exists before the batch.
+type Signer = (Address, Option<AccountId>);
+
 impl Reach {
     /// The reach of `commands`, and the address each command acts for (a deposit's target, a
     /// signed command's signer) with its account if it exists before the batch, in order.
@@ -143,7 +146,7 @@ impl Reach {
         view: &impl View,
         crypto: &impl Crypto,
         commands: &[Command],
-    ) -> Result<(Reach, Vec<(Address, Option<AccountId>)>), WitnessError> {
+    ) -> Result<(Reach, Vec<Signer>), WitnessError> {
         let mut r = Reach::default();
         let mut new_addresses: BTreeSet<Address> = BTreeSet::new();
         let mut addresses = Vec::with_capacity(commands.len());
@@ -425,7 +428,7 @@ fn apply_prepared(
     crypto: &impl Crypto,
     header: &BatchHeader,
     commands: &[Command],
-    addresses: &[(Address, Option<AccountId>)],
+    addresses: &[Signer],
     received: Option<Received<'_>>,
 ) -> Result<Vec<Receipt>, BatchError> {
     if commands.len() > crate::command::MAX_BATCH_COMMANDS {
