@@ -35,7 +35,7 @@ struct Reader<'a>(&'a [u8]);
 
 /// Where each command's action lies in the bytes given to [`decode_commands_with_actions`]:
 /// `(start, end)` offsets; `(0, 0)` for a deposit, which has none.
-pub type ActionSpans = Vec<(u32, u32)>;
+pub type ActionSpans = Vec<(usize, usize)>;
 
 impl Reader<'_> {
     #[inline(always)]
@@ -149,7 +149,7 @@ impl Reader<'_> {
     }
 
     /// A command and its action's span; `total` is the length of the whole input.
-    fn command(&mut self, total: usize) -> Result<(Command, (u32, u32))> {
+    fn command(&mut self, total: usize) -> Result<(Command, (usize, usize))> {
         match self.u8()? {
             0 => Ok((
                 Command::Deposit {
@@ -162,9 +162,9 @@ impl Reader<'_> {
             1 => {
                 let signer = self.array()?;
                 let nonce = self.u64()?;
-                let start = (total - self.0.len()) as u32;
+                let start = total - self.0.len();
                 let action = self.action()?;
-                let end = (total - self.0.len()) as u32;
+                let end = total - self.0.len();
                 let signature = self.array()?;
                 Ok((Command::Signed(SignedCommand { signer, nonce, action, signature }), (start, end)))
             }
@@ -337,7 +337,7 @@ mod tests {
         for (c, (start, end)) in commands.iter().zip(spans) {
             match c {
                 Command::Signed(s) => {
-                    assert_eq!(&bytes[start as usize..end as usize], borsh::to_vec(&s.action).unwrap())
+                    assert_eq!(&bytes[start..end], borsh::to_vec(&s.action).unwrap())
                 }
                 Command::Deposit { .. } => assert_eq!((start, end), (0, 0)),
             }

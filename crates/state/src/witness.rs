@@ -149,7 +149,7 @@ impl Reach {
     ) -> Result<(Reach, Vec<Signer>), WitnessError> {
         let mut r = Reach::default();
         let mut new_addresses: BTreeSet<Address> = BTreeSet::new();
-        let mut addresses = Vec::with_capacity(commands.len());
+        let mut signers = Vec::with_capacity(commands.len());
         for c in commands {
             let (address, may_create) = match c {
                 Command::Deposit { to, .. } => (*to, true),
@@ -158,7 +158,7 @@ impl Reach {
             let bucket = bucket_of(crypto, &address);
             r.buckets.insert(bucket);
             let account = view.lookup(bucket, &address)?;
-            addresses.push((address, account));
+            signers.push((address, account));
             match account {
                 Some(id) => {
                     r.accounts.insert(id);
@@ -176,7 +176,7 @@ impl Reach {
                 r.accounts.extend(owners);
             }
         }
-        Ok((r, addresses))
+        Ok((r, signers))
     }
 }
 
@@ -311,7 +311,7 @@ impl<'a> ReceivedBatch<'a> {
         let witness = Witness::deserialize(&mut rest)?;
         let encoded = rest;
         let header = BatchHeader::deserialize(&mut rest)?;
-        let offset = (encoded.len() - rest.len()) as u32;
+        let offset = encoded.len() - rest.len();
         let (commands, mut action_spans) = crate::decode::decode_commands_with_actions(&mut rest)?;
         if !rest.is_empty() {
             return Err(borsh::io::Error::new(borsh::io::ErrorKind::InvalidData, "bytes after the batch"));
@@ -357,7 +357,7 @@ struct Received<'a> {
     /// borsh `(header, commands)`.
     bytes: &'a [u8],
     /// Each command's action in `bytes`.
-    action_spans: &'a [(u32, u32)],
+    action_spans: &'a [(usize, usize)],
 }
 
 fn execute_inner<C: Crypto>(
@@ -375,14 +375,14 @@ fn execute_inner<C: Crypto>(
     crypto.phase_end("witness_verify");
     let verified = verified.map_err(|_| WitnessError::RootMismatch)?;
     crypto.phase_start("witness_load");
-    let loaded = Reach::compute(&WitnessView(witness), crypto, commands).and_then(|(reach, addresses)| {
+    let loaded = Reach::compute(&WitnessView(witness), crypto, commands).and_then(|(reach, signers)| {
         check_complete(witness, &reach)?;
-        Ok((partial_state(witness)?, addresses))
+        Ok((partial_state(witness)?, signers))
     });
     crypto.phase_end("witness_load");
-    let (mut state, addresses) = loaded?;
+    let (mut state, signers) = loaded?;
     crypto.phase_start("apply");
-    let receipts = apply_prepared(&mut state, crypto, header, commands, &addresses, received);
+    let receipts = apply_prepared(&mut state, crypto, header, commands, &signers, received);
     crypto.phase_end("apply");
     let receipts = receipts.map_err(WitnessError::Batch)?;
     crypto.phase_start("commit");
@@ -421,14 +421,15 @@ fn execute_inner<C: Crypto>(
     Ok((output, receipts, state))
 }
 
-/// [`ExchangeState::apply_batch`] with each signed command's address (from the witness check)
-/// and signing hash (over the received bytes when there are some) derived once.
+/// [`ExchangeState::apply_batch`] with each signed command's address and pre-batch account (from
+/// the witness check) and its signing hash (over the received bytes when there are some)
+/// derived once.
 fn apply_prepared(
     state: &mut ExchangeState,
     crypto: &impl Crypto,
     header: &BatchHeader,
     commands: &[Command],
-    addresses: &[Signer],
+    signers: &[Signer],
     received: Option<Received<'_>>,
 ) -> Result<Vec<Receipt>, BatchError> {
     if commands.len() > crate::command::MAX_BATCH_COMMANDS {
@@ -437,13 +438,13 @@ fn apply_prepared(
     state.begin_batch(header, header.prev_root)?;
     let chain_id = state.chain_id;
     let mut receipts = Vec::with_capacity(commands.len());
-    for (i, (command, &(address, account))) in commands.iter().zip(addresses).enumerate() {
+    for (i, (command, &(address, account))) in commands.iter().zip(signers).enumerate() {
         let prepared = match command {
             Command::Deposit { .. } => None,
             Command::Signed(s) => {
                 let span = received.and_then(|r| {
                     let &(start, end) = r.action_spans.get(i)?;
-                    r.bytes.get(start as usize..end as usize)
+                    r.bytes.get(start..end)
                 });
                 let signing_hash = match span {
                     Some(action) => signing_hash_encoded(crypto, chain_id, s.nonce, action),
