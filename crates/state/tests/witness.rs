@@ -116,6 +116,11 @@ fn random_batch(s: &mut Setup, n: usize, seed: u64, now: u64) -> Vec<Command> {
     commands
 }
 
+/// The witness of `commands` against the setup's current state.
+fn witness_of(s: &Setup, commands: &[Command]) -> Witness {
+    Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, commands).unwrap()
+}
+
 fn header(s: &Setup, t: u64) -> BatchHeader {
     BatchHeader {
         batch_number: s.world.state.batch_number + 1,
@@ -130,8 +135,7 @@ fn a_thousand_random_signed_commands_over_two_markets_give_the_native_post_root(
     for (round, t) in [(0u64, 1_000u64), (1, 2_500), (2, 4_000)] {
         let commands = random_batch(&mut s, 1_000, 40 + round, t);
         let h = header(&s, t);
-        let witness =
-            Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, &commands).unwrap();
+        let witness = witness_of(&s, &commands);
         let witness: Witness = decode(&encode(&witness), 64 << 20).expect("witness round-trips");
         let pre_root = s.commitment.root();
         let native_receipts = s.world.state.apply_batch(&NativeCrypto, &h, pre_root, &commands).unwrap();
@@ -153,7 +157,7 @@ fn a_tampered_witness_or_wrong_pre_root_fails() {
     let mut s = setup();
     let commands = random_batch(&mut s, 200, 9, 1_000);
     let h = header(&s, 1_000);
-    let witness = Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, &commands).unwrap();
+    let witness = witness_of(&s, &commands);
     assert!(execute(&NativeCrypto, &h, &witness, &commands).is_ok());
 
     // One changed byte anywhere in the leaves: the leaves no longer hash to the pre-root.
@@ -188,7 +192,7 @@ fn a_tampered_witness_or_wrong_pre_root_fails() {
 fn a_witness_for_other_commands_is_incomplete() {
     let mut s = setup();
     let small = random_batch(&mut s, 5, 1, 1);
-    let witness = Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, &small).unwrap();
+    let witness = witness_of(&s, &small);
     // A batch reaching an address bucket the witness does not hold.
     let mut more = small.clone();
     more.push(Command::Deposit { to: Address([0xab; 20]), asset: BASE, amount: Amount(1) });
@@ -210,8 +214,7 @@ fn a_book_action_that_emits_nothing_still_moves_the_committed_book_clock() {
         w.nonce += 1;
         let commands = vec![command];
         let h = header(&s, t);
-        let witness =
-            Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, &commands).unwrap();
+        let witness = witness_of(&s, &commands);
         let pre_root = s.commitment.root();
         s.world.state.apply_batch(&NativeCrypto, &h, pre_root, &commands).unwrap();
         let incremental = s.commitment.update(&mut s.world.state).unwrap();
@@ -246,7 +249,7 @@ fn collecting_fees_runs_from_a_witness_to_the_native_root() {
         op.sign_with_nonce(1, Action::Withdraw { asset: QUOTE, amount: Amount(fees + 1) }),
     ];
     let h = header(&s, 2_000);
-    let witness = Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, &commands).unwrap();
+    let witness = witness_of(&s, &commands);
     let pre = s.commitment.root();
     let native = s.world.state.apply_batch(&NativeCrypto, &h, pre, &commands).unwrap();
     assert!(native.iter().all(|r| matches!(r, Receipt::Applied(_))), "{native:?}");
@@ -261,7 +264,7 @@ fn a_received_batch_hashes_its_bytes_as_received_and_equals_execute() {
     let mut s = setup();
     let commands = random_batch(&mut s, 200, 77, 3_000);
     let h = header(&s, 3_000);
-    let witness = Witness::generate(&s.world.state, s.commitment.tree(), &NativeCrypto, &commands).unwrap();
+    let witness = witness_of(&s, &commands);
     let bytes = ReceivedBatch::encode(&witness, &h, &commands);
     let received = ReceivedBatch::decode(&bytes).unwrap();
     assert_eq!((&received.witness, &received.header, &received.commands), (&witness, &h, &commands));
