@@ -264,6 +264,21 @@ fn sha256_hasher_matches_the_documented_domain_separation() {
     assert_ne!(Sha256Hasher.hash_leaf(&[[1u8; 32], [2; 32]].concat()), naive_node(&[1; 32], &[2; 32]));
 }
 
+#[test]
+fn a_leaf_hashed_as_it_is_encoded_equals_the_leaf_hash_of_its_encoding() {
+    use zkclob_state::witness::CryptoHasher;
+    use zkclob_state::NativeCrypto;
+    // Values whose encodings end inside, at, and across 64-byte block boundaries.
+    for len in [0usize, 1, 50, 51, 55, 60, 64, 100, 119, 200, 1_000] {
+        let value: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+        let encoded = borsh::to_vec(&value).unwrap();
+        let want = naive_leaf(&encoded);
+        assert_eq!(Sha256Hasher.hash_leaf(&encoded), want);
+        assert_eq!(Sha256Hasher.hash_leaf_encoded(&value), want, "length {len}");
+        assert_eq!(CryptoHasher(&NativeCrypto).hash_leaf_encoded(&value), want, "length {len}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Single proofs.
 
