@@ -98,6 +98,10 @@ pub struct EngineSection {
     pub snapshot_every: u64,
     /// Depth levels per side in market data.
     pub depth_levels: usize,
+    /// Check order entry's signatures eight at a time on a thread of their own (AVX-512 IFMA,
+    /// about three times libsecp256k1's speed per signature under load); used only where the
+    /// CPU has the instructions. `false`: every API worker checks its own with libsecp256k1.
+    pub batched_signature_checks: bool,
 }
 
 impl Default for EngineSection {
@@ -111,6 +115,7 @@ impl Default for EngineSection {
             segment_mb: 64,
             snapshot_every: 100,
             depth_levels: 20,
+            batched_signature_checks: true,
         }
     }
 }

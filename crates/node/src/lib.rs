@@ -34,4 +34,6 @@ pub mod loadgen;
 pub mod market_data;
 pub mod metrics;
 pub mod node;
+#[cfg(target_arch = "x86_64")]
+pub mod secp_x8;
 pub mod snapshot;

@@ -573,6 +573,13 @@ pub fn start(
     let api = Api::new(handle.clone(), limits.clone(), names(&cfg), cfg.dev.faucet)
         .with_index(index)
         .with_l1(l1.clone());
+    let (api, batched) =
+        if cfg.engine.batched_signature_checks { api.with_batched_checks() } else { (api, false) };
+    tracing::info!(
+        batched,
+        "signature checks: {}",
+        if batched { "eight at a time (AVX-512 IFMA)" } else { "libsecp256k1, one per command" }
+    );
     let std_listener = std::net::TcpListener::bind(cfg.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
     std_listener.set_nonblocking(true)?;

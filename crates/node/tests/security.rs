@@ -40,14 +40,26 @@ fn observable(c: &mut Client, who: &[&zkclob_state::Address]) -> Value {
     json!({"accounts": accounts, "orders": orders, "depth": c.get("/v1/markets/1/depth").unwrap().body})
 }
 
+/// With signatures checked eight at a time where this CPU can (the default).
 #[test]
 fn bad_requests_are_refused_with_clear_errors_and_change_nothing() {
+    bad_requests(true);
+}
+
+/// With every API worker checking its own signatures (the path of CPUs without AVX-512 IFMA).
+#[test]
+fn bad_requests_are_refused_with_clear_errors_and_change_nothing_checked_one_by_one() {
+    bad_requests(false);
+}
+
+fn bad_requests(batched: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = NodeConfig {
+    let mut cfg = NodeConfig {
         data_dir: dir.path().into(),
         listen: "127.0.0.1:0".parse().unwrap(),
         ..Default::default()
     };
+    cfg.engine.batched_signature_checks = batched;
     let running = node::start(cfg, None, None).unwrap();
     let addr = running.addr;
     let mut c = Client::connect(addr).unwrap();
