@@ -355,8 +355,8 @@ fn check_and_queue(api: &Api, command: Command, client_id: Option<String>) -> Re
         ));
     }
     if let Some(checker) = &api.checker {
-        let (reply, rx) = tokio::sync::oneshot::channel();
-        return match checker.tx.try_send(Job { command, client_id, reply }) {
+        let (answer, rx) = tokio::sync::oneshot::channel();
+        return match checker.tx.try_send(Job { command, client_id, answer }) {
             Ok(()) => Ok(Pending::Checking(rx)),
             Err(std::sync::mpsc::TrySendError::Full(_)) => {
                 api.engine.metrics().overloaded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -366,50 +366,44 @@ fn check_and_queue(api: &Api, command: Command, client_id: Option<String>) -> Re
         };
     }
     let verified = verify_command(api.engine.chain_id(), &command);
-    queue_checked(api, command, client_id, verified).map(Pending::Queued)
+    if let Some(e) = refusal(api, &command, verified) {
+        return Err(e);
+    }
+    Ok(Pending::Queued(api.engine.submit_labelled(command, true, client_id)?))
 }
 
-/// Queues a command whose signature check gave `verified`: refused if it failed or the
-/// account is over its rate.
-fn queue_checked(
-    api: &Api,
-    command: Command,
-    client_id: Option<String>,
-    verified: bool,
-) -> Result<tokio::sync::oneshot::Receiver<Outcome>, ApiError> {
+/// Why a command whose signature check gave `verified` may not be queued: a failed check, or
+/// the account over its rate.
+fn refusal(api: &Api, command: &Command, verified: bool) -> Option<ApiError> {
     if !verified {
         let (c, m) = reject_text(&RejectCode::BadSignature);
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, c, m));
+        return Some(ApiError::new(StatusCode::UNAUTHORIZED, c, m));
     }
-    let Command::Signed(s) = &command else { unreachable!("only signed commands are checked") };
+    let Command::Signed(s) = command else { unreachable!("only signed commands are checked") };
     if !api.allow(&FastCrypto.address_of(&s.signer)) {
-        return Err(ApiError::new(
+        return Some(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "too many commands from this account; slow down",
         ));
     }
-    Ok(api.engine.submit_labelled(command, true, client_id)?)
+    None
 }
 
 /// A command on its way to the engine.
 enum Pending {
     /// Checked and queued: the engine's answer comes.
     Queued(tokio::sync::oneshot::Receiver<Outcome>),
-    /// At the [`Checker`]: its verdict comes, then (if it passed) the engine's answer.
-    Checking(tokio::sync::oneshot::Receiver<Checked>),
+    /// At the [`Checker`]: its refusal comes, or (if it passed) the engine's answer.
+    Checking(tokio::sync::oneshot::Receiver<Result<Outcome, ApiError>>),
 }
-
-/// The [`Checker`]'s answer for one command: queued to the engine, or refused.
-type Checked = Result<tokio::sync::oneshot::Receiver<Outcome>, ApiError>;
 
 impl Pending {
     async fn outcome(self) -> Result<Outcome, ApiError> {
-        let rx = match self {
-            Pending::Queued(rx) => rx,
-            Pending::Checking(rx) => rx.await.map_err(|_| ApiError::from(SubmitError::Stopped))??,
-        };
-        rx.await.map_err(|_| ApiError::from(SubmitError::Stopped))
+        match self {
+            Pending::Queued(rx) => rx.await.map_err(|_| ApiError::from(SubmitError::Stopped)),
+            Pending::Checking(rx) => rx.await.map_err(|_| ApiError::from(SubmitError::Stopped))?,
+        }
     }
 }
 
@@ -417,7 +411,7 @@ impl Pending {
 struct Job {
     command: Command,
     client_id: Option<String>,
-    reply: tokio::sync::oneshot::Sender<Checked>,
+    answer: tokio::sync::oneshot::Sender<Result<Outcome, ApiError>>,
 }
 
 /// How many commands may wait for the [`Checker`] before order entry answers `overloaded`.
@@ -512,7 +506,12 @@ fn spawn_checker(api: Api) -> std::io::Result<Checker> {
                 }
             }
             for (job, verified) in jobs.drain(..).zip(verdicts) {
-                let _ = job.reply.send(queue_checked(&api, job.command, job.client_id, verified));
+                match refusal(&api, &job.command, verified) {
+                    Some(e) => {
+                        let _ = job.answer.send(Err(e));
+                    }
+                    None => api.engine.submit_answering(job.command, true, job.client_id, job.answer),
+                }
             }
         }
     })?;
@@ -865,9 +864,15 @@ async fn l1_claims(State(api): State<Api>, Path(who): Path<String>) -> Result<Js
     Ok(Json(json!(claims)))
 }
 
+/// A WebSocket's read buffer. tungstenite zeroes the free part of it before every socket read
+/// (128 KiB by default: a `memset` that was a fifth of the API workers' CPU under load); 16 KiB
+/// still holds a burst of a hundred orders.
+pub const WS_READ_BUFFER: usize = 16 << 10;
+
 async fn ws(State(api): State<Api>, up: WebSocketUpgrade) -> Response {
     up.max_message_size(MAX_WS_MESSAGE_BYTES)
         .max_frame_size(MAX_WS_MESSAGE_BYTES)
+        .read_buffer_size(WS_READ_BUFFER)
         .on_upgrade(move |s| ws_session(api, s))
 }
 
@@ -935,13 +940,17 @@ async fn ws_session(api: Api, socket: WebSocket) {
     });
     let mut updates = api.engine.subscribe();
     let mut subs = Subs::default();
+    let mut acks = Acks::new();
     loop {
         tokio::select! {
+            Some(ack) = acks.next(), if !acks.is_empty() => {
+                if out_tx.send(ack).await.is_err() { break; }
+            }
             msg = stream.next() => {
                 let Some(Ok(msg)) = msg else { break };
                 let reply = match msg {
-                    Message::Text(t) => ws_text(&api, &mut subs, t.as_str(), &out_tx).await,
-                    Message::Binary(b) => ws_binary(&api, &b, &out_tx),
+                    Message::Text(t) => ws_text(&api, &mut subs, t.as_str(), &mut acks).await,
+                    Message::Binary(b) => ws_binary(&api, &b, &mut acks),
                     Message::Close(_) => break,
                     _ => None,
                 };
@@ -971,6 +980,12 @@ async fn ws_session(api: Api, socket: WebSocket) {
     if !subs.orders.is_empty() {
         api.engine.order_interest(-1);
     }
+    // Commands already queued are answered even after the client's close frame.
+    while let Some(ack) = acks.next().await {
+        if out_tx.send(ack).await.is_err() {
+            break;
+        }
+    }
     drop(out_tx);
     let _ = writer.await;
     api.engine.metrics().ws_clients.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
@@ -980,20 +995,22 @@ fn ws_error(id: Option<u64>, code: &str, message: impl Into<String>) -> String {
     json!({"channel": "error", "id": id, "error": {"code": code, "message": message.into()}}).to_string()
 }
 
-fn spawn_ack(
-    api: &Api,
-    id: Option<u64>,
-    command: Command,
-    out: &tokio::sync::mpsc::Sender<String>,
-) -> Option<String> {
+/// A session's acks in flight: each resolves to the text to send. Polled by the session's own
+/// task, so a command costs no task of its own, and acks completed together go out together.
+type Acks = futures_util::stream::FuturesUnordered<
+    std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>>,
+>;
+
+/// Queues `command` and adds its ack to `acks`; an immediate refusal is returned instead.
+fn queue_ack(api: &Api, id: Option<u64>, command: Command, acks: &mut Acks) -> Option<String> {
     let retry = api.index.is_some().then(|| command.clone());
     let pending = match check_and_queue(api, command, None) {
         Ok(p) => p,
         Err(e) => return Some(ws_error(id, e.code, e.message)),
     };
-    let (out, api) = (out.clone(), api.clone());
-    tokio::spawn(async move {
-        let msg = match pending.outcome().await {
+    let api = api.clone();
+    acks.push(Box::pin(async move {
+        match pending.outcome().await {
             Ok(Outcome::Refused(RejectCode::NonceReused { expected })) => {
                 let o = match retry {
                     Some(c) => original(&api, &c).await,
@@ -1003,9 +1020,8 @@ fn spawn_ack(
             }
             Ok(o) => ack_text(id, &o),
             Err(e) => ws_error(id, e.code, e.message),
-        };
-        let _ = out.send(msg).await;
-    });
+        }
+    }));
     None
 }
 
@@ -1034,23 +1050,18 @@ fn ack_text(id: Option<u64>, o: &Outcome) -> String {
     body.to_string()
 }
 
-fn ws_binary(api: &Api, b: &[u8], out: &tokio::sync::mpsc::Sender<String>) -> Option<String> {
+fn ws_binary(api: &Api, b: &[u8], acks: &mut Acks) -> Option<String> {
     if b.len() < 8 {
         return Some(ws_error(None, "malformed", "a binary frame is an 8-byte request id and a command"));
     }
     let id = u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
     match decode_command(&b[8..]) {
-        Ok(c) => spawn_ack(api, Some(id), c, out),
+        Ok(c) => queue_ack(api, Some(id), c, acks),
         Err(m) => Some(ws_error(Some(id), "malformed", m)),
     }
 }
 
-async fn ws_text(
-    api: &Api,
-    subs: &mut Subs,
-    text: &str,
-    out: &tokio::sync::mpsc::Sender<String>,
-) -> Option<String> {
+async fn ws_text(api: &Api, subs: &mut Subs, text: &str, acks: &mut Acks) -> Option<String> {
     let req: WsRequest = match serde_json::from_str(text) {
         Ok(r) => r,
         Err(e) => return Some(ws_error(None, "malformed", format!("not a request: {e}"))),
@@ -1064,7 +1075,7 @@ async fn ws_text(
                 .map_err(|e| e.to_string())
                 .and_then(|b| decode_command(&b));
             match decoded {
-                Ok(c) => spawn_ack(api, req.id, c, out),
+                Ok(c) => queue_ack(api, req.id, c, acks),
                 Err(m) => Some(ws_error(req.id, "malformed", m)),
             }
         }

@@ -320,7 +320,23 @@ pub trait L1Queues: Send {
     fn pending(&self, deposits_from: u64, forced_from: u64) -> bool;
 }
 
-type Reply = oneshot::Sender<Outcome>;
+/// Where a submitted command's outcome goes.
+enum Reply {
+    /// A channel of outcomes ([`EngineHandle::submit`]).
+    Outcome(oneshot::Sender<Outcome>),
+    /// A channel that also carries the API's refusals ([`EngineHandle::submit_answering`]), so
+    /// that a command checked off the API's threads needs one channel and one wake-up.
+    Answer(oneshot::Sender<Result<Outcome, crate::api::ApiError>>),
+}
+
+impl Reply {
+    fn send(self, out: Outcome) {
+        let _ = match self {
+            Reply::Outcome(tx) => tx.send(out).is_ok(),
+            Reply::Answer(tx) => tx.send(Ok(out)).is_ok(),
+        };
+    }
+}
 type ReadFn = Box<dyn FnOnce(&Engine) + Send>;
 
 // Submissions are nearly all requests; boxing them would add an allocation to each.
@@ -1225,9 +1241,7 @@ impl Engine {
                     Request::Submit { command, verified, received_ns, client_id, reply } => {
                         let out = self.submit_one(command, verified, received_ns, client_id);
                         match out {
-                            Outcome::Refused(_) => {
-                                let _ = reply.send(out);
-                            }
+                            Outcome::Refused(_) => reply.send(out),
                             Outcome::Journaled { .. } => replies.push((reply, out)),
                         }
                         if self.open.as_ref().is_some_and(|o| o.commands.len() >= self.cfg.batch_max_commands)
@@ -1293,7 +1307,7 @@ impl Engine {
             }
         }
         for (reply, out) in replies.drain(..) {
-            let _ = reply.send(out);
+            reply.send(out);
         }
         self.publish();
         if let Some(tx) = &self.audit {
@@ -1540,8 +1554,36 @@ impl EngineHandle {
         client_id: Option<String>,
     ) -> Result<oneshot::Receiver<Outcome>, SubmitError> {
         let (reply, rx) = oneshot::channel();
+        let reply = Reply::Outcome(reply);
         self.send(Request::Submit { command, verified, received_ns: now_ns(), client_id, reply })?;
         Ok(rx)
+    }
+
+    /// [`EngineHandle::submit_labelled`] answering on `answer`: the outcome, or why the command
+    /// could not be queued.
+    pub fn submit_answering(
+        &self,
+        command: Command,
+        verified: bool,
+        client_id: Option<String>,
+        answer: oneshot::Sender<Result<Outcome, crate::api::ApiError>>,
+    ) {
+        let reply = Reply::Answer(answer);
+        let request = Request::Submit { command, verified, received_ns: now_ns(), client_id, reply };
+        let (e, back) = match self.tx.try_send(request) {
+            Ok(()) => {
+                self.metrics.queue_depth.fetch_add(1, Relaxed);
+                return;
+            }
+            Err(TrySendError::Full(r)) => {
+                self.metrics.overloaded.fetch_add(1, Relaxed);
+                (SubmitError::Overloaded, r)
+            }
+            Err(TrySendError::Disconnected(r)) => (SubmitError::Stopped, r),
+        };
+        if let Request::Submit { reply: Reply::Answer(tx), .. } = back {
+            let _ = tx.send(Err(e.into()));
+        }
     }
 
     /// Checks the signature here (on the caller's thread), then queues.

@@ -544,7 +544,10 @@ async fn connect_all(target: SocketAddr, n: usize) -> anyhow::Result<Vec<Ws>> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         // Nagle off: frames are flushed in bursts and must not wait for the peer's ack.
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true)
+        // A small read buffer: tungstenite zeroes its free part before every read.
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(crate::api::WS_READ_BUFFER);
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
             .await
             .with_context(|| format!("opening WebSocket {i} to {url}"))?;
         out.push(ws);

@@ -586,9 +586,12 @@ pub fn start(
     let addr = std_listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let mut live = Live { current: cfg.clone(), version: 0, limits, log, engine: handle.clone() };
+    // With the signature checks on a thread of their own, one worker does the rest of order
+    // entry with less hand-over between threads; without, two share the checks.
+    let api_workers = if batched { 1 } else { 2 };
     let server = std::thread::Builder::new().name("zkclob-api".into()).spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(api_workers)
             .enable_all()
             .thread_name("zkclob-api-worker")
             .build()

@@ -17,6 +17,13 @@ fn node_config(dir: &std::path::Path) -> NodeConfig {
         ..NodeConfig::default()
     };
     cfg.engine.fsync = true;
+    // Diagnosis only (the bench's numbers are with fsync and the default checks).
+    if std::env::var("LOADGEN_DIAG_NO_FSYNC").is_ok() {
+        cfg.engine.fsync = false;
+    }
+    if std::env::var("LOADGEN_DIAG_UNBATCHED").is_ok() {
+        cfg.engine.batched_signature_checks = false;
+    }
     cfg
 }
 
