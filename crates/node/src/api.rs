@@ -28,9 +28,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use zkclob_core::{AssetId, MarketId};
 use zkclob_state::command::MAX_COMMAND_BYTES;
-use zkclob_state::{signing_hash, Action, Address, Command, Crypto, Receipt, RejectCode};
+use zkclob_state::{Action, Address, Command, Crypto, Receipt, RejectCode, SignedCommand};
 
-use crate::crypto::{verify_command, FastCrypto};
+use crate::crypto::{verify_command, verify_signed, FastCrypto};
 use crate::engine::{EngineHandle, Outcome, SubmitError, Update};
 use crate::index::{valid_client_id, Index};
 
@@ -454,7 +454,7 @@ struct Checker {
 
 #[cfg(target_arch = "x86_64")]
 fn spawn_checker(api: Api) -> std::io::Result<Checker> {
-    use crate::secp_x8::{self, Item, LANES};
+    use crate::secp_x8::LANES;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(CHECKER_QUEUE);
     std::thread::Builder::new().name("zkclob-sigcheck".into()).spawn(move || {
         let chain_id = api.engine.chain_id();
@@ -482,29 +482,14 @@ fn spawn_checker(api: Api) -> std::io::Result<Checker> {
                 }
             }
             rate.count(Instant::now(), jobs.len() as u64 - 1);
-            let mut verdicts = [false; LANES];
-            if jobs.len() >= 3 {
-                let hashes: Vec<[u8; 32]> = jobs
-                    .iter()
-                    .map(|j| match &j.command {
-                        Command::Signed(c) => signing_hash(&FastCrypto, chain_id, c.nonce, &c.action),
-                        Command::Deposit { .. } => unreachable!("deposits are refused before"),
-                    })
-                    .collect();
-                let items: Vec<Item<'_>> = jobs
-                    .iter()
-                    .zip(&hashes)
-                    .map(|(j, prehash)| match &j.command {
-                        Command::Signed(c) => Item { pubkey: &c.signer, prehash, sig: &c.signature },
-                        Command::Deposit { .. } => unreachable!("deposits are refused before"),
-                    })
-                    .collect();
-                verdicts = secp_x8::verify(&items);
-            } else {
-                for (v, j) in verdicts.iter_mut().zip(&jobs) {
-                    *v = verify_command(chain_id, &j.command);
-                }
-            }
+            let signed: Vec<&SignedCommand> = jobs
+                .iter()
+                .map(|j| match &j.command {
+                    Command::Signed(c) => c,
+                    Command::Deposit { .. } => unreachable!("deposits are refused before"),
+                })
+                .collect();
+            let verdicts = verify_signed(chain_id, &signed);
             for (job, verified) in jobs.drain(..).zip(verdicts) {
                 match refusal(&api, &job.command, verified) {
                     Some(e) => {

@@ -232,6 +232,7 @@ pub fn start(dir: &Path) -> std::io::Result<(Sender<AuditRecord>, std::thread::J
     let (tx, rx): (Sender<AuditRecord>, Receiver<AuditRecord>) = std::sync::mpsc::channel();
     let mut w = Writer { dir: dir.to_path_buf(), file: None, written: 0, text: String::new() };
     let thread = std::thread::Builder::new().name("zkclob-audit".into()).spawn(move || {
+        crate::background_thread();
         for r in rx {
             if let Err(e) = w.write(&r) {
                 tracing::error!(error = %e, "audit log write failed; the journal still holds everything");

@@ -78,6 +78,9 @@ impl Default for LogConfig {
     }
 }
 
+/// The default of `engine.group_commit_min_us`.
+pub const GROUP_COMMIT_MIN_US: u64 = 0;
+
 /// Engine settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -92,6 +95,9 @@ pub struct EngineSection {
     pub max_group: usize,
     /// fdatasync on every group commit.
     pub fsync: bool,
+    /// The shortest time between two group commits, µs: a ready group waits up to this (from
+    /// the previous commit) for more commands to share its fdatasync (0: commit at once).
+    pub group_commit_min_us: u64,
     /// Journal segment size, MiB.
     pub segment_mb: u64,
     /// Snapshot every this many batches.
@@ -112,6 +118,7 @@ impl Default for EngineSection {
             queue_capacity: 65_536,
             max_group: 4_096,
             fsync: true,
+            group_commit_min_us: GROUP_COMMIT_MIN_US,
             segment_mb: 64,
             snapshot_every: 100,
             depth_levels: 20,
@@ -451,6 +458,7 @@ impl NodeConfig {
         c.queue_capacity = self.engine.queue_capacity;
         c.max_group = self.engine.max_group;
         c.fsync = self.engine.fsync;
+        c.group_commit_min = std::time::Duration::from_micros(self.engine.group_commit_min_us);
         c.segment_bytes = self.engine.segment_mb << 20;
         c.snapshot_every = self.engine.snapshot_every;
         c.depth_levels = self.engine.depth_levels;

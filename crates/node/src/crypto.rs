@@ -72,6 +72,32 @@ pub fn verify_command(chain_id: u64, command: &Command) -> bool {
     }
 }
 
+/// Whether each signed command's signature is valid, as [`verify_command`] answers, checking
+/// eight at a time with [`crate::secp_x8`] where this CPU can (about three times faster per
+/// signature) and one by one with libsecp256k1 elsewhere or for groups of fewer than three.
+pub fn verify_signed(chain_id: u64, commands: &[&SignedCommand]) -> Vec<bool> {
+    let mut out = Vec::with_capacity(commands.len());
+    for group in commands.chunks(8) {
+        #[cfg(target_arch = "x86_64")]
+        if group.len() >= 3 && crate::secp_x8::available() {
+            let hashes: Vec<[u8; 32]> =
+                group.iter().map(|c| signing_hash(&FastCrypto, chain_id, c.nonce, &c.action)).collect();
+            let items: Vec<crate::secp_x8::Item<'_>> = group
+                .iter()
+                .zip(&hashes)
+                .map(|(c, prehash)| crate::secp_x8::Item { pubkey: &c.signer, prehash, sig: &c.signature })
+                .collect();
+            out.extend_from_slice(&crate::secp_x8::verify(&items)[..group.len()]);
+            continue;
+        }
+        for c in group {
+            let hash = signing_hash(&FastCrypto, chain_id, c.nonce, &c.action);
+            out.push(FastCrypto.secp256k1_verify(&c.signer, &hash, &c.signature));
+        }
+    }
+    out
+}
+
 /// A secp256k1 key pair whose address is an account.
 #[derive(Clone)]
 pub struct Keypair {
@@ -150,6 +176,29 @@ impl Keypair {
 mod tests {
     use super::*;
     use zkclob_core::{Amount, AssetId};
+
+    #[test]
+    fn verify_signed_answers_as_verify_command_for_every_group_size() {
+        let commands: Vec<SignedCommand> = (0u8..23)
+            .map(|i| {
+                let k = Keypair::from_seed(&[i, 1]);
+                let action = Action::Withdraw { asset: AssetId(1), amount: Amount(i as u128 + 1) };
+                let Command::Signed(mut c) = k.sign(9, i as u64, action) else { unreachable!() };
+                // Every third signature is broken, at a different byte each time.
+                if i % 3 == 1 {
+                    c.signature[(i as usize * 5) % 64] ^= 0x10;
+                }
+                c
+            })
+            .collect();
+        for n in 0..=commands.len() {
+            let refs: Vec<&SignedCommand> = commands[..n].iter().collect();
+            let want: Vec<bool> =
+                refs.iter().map(|c| verify_command(9, &Command::Signed((*c).clone()))).collect();
+            assert_eq!(verify_signed(9, &refs), want, "{n} commands");
+        }
+        assert_eq!(verify_signed(9, &commands.iter().collect::<Vec<_>>()).iter().filter(|v| **v).count(), 15);
+    }
 
     #[test]
     fn libsecp256k1_and_k256_agree_on_good_forged_high_s_and_garbage_signatures() {

@@ -178,6 +178,7 @@ impl Index {
         let thread = std::thread::Builder::new()
             .name("zkclob-index".into())
             .spawn(move || {
+                crate::background_thread();
                 let mut last_durable = Instant::now();
                 let mut pending: Vec<Indexed> = Vec::new();
                 loop {

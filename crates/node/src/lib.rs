@@ -37,3 +37,16 @@ pub mod node;
 #[cfg(target_arch = "x86_64")]
 pub mod secp_x8;
 pub mod snapshot;
+
+/// Lowers the calling thread's scheduling priority (nice 10): for threads off the path of an
+/// acknowledgement (the audit log, the index), so that on a busy machine they yield to the
+/// threads an order waits for. Best effort: nothing happens where it is not allowed.
+pub(crate) fn background_thread() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `gettid` has no preconditions; `setpriority` on our own thread id only changes
+    // that thread's nice value.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}

@@ -21,6 +21,9 @@ fn node_config(dir: &std::path::Path) -> NodeConfig {
     if std::env::var("LOADGEN_DIAG_NO_FSYNC").is_ok() {
         cfg.engine.fsync = false;
     }
+    if let Some(us) = std::env::var("LOADGEN_DIAG_GROUP_US").ok().and_then(|v| v.parse().ok()) {
+        cfg.engine.group_commit_min_us = us;
+    }
     if std::env::var("LOADGEN_DIAG_UNBATCHED").is_ok() {
         cfg.engine.batched_signature_checks = false;
     }
