@@ -232,7 +232,7 @@ fn limbs(w: &[u64; 4]) -> [u64; 5] {
     ]
 }
 
-/// The value of five limbs (limbs below 2^52, the top one below 2^49) reduced below p.
+/// The value of five 52-bit limbs (below 2^260) reduced below p.
 fn canonical(l: &[u64; 5]) -> [u64; 4] {
     let mut acc: u128 = 0;
     let mut w = [0u64; 5];
@@ -249,7 +249,7 @@ fn canonical(l: &[u64; 5]) -> [u64; 4] {
         }
     }
     w[wi] = acc as u64;
-    // w[4] holds the bits above 2^256 (at most one, as the value is below 2^257).
+    // w[4] holds the bits above 2^256 (at most four).
     let mut v = [w[0], w[1], w[2], w[3]];
     let mut high = w[4];
     while high > 0 || !less(&v, &P) {
@@ -377,16 +377,21 @@ mod simd {
     const R260: u64 = 0x10_0000_3D10;
     /// 2^256 mod p.
     const K256: u64 = 0x1_0000_03D1;
-    /// 2p in limbs, each limb above any normalised limb: `a − b` is computed as `a + 2p − b`.
-    const TWO_P: [u64; 5] = [
-        0x1F_FFFD_FFFF_F85E,
-        0x1F_FFFF_FFFF_FFFE,
-        0x1F_FFFF_FFFF_FFFE,
-        0x1F_FFFF_FFFF_FFFE,
-        0x1_FFFF_FFFF_FFFE,
+    /// 4p in limbs, each limb at least any limb of a subtrahend (limbs 0..3 below 2^52, the top
+    /// one at most 2^49 + 1): `a − b` is computed as `a + 4p − b`.
+    const FOUR_P: [u64; 5] = [
+        0x3F_FFFB_FFFF_F0BC,
+        0x3F_FFFF_FFFF_FFFC,
+        0x3F_FFFF_FFFF_FFFC,
+        0x3F_FFFF_FFFF_FFFC,
+        0x3_FFFF_FFFF_FFFC,
     ];
 
-    /// Eight field elements; limbs below 2^52, the top limb at most 2^48.
+    /// Eight field elements. Limbs 0..3 are below 2^52 and the top limb below 2^52 too, as the
+    /// multiplier's 52-bit inputs need. Bounds on the top limb: at most 2^48 out of every
+    /// operation but `add`; `add` gives the sum of its inputs' top limbs plus one. The formulas
+    /// below add at most two such values (≤ 2^49 + 1 each, so ≤ 2^50 + 3), and subtract only
+    /// values with a top limb of at most 2^49 + 1.
     #[derive(Clone, Copy)]
     pub(super) struct Fe([__m512i; 5]);
 
@@ -429,14 +434,27 @@ mod simd {
     #[inline]
     #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
     fn add(a: &Fe, b: &Fe) -> Fe {
-        normalize(core::array::from_fn(|i| _mm512_add_epi64(a.0[i], b.0[i])))
+        // One carry pass: the top limb keeps the sum's high bits (see `Fe`'s bounds).
+        let mut t: [__m512i; 5] = core::array::from_fn(|i| _mm512_add_epi64(a.0[i], b.0[i]));
+        let m = splat(M52);
+        for k in 0..4 {
+            let c = _mm512_srli_epi64::<52>(t[k]);
+            t[k] = _mm512_and_si512(t[k], m);
+            t[k + 1] = _mm512_add_epi64(t[k + 1], c);
+        }
+        Fe(t)
     }
 
     #[inline]
     #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
     fn sub(a: &Fe, b: &Fe) -> Fe {
+        #[cfg(debug_assertions)]
+        assert!(
+            store(b).iter().all(|l| l[..4].iter().all(|x| *x < 1 << 52) && l[4] <= (1 << 49) + 1),
+            "a subtrahend beyond 4p's limbs"
+        );
         normalize(core::array::from_fn(|i| {
-            _mm512_sub_epi64(_mm512_add_epi64(a.0[i], splat(TWO_P[i])), b.0[i])
+            _mm512_sub_epi64(_mm512_add_epi64(a.0[i], splat(FOUR_P[i])), b.0[i])
         }))
     }
 
@@ -451,6 +469,11 @@ mod simd {
     #[inline]
     #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
     pub(super) fn mul(a: &Fe, b: &Fe) -> Fe {
+        #[cfg(debug_assertions)]
+        for f in [a, b] {
+            // The multiplier reads 52 bits of each limb: a wider one would be cut silently.
+            assert!(store(f).iter().flatten().all(|l| *l < 1 << 52), "a limb too wide to multiply");
+        }
         let zero = _mm512_setzero_si512();
         let mut t = [zero; 10];
         for i in 0..5 {
