@@ -9,6 +9,8 @@
 //!   ([`audit`]); batch cutting for the prover; recovery;
 //! - market data derived from the books ([`market_data`]): depth with sequenced diffs, trades,
 //!   best bid/offer;
+//! - signature checks eight at a time with AVX-512 IFMA ([`secp_x8`], on x86-64 CPUs that
+//!   have it), for order entry and recovery;
 //! - the REST/WebSocket API ([`api`]), metrics ([`metrics`]), configuration with hot reload
 //!   ([`config`]), and the whole node put together ([`node`]);
 //! - the client side: signing keys ([`crypto`]) and a small client library ([`client`]).
