@@ -357,7 +357,10 @@ fn check_and_queue(api: &Api, command: Command, client_id: Option<String>) -> Re
     if let Some(checker) = &api.checker {
         let (answer, rx) = tokio::sync::oneshot::channel();
         return match checker.tx.try_send(Job { command, client_id, answer }) {
-            Ok(()) => Ok(Pending::Checking(rx)),
+            Ok(()) => {
+                api.engine.metrics().sig_queue_depth.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(Pending::Checking(rx))
+            }
             Err(std::sync::mpsc::TrySendError::Full(_)) => {
                 api.engine.metrics().overloaded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Err(SubmitError::Overloaded.into())
@@ -490,6 +493,14 @@ fn spawn_checker(api: Api) -> std::io::Result<Checker> {
                 })
                 .collect();
             let verdicts = verify_signed(chain_id, &signed);
+            let m = api.engine.metrics();
+            let n = jobs.len() as u64;
+            m.sig_queue_depth.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
+            m.sig_groups.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            m.sig_checked.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            if crate::crypto::checked_together(jobs.len()) {
+                m.sig_checked_x8.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            }
             for (job, verified) in jobs.drain(..).zip(verdicts) {
                 match refusal(&api, &job.command, verified) {
                     Some(e) => {

@@ -80,6 +80,14 @@ pub struct Metrics {
     pub committed_records: AtomicU64,
     /// Connected WebSocket clients.
     pub ws_clients: AtomicU64,
+    /// Groups of signatures the checker thread checked (with `sig_checked`: the mean group).
+    pub sig_groups: AtomicU64,
+    /// Signatures the checker thread checked.
+    pub sig_checked: AtomicU64,
+    /// Of those, checked eight at a time (`secp_x8`) rather than one by one.
+    pub sig_checked_x8: AtomicU64,
+    /// Commands waiting for the checker thread.
+    pub sig_queue_depth: AtomicU64,
     /// L1 mode: commands taken from the L1 queues (deposits, forced commands).
     pub l1_commands: AtomicU64,
     /// L1 mode: batches proposed on L1.
@@ -115,6 +123,10 @@ impl Default for Metrics {
             commits: AtomicU64::new(0),
             committed_records: AtomicU64::new(0),
             ws_clients: AtomicU64::new(0),
+            sig_groups: AtomicU64::new(0),
+            sig_checked: AtomicU64::new(0),
+            sig_checked_x8: AtomicU64::new(0),
+            sig_queue_depth: AtomicU64::new(0),
             l1_commands: AtomicU64::new(0),
             l1_proposed: AtomicU64::new(0),
             l1_settled: AtomicU64::new(0),
@@ -162,6 +174,30 @@ impl Metrics {
             "zkclob_journal_records_total",
             "Records written by group commits.",
             &self.committed_records,
+        );
+        counter(
+            &mut out,
+            "zkclob_sigcheck_groups_total",
+            "Groups of signatures the checker thread checked together.",
+            &self.sig_groups,
+        );
+        counter(
+            &mut out,
+            "zkclob_sigcheck_signatures_total",
+            "Signatures the checker thread checked.",
+            &self.sig_checked,
+        );
+        counter(
+            &mut out,
+            "zkclob_sigcheck_signatures_x8_total",
+            "Signatures checked eight at a time (AVX-512 IFMA) rather than one by one.",
+            &self.sig_checked_x8,
+        );
+        gauge(
+            &mut out,
+            "zkclob_sigcheck_queue_depth",
+            "Commands waiting for the signature checker thread.",
+            self.sig_queue_depth.load(Relaxed),
         );
         counter(&mut out, "zkclob_snapshots_total", "Snapshots written.", &self.snapshots);
         counter(&mut out, "zkclob_blobs_total", "EIP-4844 blobs packed, committed and stored.", &self.blobs);
