@@ -409,25 +409,28 @@ mod simd {
         _mm512_set1_epi64(v as i64)
     }
 
+    /// Carries limb `k`'s bits above 52 into limb `k + 1`, for each `k` of `limbs` in order.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
+    fn carry(t: &mut [__m512i], limbs: core::ops::Range<usize>) {
+        let m = splat(M52);
+        for k in limbs {
+            let c = _mm512_srli_epi64::<52>(t[k]);
+            t[k] = _mm512_and_si512(t[k], m);
+            t[k + 1] = _mm512_add_epi64(t[k + 1], c);
+        }
+    }
+
     /// Carries limbs of up to 63 bits into the normal form.
     #[inline]
     #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
     fn normalize(mut t: [__m512i; 5]) -> Fe {
-        let m = splat(M52);
-        for k in 0..4 {
-            let c = _mm512_srli_epi64::<52>(t[k]);
-            t[k] = _mm512_and_si512(t[k], m);
-            t[k + 1] = _mm512_add_epi64(t[k + 1], c);
-        }
+        carry(&mut t, 0..4);
         // Bits from 2^256 up: below 2^16, times 2^256 mod p below 2^49.
         let top = _mm512_srli_epi64::<48>(t[4]);
         t[4] = _mm512_and_si512(t[4], splat(M48));
         t[0] = _mm512_madd52lo_epu64(t[0], top, splat(K256));
-        for k in 0..4 {
-            let c = _mm512_srli_epi64::<52>(t[k]);
-            t[k] = _mm512_and_si512(t[k], m);
-            t[k + 1] = _mm512_add_epi64(t[k + 1], c);
-        }
+        carry(&mut t, 0..4);
         Fe(t)
     }
 
@@ -436,12 +439,7 @@ mod simd {
     fn add(a: &Fe, b: &Fe) -> Fe {
         // One carry pass: the top limb keeps the sum's high bits (see `Fe`'s bounds).
         let mut t: [__m512i; 5] = core::array::from_fn(|i| _mm512_add_epi64(a.0[i], b.0[i]));
-        let m = splat(M52);
-        for k in 0..4 {
-            let c = _mm512_srli_epi64::<52>(t[k]);
-            t[k] = _mm512_and_si512(t[k], m);
-            t[k + 1] = _mm512_add_epi64(t[k + 1], c);
-        }
+        carry(&mut t, 0..4);
         Fe(t)
     }
 
@@ -484,12 +482,7 @@ mod simd {
         }
         // Columns hold at most ten 52-bit terms (< 2^56); make every limb 52 bits. The
         // product is below 2^514, so the top limb ends below 2^46.
-        let m = splat(M52);
-        for k in 0..9 {
-            let c = _mm512_srli_epi64::<52>(t[k]);
-            t[k] = _mm512_and_si512(t[k], m);
-            t[k + 1] = _mm512_add_epi64(t[k + 1], c);
-        }
+        carry(&mut t, 0..9);
         // Fold limbs 5..9 (weight 2^260·2^52k) down with 2^260 ≡ R260; the high half of the
         // top one lands at 2^260 again (c5, below 2^31).
         let r = splat(R260);
@@ -499,22 +492,14 @@ mod simd {
         }
         t[4] = _mm512_madd52lo_epu64(t[4], t[9], r);
         let c5 = _mm512_madd52hi_epu64(zero, t[9], r);
-        for k in 0..4 {
-            let c = _mm512_srli_epi64::<52>(t[k]);
-            t[k] = _mm512_and_si512(t[k], m);
-            t[k + 1] = _mm512_add_epi64(t[k + 1], c);
-        }
+        carry(&mut t, 0..4);
         // Everything from 2^256 up (below 2^42) times 2^256 mod p.
         let top = _mm512_add_epi64(_mm512_srli_epi64::<48>(t[4]), _mm512_slli_epi64::<4>(c5));
         t[4] = _mm512_and_si512(t[4], splat(M48));
         let k = splat(K256);
         t[0] = _mm512_madd52lo_epu64(t[0], top, k);
         t[1] = _mm512_madd52hi_epu64(t[1], top, k);
-        for k in 0..4 {
-            let c = _mm512_srli_epi64::<52>(t[k]);
-            t[k] = _mm512_and_si512(t[k], m);
-            t[k + 1] = _mm512_add_epi64(t[k + 1], c);
-        }
+        carry(&mut t, 0..4);
         Fe([t[0], t[1], t[2], t[3], t[4]])
     }
 
