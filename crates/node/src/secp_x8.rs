@@ -147,18 +147,24 @@ fn glv() -> &'static Glv {
     })
 }
 
-/// `round(k·g / 2^384)` (below 2^128 for g < 2^256).
-fn mul_shift_384(k: &[u64; 4], g: &[u64; 4]) -> Scalar {
+/// The 512-bit product of two 256-bit integers (little-endian words).
+fn mul_wide(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
     let mut t = [0u64; 8];
     for i in 0..4 {
         let mut carry = 0u128;
         for j in 0..4 {
-            let x = t[i + j] as u128 + k[i] as u128 * g[j] as u128 + carry;
+            let x = t[i + j] as u128 + a[i] as u128 * b[j] as u128 + carry;
             t[i + j] = x as u64;
             carry = x >> 64;
         }
         t[i + 4] = carry as u64;
     }
+    t
+}
+
+/// `round(k·g / 2^384)` (below 2^128 for g < 2^256).
+fn mul_shift_384(k: &[u64; 4], g: &[u64; 4]) -> Scalar {
+    let t = mul_wide(k, g);
     let v = ((t[7] as u128) << 64 | t[6] as u128) + (t[5] >> 63) as u128;
     let mut be = [0u8; 32];
     be[16..].copy_from_slice(&v.to_be_bytes());
@@ -868,16 +874,7 @@ mod tests {
 
     /// `a·b mod p` by schoolbook words (the test's reference).
     fn mulmod(a: &[u64; 4], b: &[u64; 4]) -> [u64; 4] {
-        let mut t = [0u64; 8];
-        for i in 0..4 {
-            let mut carry = 0u128;
-            for j in 0..4 {
-                let x = t[i + j] as u128 + a[i] as u128 * b[j] as u128 + carry;
-                t[i + j] = x as u64;
-                carry = x >> 64;
-            }
-            t[i + 4] = carry as u64;
-        }
+        let t = mul_wide(a, b);
         const K: u128 = 0x1_0000_03D1;
         let mut r = [0u64; 4];
         let mut carry = 0u128;
