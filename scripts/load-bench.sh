@@ -4,7 +4,7 @@
 # pre-signed before the clock starts), 5 s measured after 1 s of warm-up. Prints one JSON line
 # per rate (acked_per_sec, acks_in_window_per_sec, latency_us_p50/p99/p999, errors, ...) and
 # the CPU seconds of each thread. Node and generator share this machine's cores.
-#   LOADGEN_RATES=5000,20000 LOADGEN_SECS=10 scripts/load-bench.sh
+#   LOADGEN_RATES=5000,20000 LOADGEN_SECS=10 LOADGEN_REPEAT=3 scripts/load-bench.sh  (medians at the end)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LOADGEN_RATES="${LOADGEN_RATES:-2000,5000,10000,20000,30000,50000}"

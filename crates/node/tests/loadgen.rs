@@ -109,37 +109,72 @@ fn setup_errors_say_what_is_wrong() {
 }
 
 /// Throughput and latency at several offered rates, each against a fresh node with fsync on.
-/// Prints one JSON line per rate. `LOADGEN_RATES` (comma-separated), `LOADGEN_SECS` and
+/// Prints one JSON line per run. `LOADGEN_RATES` (comma-separated), `LOADGEN_SECS` and
 /// `LOADGEN_CONNECTIONS` change the defaults (5,000 / 20,000 / 50,000 / 80,000 per second for
-/// 5 s over 8 connections).
+/// 5 s over 8 connections). `LOADGEN_REPEAT=n` runs each rate n times (interleaved: all rates,
+/// then all again) and ends with one `summary` line per rate: the medians over the runs of acks
+/// per second in the window and of the latency percentiles (the tail varies run to run on a
+/// shared 2-core machine).
 #[test]
 #[ignore = "a measurement, not a check: run with --release -- --ignored --nocapture"]
 fn measure_offered_rates() {
     let rates = std::env::var("LOADGEN_RATES").unwrap_or_else(|_| "5000,20000,50000,80000".into());
+    let rates: Vec<u64> =
+        rates.split(',').map(|r| r.trim().parse::<u64>().expect("LOADGEN_RATES holds numbers")).collect();
     let secs: u64 = std::env::var("LOADGEN_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let connections: usize =
         std::env::var("LOADGEN_CONNECTIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
-    for rate in rates.split(',').map(|r| r.trim().parse::<u64>().expect("LOADGEN_RATES holds numbers")) {
-        let dir = tempfile::tempdir().unwrap();
-        let running = node::start(node_config(dir.path()), None, None).unwrap();
-        let mut cfg = LoadgenConfig::new(running.addr, rate, Duration::from_secs(secs));
-        cfg.connections = connections;
-        let before = thread_cpu_ticks();
-        let r = loadgen::run(&cfg, false).unwrap();
-        let after = thread_cpu_ticks();
-        let mut v = serde_json::to_value(&r).unwrap();
-        v.as_object_mut().unwrap().remove("per_account_applied");
-        println!("{v}");
-        // CPU seconds each thread group spent during setup and the run (the signing threads
-        // have exited and are not listed); the node and the generator share the machine.
-        let mut cpu_s: std::collections::BTreeMap<String, f64> = Default::default();
-        for (tid, (name, ticks)) in &after {
-            let spent = ticks - before.get(tid).map_or(0, |(_, t)| *t);
-            *cpu_s.entry(name.clone()).or_default() += spent as f64 / 100.0;
+    let repeat: usize = std::env::var("LOADGEN_REPEAT").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
+    let mut runs: std::collections::BTreeMap<u64, Vec<serde_json::Value>> = Default::default();
+    for _ in 0..repeat {
+        for &rate in &rates {
+            let v = measure_once(rate, secs, connections);
+            runs.entry(rate).or_default().push(v);
         }
-        println!("{}", serde_json::json!({ "offered_rate": rate, "cpu_s_by_thread": cpu_s }));
-        running.stop();
     }
+    if repeat > 1 {
+        for (rate, vs) in &runs {
+            let median = |key: &str| {
+                let mut x: Vec<f64> = vs.iter().filter_map(|v| v[key].as_f64()).collect();
+                x.sort_by(f64::total_cmp);
+                x[x.len() / 2]
+            };
+            let errors: u64 = vs.iter().filter_map(|v| v["errors"].as_u64()).sum();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "summary": true, "offered_rate": rate, "runs": vs.len(), "errors": errors,
+                    "acks_in_window_per_sec": median("acks_in_window_per_sec"),
+                    "latency_us_p50": median("latency_us_p50"), "latency_us_p99": median("latency_us_p99"),
+                    "latency_us_p999": median("latency_us_p999"),
+                })
+            );
+        }
+    }
+}
+
+/// One run at `rate` against a fresh node: prints its report and the CPU each thread used.
+fn measure_once(rate: u64, secs: u64, connections: usize) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let running = node::start(node_config(dir.path()), None, None).unwrap();
+    let mut cfg = LoadgenConfig::new(running.addr, rate, Duration::from_secs(secs));
+    cfg.connections = connections;
+    let before = thread_cpu_ticks();
+    let r = loadgen::run(&cfg, false).unwrap();
+    let after = thread_cpu_ticks();
+    let mut v = serde_json::to_value(&r).unwrap();
+    v.as_object_mut().unwrap().remove("per_account_applied");
+    println!("{v}");
+    // CPU seconds each thread group spent during setup and the run (the signing threads
+    // have exited and are not listed); the node and the generator share the machine.
+    let mut cpu_s: std::collections::BTreeMap<String, f64> = Default::default();
+    for (tid, (name, ticks)) in &after {
+        let spent = ticks - before.get(tid).map_or(0, |(_, t)| *t);
+        *cpu_s.entry(name.clone()).or_default() += spent as f64 / 100.0;
+    }
+    println!("{}", serde_json::json!({ "offered_rate": rate, "cpu_s_by_thread": cpu_s }));
+    running.stop();
+    v
 }
 
 /// Per thread of this process: name and user+system CPU time in clock ticks (100 per second
