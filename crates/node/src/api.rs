@@ -494,15 +494,17 @@ fn spawn_checker(api: Api) -> std::io::Result<Checker> {
                 .collect();
             // A fault in the vector code must not take order entry down: that group is then
             // checked one by one with libsecp256k1, and the fault is logged.
-            let verdicts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                verify_signed(chain_id, &signed)
-            }))
-            .unwrap_or_else(|_| {
-                tracing::error!(
+            let verdicts =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verify_signed(chain_id, &signed)))
+                    .unwrap_or_else(|_| {
+                        tracing::error!(
                     "signature checker: the eight-lane check panicked; this group is checked one by one"
                 );
-                signed.iter().map(|c| verify_command(chain_id, &Command::Signed((*c).clone()))).collect()
-            });
+                        signed
+                            .iter()
+                            .map(|c| verify_command(chain_id, &Command::Signed((*c).clone())))
+                            .collect()
+                    });
             let m = api.engine.metrics();
             let n = jobs.len() as u64;
             m.sig_queue_depth.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
