@@ -339,11 +339,16 @@ enum Reply {
 }
 
 impl Reply {
+    /// Answers; a submitter that went away needs no answer.
     fn send(self, out: Outcome) {
-        let _ = match self {
-            Reply::Outcome(tx) => tx.send(out).is_ok(),
-            Reply::Answer(tx) => tx.send(Ok(out)).is_ok(),
-        };
+        match self {
+            Reply::Outcome(tx) => {
+                let _ = tx.send(out);
+            }
+            Reply::Answer(tx) => {
+                let _ = tx.send(Ok(out));
+            }
+        }
     }
 }
 type ReadFn = Box<dyn FnOnce(&Engine) + Send>;
