@@ -14,6 +14,7 @@
 //! The API is described in `docs/openapi.yaml`.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -93,12 +94,15 @@ impl Api {
     }
 
     /// Checks signatures eight at a time on a thread of their own where this CPU can
-    /// ([`crate::secp_x8::available`]); elsewhere (or if the thread cannot start) each API worker
-    /// checks its own commands. Returns whether batched checks are on.
-    pub fn with_batched_checks(mut self) -> (Api, bool) {
+    /// ([`crate::secp_x8::available`]) once order entry sees `from` commands per second or more
+    /// (0: always); below that, and elsewhere (or if the thread cannot start), order entry checks
+    /// each command itself. Returns whether batched checks are on.
+    pub fn with_batched_checks(mut self, from: u64) -> (Api, bool) {
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = from;
         #[cfg(target_arch = "x86_64")]
         if crate::secp_x8::available() {
-            match spawn_checker(self.clone()) {
+            match spawn_checker(self.clone(), from) {
                 Ok(c) => {
                     self.checker = Some(c);
                     return (self, true);
@@ -355,18 +359,32 @@ fn check_and_queue(api: &Api, command: Command, client_id: Option<String>) -> Re
         ));
     }
     if let Some(checker) = &api.checker {
-        let (answer, rx) = tokio::sync::oneshot::channel();
-        return match checker.tx.try_send(Job { command, client_id, answer }) {
-            Ok(()) => {
-                api.engine.metrics().sig_queue_depth.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Ok(Pending::Checking(rx))
-            }
-            Err(std::sync::mpsc::TrySendError::Full(_)) => {
-                api.engine.metrics().overloaded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Err(SubmitError::Overloaded.into())
-            }
-            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => Err(SubmitError::Stopped.into()),
-        };
+        let mut rate = checker.order.lock().expect("checker order lock");
+        rate.count(Instant::now(), 1);
+        checker.rate.store(rate.per_sec as u64, Relaxed);
+        // Light traffic and nothing at the checker: check here and save the hand-over (the
+        // lock keeps this command from overtaking any the checker is handing on).
+        if checker.pending.load(Acquire) > 0 || rate.per_sec >= checker.inline_below {
+            checker.pending.fetch_add(1, AcqRel);
+            let (answer, rx) = tokio::sync::oneshot::channel();
+            return match checker.tx.try_send(Job { command, client_id, answer }) {
+                Ok(()) => {
+                    api.engine.metrics().sig_queue_depth.fetch_add(1, Relaxed);
+                    Ok(Pending::Checking(rx))
+                }
+                Err(e) => {
+                    checker.pending.fetch_sub(1, AcqRel);
+                    Err(match e {
+                        std::sync::mpsc::TrySendError::Full(_) => {
+                            api.engine.metrics().overloaded.fetch_add(1, Relaxed);
+                            SubmitError::Overloaded
+                        }
+                        std::sync::mpsc::TrySendError::Disconnected(_) => SubmitError::Stopped,
+                    }
+                    .into())
+                }
+            };
+        }
     }
     let verified = verify_command(api.engine.chain_id(), &command);
     if let Some(e) = refusal(api, &command, verified) {
@@ -425,7 +443,7 @@ const CHECKER_QUEUE: usize = 8_192;
 /// group is checked as soon as the thread is free.
 const CHECK_WAIT: std::time::Duration = std::time::Duration::from_micros(200);
 
-/// Commands per second reaching the [`Checker`], over the last completed 10 ms window.
+/// Commands per second reaching order entry, over the last completed 10 ms window.
 #[derive(Default)]
 struct ArrivalRate {
     window: Option<Instant>,
@@ -450,23 +468,45 @@ impl ArrivalRate {
 /// one thread: each command waits for the next group of up to eight; a group of fewer than
 /// three is checked one by one with libsecp256k1, which is then as fast. Under load the groups
 /// fill, and a check costs about a third of libsecp256k1's.
+///
+/// Below `inline_below` commands/s (`engine.batched_signature_checks_from`), when nothing is at
+/// the checker, order entry checks a command itself: the checker's groups would be of one or
+/// two, checked with libsecp256k1 all the same, and the hand-over costs latency.
 #[derive(Clone)]
 struct Checker {
     tx: std::sync::mpsc::SyncSender<Job>,
+    /// Commands sent to the checker and not yet handed on to the engine (or refused).
+    pending: Arc<std::sync::atomic::AtomicU64>,
+    /// Commands per second reaching order entry, for the checker's waiting rule.
+    rate: Arc<std::sync::atomic::AtomicU64>,
+    /// Below this rate order entry checks signatures itself when nothing is at the checker.
+    inline_below: f64,
+    /// Held while order entry decides where a command goes and while the checker hands a group
+    /// on, so that a command checked on order entry's thread never overtakes one at the checker.
+    order: Arc<Mutex<ArrivalRate>>,
 }
 
 #[cfg(target_arch = "x86_64")]
-fn spawn_checker(api: Api) -> std::io::Result<Checker> {
+fn spawn_checker(api: Api, inline_below: u64) -> std::io::Result<Checker> {
     use crate::secp_x8::LANES;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(CHECKER_QUEUE);
+    let checker = Checker {
+        tx,
+        pending: Default::default(),
+        rate: Default::default(),
+        inline_below: inline_below as f64,
+        order: Default::default(),
+    };
+    let shared = checker.clone();
     std::thread::Builder::new().name("zkclob-sigcheck".into()).spawn(move || {
+        // The thread's own copy must not keep the channel open: it ends when every `Api`
+        // holding the checker is gone.
+        let Checker { tx, pending, rate, order, .. } = shared;
+        drop(tx);
         let chain_id = api.engine.chain_id();
         let mut jobs: Vec<Job> = Vec::with_capacity(LANES);
-        let mut rate = ArrivalRate::default();
-        // Ends when every sender (every `Api` holding this checker) is gone.
         while let Ok(first) = rx.recv() {
             let opened = Instant::now();
-            rate.count(opened, 1);
             jobs.push(first);
             while jobs.len() < LANES {
                 match rx.try_recv() {
@@ -475,7 +515,7 @@ fn spawn_checker(api: Api) -> std::io::Result<Checker> {
                 }
             }
             // Under load, wait a little for a fuller group: eight cost what three do.
-            if jobs.len() < LANES && rate.per_sec * CHECK_WAIT.as_secs_f64() >= 4.0 {
+            if jobs.len() < LANES && rate.load(Relaxed) as f64 * CHECK_WAIT.as_secs_f64() >= 4.0 {
                 while jobs.len() < LANES {
                     let Some(left) = CHECK_WAIT.checked_sub(opened.elapsed()) else { break };
                     match rx.recv_timeout(left) {
@@ -484,7 +524,6 @@ fn spawn_checker(api: Api) -> std::io::Result<Checker> {
                     }
                 }
             }
-            rate.count(Instant::now(), jobs.len() as u64 - 1);
             let signed: Vec<&SignedCommand> = jobs
                 .iter()
                 .map(|j| match &j.command {
@@ -513,6 +552,7 @@ fn spawn_checker(api: Api) -> std::io::Result<Checker> {
             if crate::crypto::checked_together(jobs.len()) {
                 m.sig_checked_x8.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
             }
+            let _order = order.lock().expect("checker order lock");
             for (job, verified) in jobs.drain(..).zip(verdicts) {
                 match refusal(&api, &job.command, verified) {
                     Some(e) => {
@@ -521,9 +561,10 @@ fn spawn_checker(api: Api) -> std::io::Result<Checker> {
                     None => api.engine.submit_answering(job.command, true, job.client_id, job.answer),
                 }
             }
+            pending.fetch_sub(n, AcqRel);
         }
     })?;
-    Ok(Checker { tx })
+    Ok(checker)
 }
 
 async fn check_and_submit(

@@ -573,8 +573,11 @@ pub fn start(
     let api = Api::new(handle.clone(), limits.clone(), names(&cfg), cfg.dev.faucet)
         .with_index(index)
         .with_l1(l1.clone());
-    let (api, batched) =
-        if cfg.engine.batched_signature_checks { api.with_batched_checks() } else { (api, false) };
+    let (api, batched) = if cfg.engine.batched_signature_checks {
+        api.with_batched_checks(cfg.engine.batched_signature_checks_from)
+    } else {
+        (api, false)
+    };
     tracing::info!(
         batched,
         "signature checks: {}",

@@ -32,8 +32,23 @@ fn node_config(dir: &std::path::Path) -> NodeConfig {
 
 #[test]
 fn loadgen_acks_match_the_nonces_the_node_journaled() {
+    acks_match_nonces(false);
+}
+
+/// The same through the signature checker thread for every command, where this CPU runs it:
+/// its groups hand commands on in order, or the nonces would show gaps.
+#[test]
+fn loadgen_acks_match_the_nonces_the_node_journaled_through_the_checker() {
+    acks_match_nonces(true);
+}
+
+fn acks_match_nonces(through_checker: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let running = node::start(node_config(dir.path()), None, None).unwrap();
+    let mut node_cfg = node_config(dir.path());
+    if through_checker {
+        node_cfg.engine.batched_signature_checks_from = 0;
+    }
+    let running = node::start(node_cfg, None, None).unwrap();
     let mut cfg = LoadgenConfig::new(running.addr, 2_000, Duration::from_secs(2));
     cfg.connections = 4;
     cfg.accounts = 16;
@@ -79,6 +94,21 @@ fn loadgen_acks_match_the_nonces_the_node_journaled() {
         assert!(
             (applied..=applied + unanswered).contains(&moved),
             "account {i}: nonce moved {moved}, {json}"
+        );
+    }
+    if through_checker && zkclob_node::crypto::checked_together(8) {
+        let m = c.get("/metrics").unwrap().body;
+        let checked: u64 = m
+            .as_str()
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("zkclob_sigcheck_signatures_total "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            checked >= r.sent + r.warmup.sent,
+            "every command went through the checker: {checked}, {json}"
         );
     }
     running.stop();

@@ -65,14 +65,10 @@ fn health_metrics_and_hot_reload_with_rollback_and_history() {
     };
     let total = value("zkclob_commands_total");
     assert!(total >= 6, "deposit + 5 withdrawals counted: {total}");
-    // The signature checker thread runs where the CPU can check eight at a time.
-    let checked = value("zkclob_sigcheck_signatures_total");
-    if zkclob_node::crypto::checked_together(8) {
-        assert_eq!(checked, 5, "the five withdrawals went through the checker");
-        assert!(value("zkclob_sigcheck_groups_total") >= 1);
-    } else {
-        assert_eq!(checked, 0, "no checker thread: the API workers check");
-    }
+    // Five commands are light traffic: order entry checks them itself, not the checker thread
+    // (which the security and load-generator tests drive).
+    assert_eq!(value("zkclob_sigcheck_signatures_total"), 0);
+    assert_eq!(value("zkclob_sigcheck_groups_total"), 0);
     assert_eq!(value("zkclob_sigcheck_queue_depth"), 0);
 
     // A live-safe change: the rate limit drops to 1/s with a burst of 2; it applies.

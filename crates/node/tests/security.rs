@@ -40,7 +40,7 @@ fn observable(c: &mut Client, who: &[&zkclob_state::Address]) -> Value {
     json!({"accounts": accounts, "orders": orders, "depth": c.get("/v1/markets/1/depth").unwrap().body})
 }
 
-/// With signatures checked eight at a time where this CPU can (the default).
+/// With signatures checked by the checker thread (eight at a time where this CPU can).
 #[test]
 fn bad_requests_are_refused_with_clear_errors_and_change_nothing() {
     bad_requests(true);
@@ -60,6 +60,8 @@ fn bad_requests(batched: bool) {
         ..Default::default()
     };
     cfg.engine.batched_signature_checks = batched;
+    // Every command through the checker thread, however light the traffic.
+    cfg.engine.batched_signature_checks_from = 0;
     let running = node::start(cfg, None, None).unwrap();
     let addr = running.addr;
     let mut c = Client::connect(addr).unwrap();
