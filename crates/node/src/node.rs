@@ -578,11 +578,15 @@ pub fn start(
     } else {
         (api, false)
     };
-    tracing::info!(
-        batched,
-        "signature checks: {}",
-        if batched { "eight at a time (AVX-512 IFMA)" } else { "libsecp256k1, one per command" }
-    );
+    if batched {
+        tracing::info!(
+            from_per_sec = cfg.engine.batched_signature_checks_from,
+            "signature checks: eight at a time (AVX-512 IFMA) from {} commands/s, one by one below",
+            cfg.engine.batched_signature_checks_from
+        );
+    } else {
+        tracing::info!("signature checks: libsecp256k1, one per command");
+    }
     let std_listener = std::net::TcpListener::bind(cfg.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
     std_listener.set_nonblocking(true)?;
