@@ -539,10 +539,7 @@ fn spawn_checker(api: Api, inline_below: u64) -> std::io::Result<Checker> {
                         tracing::error!(
                     "signature checker: the eight-lane check panicked; this group is checked one by one"
                 );
-                        signed
-                            .iter()
-                            .map(|c| verify_command(chain_id, &Command::Signed((*c).clone())))
-                            .collect()
+                        signed.iter().map(|c| crate::crypto::verify_one(chain_id, c)).collect()
                     });
             let m = api.engine.metrics();
             let n = jobs.len() as u64;

@@ -65,11 +65,14 @@ impl Crypto for Verdict {
 pub fn verify_command(chain_id: u64, command: &Command) -> bool {
     match command {
         Command::Deposit { .. } => true,
-        Command::Signed(c) => {
-            let hash = signing_hash(&FastCrypto, chain_id, c.nonce, &c.action);
-            FastCrypto.secp256k1_verify(&c.signer, &hash, &c.signature)
-        }
+        Command::Signed(c) => verify_one(chain_id, c),
     }
+}
+
+/// One signed command's signature by libsecp256k1.
+pub(crate) fn verify_one(chain_id: u64, c: &SignedCommand) -> bool {
+    let hash = signing_hash(&FastCrypto, chain_id, c.nonce, &c.action);
+    FastCrypto.secp256k1_verify(&c.signer, &hash, &c.signature)
 }
 
 /// The smallest group [`verify_signed`] checks with all eight lanes: they cost the same however
@@ -107,10 +110,7 @@ pub fn verify_signed(chain_id: u64, commands: &[&SignedCommand]) -> Vec<bool> {
             out.extend_from_slice(&crate::secp_x8::verify(&items)[..group.len()]);
             continue;
         }
-        for c in group {
-            let hash = signing_hash(&FastCrypto, chain_id, c.nonce, &c.action);
-            out.push(FastCrypto.secp256k1_verify(&c.signer, &hash, &c.signature));
-        }
+        out.extend(group.iter().map(|c| verify_one(chain_id, c)));
     }
     out
 }

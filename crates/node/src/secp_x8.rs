@@ -107,15 +107,11 @@ pub fn verify(items: &[Item<'_>]) -> [bool; LANES] {
     out
 }
 
-/// One signature by libsecp256k1 (lanes whose scalars do not split as expected).
+/// One signature by libsecp256k1, as the node's `FastCrypto` checks it (lanes whose scalars do
+/// not split as expected, and the tests' reference).
 fn libsecp256k1(item: &Item<'_>) -> bool {
-    use secp256k1::{ecdsa::Signature, Message, PublicKey, SECP256K1};
-    let mut sec1 = [0u8; 65];
-    sec1[0] = 4;
-    sec1[1..].copy_from_slice(item.pubkey);
-    let Ok(key) = PublicKey::from_slice(&sec1) else { return false };
-    let Ok(sig) = Signature::from_compact(item.sig) else { return false };
-    SECP256K1.verify_ecdsa(Message::from_digest(*item.prehash), &sig, &key).is_ok()
+    use zkclob_state::Crypto;
+    crate::crypto::FastCrypto.secp256k1_verify(item.pubkey, item.prehash, item.sig)
 }
 
 /// Constants of secp256k1's endomorphism λ·(x, y) = (β·x, y), for splitting a scalar
@@ -789,17 +785,7 @@ mod simd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secp256k1::{ecdsa::Signature as EcdsaSignature, Message, PublicKey, SecretKey, SECP256K1};
-
-    /// The libsecp256k1 answer, as the node's `FastCrypto` gives it.
-    fn reference(item: &Item<'_>) -> bool {
-        let mut sec1 = [0u8; 65];
-        sec1[0] = 4;
-        sec1[1..].copy_from_slice(item.pubkey);
-        let Ok(key) = PublicKey::from_slice(&sec1) else { return false };
-        let Ok(sig) = EcdsaSignature::from_compact(item.sig) else { return false };
-        SECP256K1.verify_ecdsa(Message::from_digest(*item.prehash), &sig, &key).is_ok()
-    }
+    use secp256k1::{Message, PublicKey, SecretKey, SECP256K1};
 
     /// A deterministic stream of bytes for test inputs.
     struct Rng(u64);
@@ -986,7 +972,7 @@ mod tests {
                 .collect();
             let got = verify(&group);
             for (i, item) in group.iter().enumerate() {
-                let want = reference(item);
+                let want = libsecp256k1(item);
                 assert_eq!(got[i], want, "item {} ({:?})", at + i, item);
                 valid += want as usize;
             }
