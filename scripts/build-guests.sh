@@ -13,6 +13,14 @@ if ! [ -x /usr/bin/rustc ] || ! [ -d /usr/lib/rustlib/src/rust/library ] || ! co
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq rustc-web cargo-web rust-web-src rust-web-llvm lld-22 >/dev/null
 fi
+# The ZisK guest's `zisk-zkvm-interface` runs bindgen in its build script, which needs libclang
+# and clang's own headers (stdbool.h); a fresh machine has neither.
+if ! command -v clang >/dev/null 2>&1 \
+  || ! ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* >/dev/null 2>&1; then
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq libclang-dev clang >/dev/null
+fi
 unset RUSTUP_TOOLCHAIN
 export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
 export PATH="/usr/bin:$PATH"
