@@ -108,12 +108,25 @@ impl DirectMap {
         self.len -= 1;
     }
 
-    /// Doubles the table and re-inserts every key (table first, in table order, then the
-    /// overflow in its table order: a deterministic order).
+    /// Makes room for `additional` more keys without growing again.
+    pub fn reserve(&mut self, additional: usize, key_of: impl Fn(u32) -> u64) {
+        let need = (self.len + additional).saturating_mul(LOAD_INVERSE);
+        if need > self.table.len() {
+            self.rebuild(need.next_power_of_two(), &key_of);
+        }
+    }
+
+    /// Doubles the table.
     #[cold]
     fn grow(&mut self, key_of: &impl Fn(u32) -> u64) {
+        self.rebuild(self.table.len() * 2, key_of);
+    }
+
+    /// Re-inserts every key into a table of `capacity` entries (table first, in table order, then
+    /// the overflow in its table order: a deterministic order).
+    fn rebuild(&mut self, capacity: usize, key_of: &impl Fn(u32) -> u64) {
         let entries: Vec<(u64, u32)> = self.iter(key_of).collect();
-        self.table = vec![EMPTY; self.table.len() * 2];
+        self.table = vec![EMPTY; capacity];
         self.overflow = IdMap::default();
         self.len = 0;
         for (key, val) in entries {

@@ -72,7 +72,8 @@ impl Book {
             stp_cancelled: false,
         };
         if order.tif == TimeInForce::Fok && !self.fok_fillable(&taker) {
-            self.push_cancel(order.id.0, order.account.0, order.qty.0, 0, CancelReason::FillOrKill);
+            let o = (order.id.0, order.account.0, order.side, order.price.0);
+            self.push_cancel(o, order.qty.0, 0, CancelReason::FillOrKill);
             self.events.push(Event::Done { order_id: order.id, filled: Qty::ZERO, resting: Qty::ZERO });
             return &self.events;
         }
@@ -162,6 +163,8 @@ impl Book {
             self.events.push(Event::Expired {
                 order_id: OrderId(n.id),
                 account: AccountId(n.account),
+                side: n.side,
+                price: Price(n.price),
                 remaining: Qty(n.total()),
             });
             self.remove_order(slot);
@@ -447,12 +450,12 @@ impl Book {
             }
             StpMode::Decrement => {
                 let n = &self.orders[maker as usize];
-                let (maker_id, maker_account, maker_total) = (n.id, n.account, n.total());
+                let (resting, maker_total) = ((n.id, n.account, n.side, n.price), n.total());
                 let d = t.remaining.min(maker_total);
-                self.push_cancel(maker_id, maker_account, d, maker_total - d, CancelReason::SelfTrade);
+                self.push_cancel(resting, d, maker_total - d, CancelReason::SelfTrade);
                 self.reduce_slot(maker, d);
                 t.remaining -= d;
-                self.push_cancel(t.id, t.account, d, t.remaining, CancelReason::SelfTrade);
+                self.push_cancel((t.id, t.account, t.side, t.limit), d, t.remaining, CancelReason::SelfTrade);
                 StpOutcome::Continue
             }
         }
@@ -464,7 +467,7 @@ impl Book {
         let mut resting = 0;
         if t.remaining > 0 {
             if t.stp_cancelled {
-                self.push_cancel(t.id, t.account, t.remaining, 0, CancelReason::SelfTrade);
+                self.push_cancel((t.id, t.account, t.side, t.limit), t.remaining, 0, CancelReason::SelfTrade);
             } else if attrs.can_rest {
                 let visible = if attrs.display == 0 { t.remaining } else { attrs.display.min(t.remaining) };
                 self.insert_resting(
@@ -491,7 +494,12 @@ impl Book {
                 );
                 resting = t.remaining;
             } else {
-                self.push_cancel(t.id, t.account, t.remaining, 0, CancelReason::ImmediateOrCancel);
+                self.push_cancel(
+                    (t.id, t.account, t.side, t.limit),
+                    t.remaining,
+                    0,
+                    CancelReason::ImmediateOrCancel,
+                );
             }
         }
         self.events.push(Event::Done {
@@ -518,8 +526,8 @@ impl Book {
 
     fn cancel_slot(&mut self, slot: u32, reason: CancelReason) {
         let n = &self.orders[slot as usize];
-        let (id, account, total) = (n.id, n.account, n.total());
-        self.push_cancel(id, account, total, 0, reason);
+        let (o, total) = ((n.id, n.account, n.side, n.price), n.total());
+        self.push_cancel(o, total, 0, reason);
         self.remove_order(slot);
     }
 
@@ -527,15 +535,25 @@ impl Book {
     #[inline(always)]
     fn cancel_slot_inline(&mut self, slot: u32, reason: CancelReason) {
         let n = &self.orders[slot as usize];
-        let (id, account, total) = (n.id, n.account, n.total());
-        self.push_cancel(id, account, total, 0, reason);
+        let (o, total) = ((n.id, n.account, n.side, n.price), n.total());
+        self.push_cancel(o, total, 0, reason);
         self.remove_order_inline(slot);
     }
 
-    fn push_cancel(&mut self, id: u64, account: u64, cancelled: u64, remaining: u64, reason: CancelReason) {
+    /// `o` is the order: (id, account, side, limit price).
+    fn push_cancel(
+        &mut self,
+        o: (u64, u64, Side, i64),
+        cancelled: u64,
+        remaining: u64,
+        reason: CancelReason,
+    ) {
+        let (id, account, side, price) = o;
         self.events.push(Event::Cancelled {
             order_id: OrderId(id),
             account: AccountId(account),
+            side,
+            price: Price(price),
             cancelled: Qty(cancelled),
             remaining: Qty(remaining),
             reason,

@@ -115,6 +115,10 @@ pub enum Event {
         order_id: OrderId,
         /// Its owner.
         account: AccountId,
+        /// Its side.
+        side: Side,
+        /// Its limit price (what its lock was computed at).
+        price: Price,
         /// How much was cancelled.
         cancelled: Qty,
         /// What is left live (zero: the order is gone).
@@ -128,6 +132,10 @@ pub enum Event {
         order_id: OrderId,
         /// Its owner.
         account: AccountId,
+        /// Its side.
+        side: Side,
+        /// Its limit price.
+        price: Price,
         /// What it had left.
         remaining: Qty,
     },

@@ -1,7 +1,7 @@
 //! Read-only views of the book: best bid/offer, L2 depth, L3 order-by-order iteration.
 
 use alloc::vec::Vec;
-use zkclob_core::{OrderId, Price, Qty, Side};
+use zkclob_core::{AccountId, OrderId, Price, Qty, Side};
 
 use crate::book::{Book, OrderView, NIL};
 
@@ -58,6 +58,20 @@ impl Book {
     /// A live order by id.
     pub fn order(&self, id: OrderId) -> Option<OrderView> {
         self.slot_of(id).map(|s| self.view(s))
+    }
+
+    /// The live orders of `account`, in the order they entered the book (an amended order that
+    /// lost its priority counts as entering again). Linear in the account's orders here.
+    pub fn account_orders(&self, account: AccountId) -> impl Iterator<Item = OrderView> + '_ {
+        let mut cur = self.account_entry(account.0).map_or(NIL, |a| a.head);
+        core::iter::from_fn(move || {
+            if cur == NIL {
+                return None;
+            }
+            let slot = cur;
+            cur = self.orders[slot as usize].acct_next;
+            Some(self.view(slot))
+        })
     }
 
     /// Every order of `side`, best level first and in time priority within a level (L3).

@@ -89,6 +89,8 @@ fn ioc_remainder_is_cancelled_not_rested() {
     assert!(ev.contains(&Event::Cancelled {
         order_id: OrderId(2),
         account: AccountId(2),
+        side: Side::Buy,
+        price: Price(100),
         cancelled: Qty(3),
         remaining: Qty(0),
         reason: CancelReason::ImmediateOrCancel
@@ -160,7 +162,16 @@ fn gtd_order_expires_at_its_timestamp_and_never_trades_after() {
     assert_eq!(b.advance_time(Timestamp(1_999)).len(), 0);
     assert_eq!(b.order_count(), 1);
     let ev = b.place(limit(2, 2, Side::Buy, 100, 3), Timestamp(2_000)).to_vec();
-    assert_eq!(ev[0], Event::Expired { order_id: OrderId(1), account: AccountId(1), remaining: Qty(3) });
+    assert_eq!(
+        ev[0],
+        Event::Expired {
+            order_id: OrderId(1),
+            account: AccountId(1),
+            side: Side::Sell,
+            price: Price(100),
+            remaining: Qty(3)
+        }
+    );
     assert!(fills(&ev).is_empty());
     b.check_invariants().unwrap();
 }
@@ -227,6 +238,8 @@ fn cancel_removes_the_order_and_reports_its_size() {
         [Event::Cancelled {
             order_id: OrderId(1),
             account: AccountId(1),
+            side: Side::Buy,
+            price: Price(100),
             cancelled: Qty(4),
             remaining: Qty(0),
             reason: CancelReason::UserRequested

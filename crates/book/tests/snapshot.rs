@@ -72,6 +72,9 @@ fn restored_book_behaves_exactly_like_the_original() {
         restored.check_invariants().unwrap();
         assert_eq!(restored.snapshot(), snap, "seed {seed}: snapshot of the restored book");
         assert_eq!(decode::<BookSnapshot>(&encode(&snap), 1 << 20).unwrap(), snap);
+        assert_eq!(written(&original), encode(&snap), "seed {seed}: write_snapshot");
+        // A book with room reserved behaves the same (reserving changes only the layout).
+        restored.reserve(rng.below(500) as usize);
         // Same actions, same events, from here on.
         let (mut r1, mut r2) = (rng.clone(), rng);
         let (mut n1, mut n2) = (now, now);
@@ -79,9 +82,48 @@ fn restored_book_behaves_exactly_like_the_original() {
             let a = random_action(&mut r1, &mut original, &mut n1);
             let b = random_action(&mut r2, &mut restored, &mut n2);
             assert_eq!(a, b, "seed {seed} step {step}");
+            if step % 50 == 0 {
+                assert_eq!(written(&restored), encode(&restored.snapshot()), "seed {seed} step {step}");
+            }
         }
         assert_eq!(original.snapshot(), restored.snapshot());
     }
+}
+
+fn written(b: &Book) -> Vec<u8> {
+    let mut out = Vec::new();
+    b.write_snapshot(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn write_snapshot_gives_the_snapshot_encoding_with_every_option() {
+    let mut b = Book::new(spec(), BookLimits::default());
+    let stps = [StpMode::CancelNewest, StpMode::CancelOldest, StpMode::CancelBoth, StpMode::Decrement];
+    for i in 0..24u64 {
+        let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+        let price = if side == Side::Buy { 100 - 5 * (i % 4) as i64 } else { 110 + 5 * (i % 4) as i64 };
+        let o = NewOrder {
+            post_only: i % 3 == 0,
+            stp: stps[(i % 4) as usize],
+            display_qty: (i % 5 == 0).then_some(Qty(2)),
+            tif: if i % 7 == 0 { TimeInForce::Gtd(Timestamp(1_000 + i)) } else { TimeInForce::Gtc },
+            ..NewOrder::limit(OrderId(i), AccountId(i % 5), side, Price(price), Qty(3 + i))
+        };
+        b.place(o, Timestamp(1));
+    }
+    assert_eq!(b.order_count(), 24);
+    assert_eq!(written(&b), encode(&b.snapshot()));
+    let mut accounts: Vec<OrderId> = b.account_orders(AccountId(2)).map(|o| o.id).collect();
+    assert_eq!(accounts, [2, 7, 12, 17, 22].map(OrderId));
+    b.cancel(OrderId(7), AccountId(2), Timestamp(2));
+    accounts = b.account_orders(AccountId(2)).map(|o| o.id).collect();
+    assert_eq!(accounts, [2, 12, 17, 22].map(OrderId));
+    assert_eq!(written(&b), encode(&b.snapshot()));
+    assert_eq!(
+        written(&Book::new(spec(), BookLimits::default())),
+        encode(&Book::new(spec(), BookLimits::default()).snapshot())
+    );
 }
 
 fn sample() -> (BookSnapshot, Book) {

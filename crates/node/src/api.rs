@@ -773,6 +773,7 @@ async fn orders(State(api): State<Api>, Path(a): Path<String>) -> Result<Json<Va
         let Some(id) = s.account_id(&who) else { return Json(json!([])) };
         Json(Value::Array(
             s.orders_of(id)
+                .into_iter()
                 .map(|(oid, o)| {
                     json!({"order_id": oid.0, "market": o.market.0, "side": crate::market_data::side_str(o.side),
                            "price": o.price.0, "remaining": o.remaining.0})

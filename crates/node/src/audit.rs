@@ -128,7 +128,7 @@ fn event_line(out: &mut String, batch: u64, m: MarketId, e: &Event) {
             f.qty.0,
             f.maker_remaining.0
         ),
-        Event::Cancelled { order_id, account, cancelled, remaining, reason } => {
+        Event::Cancelled { order_id, account, cancelled, remaining, reason, .. } => {
             let _ = write!(
                 out,
                 r#""event":"cancelled","order_id":{},"account":{},"cancelled":{},"remaining":{},"reason":"#,
@@ -138,7 +138,7 @@ fn event_line(out: &mut String, batch: u64, m: MarketId, e: &Event) {
             out.push('}');
             Ok(())
         }
-        Event::Expired { order_id, account, remaining } => write!(
+        Event::Expired { order_id, account, remaining, .. } => write!(
             out,
             r#""event":"expired","order_id":{},"account":{},"remaining":{}}}"#,
             order_id.0, account.0, remaining.0
@@ -275,11 +275,19 @@ mod tests {
             Event::Cancelled {
                 order_id: o,
                 account: a,
+                side: Side::Sell,
+                price: Price(100),
                 cancelled: Qty(2),
                 remaining: Qty(1),
                 reason: CancelReason::SelfTrade,
             },
-            Event::Expired { order_id: o, account: a, remaining: Qty(3) },
+            Event::Expired {
+                order_id: o,
+                account: a,
+                side: Side::Sell,
+                price: Price(100),
+                remaining: Qty(3),
+            },
             Event::Amended { order_id: o, price: Price(101), qty: Qty(8), priority_kept: false },
             Event::Done { order_id: o, filled: Qty(4), resting: Qty(5) },
         ];

@@ -1185,7 +1185,7 @@ impl Engine {
             Event::Cancelled { order_id, account, cancelled, remaining, .. } => {
                 push(account, order_id.0, "cancelled", None, Some(cancelled.0), Some(remaining.0), None)
             }
-            Event::Expired { order_id, account, remaining } => {
+            Event::Expired { order_id, account, remaining, .. } => {
                 push(account, order_id.0, "expired", None, Some(remaining.0), Some(0), None)
             }
             Event::Amended { order_id, price, qty, .. } => {

@@ -19,7 +19,7 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use borsh::{BorshDeserialize, BorshSerialize};
-use zkclob_book::BookSnapshot;
+use zkclob_book::{Book, BookSnapshot};
 use zkclob_core::{AccountId, AssetId, MarketId, MarketSpec, Timestamp};
 
 use crate::command::FeeSchedule;
@@ -103,6 +103,26 @@ pub struct MarketLeaf {
     pub book: BookSnapshot,
 }
 
+/// A [`MarketLeaf`] borrowed from the state: the same borsh bytes, written straight from the
+/// book ([`Book::write_snapshot`]) instead of through a [`BookSnapshot`] copy of it.
+#[derive(Clone, Copy, Debug)]
+pub struct MarketLeafRef<'a> {
+    /// Spec.
+    pub spec: &'a MarketSpec,
+    /// Fees.
+    pub fees: &'a FeeSchedule,
+    /// The book.
+    pub book: &'a Book,
+}
+
+impl BorshSerialize for MarketLeafRef<'_> {
+    fn serialize<W: borsh::io::Write>(&self, writer: &mut W) -> borsh::io::Result<()> {
+        self.spec.serialize(writer)?;
+        self.fees.serialize(writer)?;
+        self.book.write_snapshot(writer)
+    }
+}
+
 /// An address bucket leaf.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct BucketLeaf {
@@ -146,6 +166,12 @@ impl ExchangeState {
     pub fn market_leaf(&self, id: MarketId) -> Option<MarketLeaf> {
         let m = self.markets.get(&id)?;
         Some(MarketLeaf { spec: m.spec, fees: m.fees, book: m.book.snapshot() })
+    }
+
+    /// A market's leaf as a view that encodes (borsh) exactly like [`ExchangeState::market_leaf`]
+    /// without copying the book: what the commitment hashes.
+    pub fn market_leaf_ref(&self, id: MarketId) -> Option<MarketLeafRef<'_>> {
+        self.markets.get(&id).map(|m| MarketLeafRef { spec: &m.spec, fees: &m.fees, book: &m.book })
     }
 
     /// The leaf of an address bucket.
@@ -205,7 +231,7 @@ impl<H: MerkleHasher> StateCommitment<H> {
             leaves.push((account_index(*id), leaf));
         }
         for id in markets {
-            let leaf = state.market_leaf(*id).map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(&l));
+            let leaf = state.market_leaf_ref(*id).map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(&l));
             leaves.push((market_index(*id), leaf));
         }
         for b in buckets {

@@ -53,6 +53,21 @@ pub trait Crypto {
     /// Invalid keys and signatures (off-curve points, zero or out-of-range scalars) are `false`.
     fn secp256k1_verify(&self, pubkey: &PublicKey, prehash: &[u8; 32], sig: &Signature) -> bool;
 
+    /// [`Crypto::secp256k1_verify`] over the hash `prehash` computes: hashing the signed message
+    /// is the first step of checking an ECDSA signature, and a zkVM guest counts it with the
+    /// rest of the check in its signature cycles.
+    fn secp256k1_verify_hashed(
+        &self,
+        pubkey: &PublicKey,
+        sig: &Signature,
+        prehash: impl FnOnce() -> [u8; 32],
+    ) -> bool
+    where
+        Self: Sized,
+    {
+        self.secp256k1_verify(pubkey, &prehash(), sig)
+    }
+
     /// SHA-256's compression function applied to each 64-byte block of `blocks` in turn, from
     /// and into `state` (no padding; `blocks.len()` is a multiple of 64, a shorter tail is
     /// ignored). The streaming hash [`Sha256Writer`] is built on it. The default is the `sha2`

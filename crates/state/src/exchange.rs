@@ -12,8 +12,8 @@ use zkclob_book::{Book, BookLimits, Event, Fill, NewOrder};
 use zkclob_core::{AccountId, Amount, AssetId, MarketId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
 
 use crate::command::{
-    signing_hash, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams, Receipt, RejectCode,
-    SignedCommand, MAX_BATCH_COMMANDS, MAX_FEE_BPS,
+    signing_hash, signing_hash_encoded, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams,
+    Receipt, RejectCode, SignedCommand, MAX_BATCH_COMMANDS, MAX_FEE_BPS,
 };
 use crate::crypto::{Address, Crypto};
 
@@ -37,7 +37,9 @@ pub struct Account {
     pub balances: BTreeMap<AssetId, Balance>,
 }
 
-/// What the state remembers of a live order (the book holds its queue position).
+/// A live order as the state sees it: read from its market's book, which is the only record of
+/// live orders (the book's events carry what settlement needs: fills their maker's and taker's
+/// accounts, cancellations and expiries the order's side and limit price).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OrderMeta {
     /// Its market.
@@ -50,6 +52,18 @@ pub struct OrderMeta {
     pub price: Price,
     /// What is left of it, displayed plus reserve.
     pub remaining: Qty,
+}
+
+impl OrderMeta {
+    fn of(market: MarketId, o: &zkclob_book::OrderView) -> OrderMeta {
+        OrderMeta {
+            market,
+            account: o.account,
+            side: o.side,
+            price: o.price,
+            remaining: Qty(o.visible.0 + o.reserve.0),
+        }
+    }
 }
 
 /// One market: its spec, fees and book.
@@ -113,7 +127,6 @@ pub struct ExchangeState {
     pub(crate) account_count: u64,
     pub(crate) by_address: BTreeMap<Address, AccountId>,
     pub(crate) markets: BTreeMap<MarketId, Market>,
-    pub(crate) orders: BTreeMap<OrderId, OrderMeta>,
     pub(crate) next_order_id: u64,
     /// Fees collected, by asset.
     pub(crate) fees: BTreeMap<AssetId, u128>,
@@ -143,12 +156,14 @@ pub struct ExchangeState {
 }
 
 /// What a caller derived for one signed command before applying it: its signer's address
-/// (`address_of(signer)`) and its [`signing_hash`] under the state's chain id. Giving wrong values
-/// changes the outcome, so only the witness path, which derives them itself, passes them.
+/// (`address_of(signer)`) and the bytes of its action as received (the canonical encoding the
+/// signing hash covers). Giving wrong values changes the outcome, so only the witness path,
+/// which derives them itself, passes them.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Prepared {
+pub(crate) struct Prepared<'a> {
     pub(crate) address: Address,
-    pub(crate) signing_hash: [u8; 32],
+    /// The action's borsh encoding; `None` to encode it again.
+    pub(crate) action: Option<&'a [u8]>,
     /// The signer's account if it existed before the batch (accounts are never removed or
     /// renumbered, so it still is); `None` to look the address up.
     pub(crate) account: Option<AccountId>,
@@ -192,7 +207,6 @@ impl ExchangeState {
             account_count: 0,
             by_address: BTreeMap::new(),
             markets: BTreeMap::new(),
-            orders: BTreeMap::new(),
             next_order_id: 1,
             fees: BTreeMap::new(),
             deposited: BTreeMap::new(),
@@ -251,6 +265,26 @@ impl ExchangeState {
         )
     }
 
+    /// Makes room in each book for the orders `commands` may add to it (one per place or
+    /// amend naming it), so that a batch run from a witness re-allocates no book.
+    pub(crate) fn reserve_for(&mut self, commands: &[Command]) {
+        let mut adds: BTreeMap<MarketId, usize> = BTreeMap::new();
+        for c in commands {
+            if let Command::Signed(SignedCommand {
+                action: Action::Place(OrderParams { market, .. }), ..
+            })
+            | Command::Signed(SignedCommand { action: Action::Amend { market, .. }, .. }) = c
+            {
+                *adds.entry(*market).or_insert(0) += 1;
+            }
+        }
+        for (id, n) in adds {
+            if let Some(m) = self.markets.get_mut(&id) {
+                m.book.reserve(n);
+            }
+        }
+    }
+
     /// Marks an account's leaf changed.
     #[inline]
     pub(crate) fn touch_account(&mut self, id: AccountId) {
@@ -286,9 +320,17 @@ impl ExchangeState {
         self.markets.values()
     }
 
-    /// Live orders of an account, ascending id (a scan of all live orders).
-    pub fn orders_of(&self, id: AccountId) -> impl Iterator<Item = (OrderId, &OrderMeta)> + '_ {
-        self.orders.iter().filter(move |(_, o)| o.account == id).map(|(k, o)| (*k, o))
+    /// Live orders of an account, ascending id (each book's list of the account's orders).
+    pub fn orders_of(&self, id: AccountId) -> Vec<(OrderId, OrderMeta)> {
+        let mut out: Vec<(OrderId, OrderMeta)> = self
+            .markets
+            .iter()
+            .flat_map(|(&market, m)| {
+                m.book.account_orders(id).map(move |o| (o.id, OrderMeta::of(market, &o)))
+            })
+            .collect();
+        out.sort_unstable_by_key(|(id, _)| *id);
+        out
     }
 
     /// The id of an address's account.
@@ -306,9 +348,9 @@ impl ExchangeState {
         self.markets.get(&id)
     }
 
-    /// A live order.
-    pub fn order(&self, id: OrderId) -> Option<&OrderMeta> {
-        self.orders.get(&id)
+    /// A live order (looked up in each market's book).
+    pub fn order(&self, id: OrderId) -> Option<OrderMeta> {
+        self.markets.iter().find_map(|(&market, m)| m.book.order(id).map(|o| OrderMeta::of(market, &o)))
     }
 
     /// Fees collected in an asset.
@@ -384,7 +426,7 @@ impl ExchangeState {
             return;
         }
         let events = due.to_vec();
-        self.settle_events(id, &events);
+        self.settle_events(id, &events, None);
     }
 
     /// Applies one command; the receipt says what happened.
@@ -400,7 +442,7 @@ impl ExchangeState {
         &mut self,
         crypto: &impl Crypto,
         command: &Command,
-        prepared: Option<&Prepared>,
+        prepared: Option<&Prepared<'_>>,
     ) -> Receipt {
         if let Some(market) = command_market(command) {
             self.advance_market(market);
@@ -459,15 +501,19 @@ impl ExchangeState {
         &mut self,
         crypto: &impl Crypto,
         cmd: &SignedCommand,
-        prepared: Option<&Prepared>,
+        prepared: Option<&Prepared<'_>>,
     ) -> Result<Applied, RejectCode> {
-        let (address, hash) = match prepared {
-            Some(p) => (p.address, p.signing_hash),
-            None => {
-                (crypto.address_of(&cmd.signer), signing_hash(crypto, self.chain_id, cmd.nonce, &cmd.action))
-            }
+        let address = match prepared {
+            Some(p) => p.address,
+            None => crypto.address_of(&cmd.signer),
         };
-        if !crypto.secp256k1_verify(&cmd.signer, &hash, &cmd.signature) {
+        let chain_id = self.chain_id;
+        let signed_bytes = prepared.and_then(|p| p.action);
+        let prehash = || match signed_bytes {
+            Some(action) => signing_hash_encoded(crypto, chain_id, cmd.nonce, action),
+            None => signing_hash(crypto, chain_id, cmd.nonce, &cmd.action),
+        };
+        if !crypto.secp256k1_verify_hashed(&cmd.signer, &cmd.signature, prehash) {
             return Err(RejectCode::BadSignature);
         }
         if let Action::AddMarket { spec, fees } = &cmd.action {
@@ -617,16 +663,18 @@ impl ExchangeState {
             display_qty: p.display_qty,
             stp: p.stp,
         };
-        let applied = self.book_action(p.market, |book, now| book.place(order, now))?;
+        let applied = self.book_action(p.market, None, |book, now| book.place(order, now))?;
         self.next_order_id += 1;
         Ok(applied)
     }
 
     /// Runs one action on a market's book at the batch time: a rejection becomes the command's
     /// reject code (the book changed nothing); otherwise the events are settled into balances.
+    /// `amended` is the order an amendment names, as it was before (its lock moves).
     fn book_action(
         &mut self,
         market: MarketId,
+        amended: Option<&OrderMeta>,
         act: impl FnOnce(&mut Book, Timestamp) -> &[Event],
     ) -> Result<Applied, RejectCode> {
         let now = self.timestamp;
@@ -641,27 +689,25 @@ impl ExchangeState {
         self.touch_market(market);
         let result = match events.first() {
             Some(Event::Rejected { reason, .. }) => Err(RejectCode::Book(*reason)),
-            _ => Ok(self.settle_events(market, &events)),
+            _ => Ok(self.settle_events(market, &events, amended)),
         };
         self.scratch = events;
         result
     }
 
     fn owned(&self, id: AccountId, market: MarketId, order_id: OrderId) -> Result<OrderMeta, RejectCode> {
-        if !self.markets.contains_key(&market) {
-            return Err(RejectCode::UnknownMarket);
-        }
+        let m = self.markets.get(&market).ok_or(RejectCode::UnknownMarket)?;
         // Only the named market is consulted, so the outcome never depends on other markets.
-        match self.orders.get(&order_id) {
-            Some(m) if m.market == market && m.account == id => Ok(*m),
-            Some(m) if m.market == market => Err(RejectCode::NotYourOrder),
-            _ => Err(RejectCode::Book(zkclob_book::RejectReason::UnknownOrder)),
+        match m.book.order(order_id) {
+            Some(o) if o.account == id => Ok(OrderMeta::of(market, &o)),
+            Some(_) => Err(RejectCode::NotYourOrder),
+            None => Err(RejectCode::Book(zkclob_book::RejectReason::UnknownOrder)),
         }
     }
 
     fn cancel(&mut self, id: AccountId, market: MarketId, order_id: OrderId) -> Result<Applied, RejectCode> {
         self.owned(id, market, order_id)?;
-        let mut applied = self.book_action(market, |book, now| book.cancel(order_id, id, now))?;
+        let mut applied = self.book_action(market, None, |book, now| book.cancel(order_id, id, now))?;
         applied.order_id = Some(order_id);
         Ok(applied)
     }
@@ -672,7 +718,7 @@ impl ExchangeState {
         market: MarketId,
         side: Option<Side>,
     ) -> Result<Applied, RejectCode> {
-        self.book_action(market, |book, now| book.mass_cancel(id, side, now))
+        self.book_action(market, None, |book, now| book.mass_cancel(id, side, now))
     }
 
     fn amend(
@@ -691,34 +737,52 @@ impl ExchangeState {
         if new_need > old_need && self.available(id, asset) < new_need - old_need {
             return Err(RejectCode::InsufficientBalance);
         }
-        let mut applied = self.book_action(market, |book, now| book.amend(order_id, id, price, qty, now))?;
+        let mut applied =
+            self.book_action(market, Some(&meta), |book, now| book.amend(order_id, id, price, qty, now))?;
         applied.order_id = Some(order_id);
         Ok(applied)
     }
 
-    /// Applies the balance effects of a book action's events and summarises them.
-    fn settle_events(&mut self, market: MarketId, events: &[Event]) -> Applied {
+    /// Applies the balance effects of a book action's events and summarises them. `amended` is
+    /// the order an amendment names, as it was before (see [`ExchangeState::book_action`]).
+    fn settle_events(&mut self, market: MarketId, events: &[Event], amended: Option<&OrderMeta>) -> Applied {
         if !events.is_empty() {
             self.touch_market(market);
         }
         if let Some(log) = &mut self.event_log {
             log.extend(events.iter().map(|e| (market, *e)));
         }
+        let Some(&Market { spec, fees, .. }) = self.markets.get(&market) else {
+            return Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 };
+        };
         let mut applied = Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 };
+        // The limit price of the order taking liquidity: fills lock and release at it.
+        let mut taker_price = Price(0);
         for e in events {
             match *e {
                 Event::Accepted { order_id, account, side, price, qty } => {
                     applied.order_id = Some(order_id);
-                    self.open_order(market, order_id, account, side, price, qty);
+                    taker_price = price;
+                    self.lock(&spec, account, side, price, qty);
                 }
                 Event::Fill(f) => {
                     applied.fills += 1;
                     applied.filled = Qty(applied.filled.0 + f.qty.0);
-                    self.settle_fill(market, &f);
+                    self.settle_fill(&spec, fees, &f, taker_price);
                 }
-                Event::Cancelled { order_id, cancelled, .. } => self.release(market, order_id, cancelled),
-                Event::Expired { order_id, remaining, .. } => self.release(market, order_id, remaining),
-                Event::Amended { order_id, price, qty, .. } => self.reprice(market, order_id, price, qty),
+                Event::Cancelled { account, side, price, cancelled, .. } => {
+                    self.release(&spec, account, side, price, cancelled)
+                }
+                Event::Expired { account, side, price, remaining, .. } => {
+                    self.release(&spec, account, side, price, remaining)
+                }
+                Event::Amended { price, qty, .. } => {
+                    taker_price = price;
+                    if let Some(old) = amended {
+                        self.release(&spec, old.account, old.side, old.price, old.remaining);
+                        self.lock(&spec, old.account, old.side, price, qty);
+                    }
+                }
                 Event::Done { resting, .. } => applied.resting = resting,
                 Event::Rejected { .. } => {}
             }
@@ -731,96 +795,48 @@ impl ExchangeState {
         self.acct_mut(account).balances.entry(asset).or_default()
     }
 
-    fn open_order(
-        &mut self,
-        market: MarketId,
-        order_id: OrderId,
-        account: AccountId,
-        side: Side,
-        price: Price,
-        qty: Qty,
-    ) {
-        let Some(spec) = self.markets.get(&market).map(|m| m.spec) else { return };
-        // Checked before placing: the need is computable and available.
-        let Ok((asset, need)) = Self::lock_need(&spec, side, price, qty) else { return };
+    /// Locks what `qty` lots at `price` on `side` need (checked computable and available before
+    /// the book acted).
+    fn lock(&mut self, spec: &MarketSpec, account: AccountId, side: Side, price: Price, qty: Qty) {
+        let Ok((asset, need)) = Self::lock_need(spec, side, price, qty) else { return };
         let bal = self.balance_mut(account, asset);
         debug_assert!(bal.available >= need);
         bal.available -= need;
         bal.locked += need;
-        self.orders.insert(order_id, OrderMeta { market, account, side, price, remaining: qty });
     }
 
-    /// Unlocks what `qty` lots of an order held and shrinks it.
-    fn release(&mut self, market: MarketId, order_id: OrderId, qty: Qty) {
-        let Some(spec) = self.markets.get(&market).map(|m| m.spec) else { return };
-        let Some(meta) = self.orders.get(&order_id).copied() else { return };
-        if let Ok((asset, amount)) = Self::lock_need(&spec, meta.side, meta.price, qty) {
-            let bal = self.balance_mut(meta.account, asset);
+    /// Unlocks what `qty` lots at `price` on `side` held.
+    fn release(&mut self, spec: &MarketSpec, account: AccountId, side: Side, price: Price, qty: Qty) {
+        if let Ok((asset, amount)) = Self::lock_need(spec, side, price, qty) {
+            let bal = self.balance_mut(account, asset);
             bal.locked -= amount;
             bal.available += amount;
-        }
-        self.shrink(order_id, qty);
-    }
-
-    fn shrink(&mut self, order_id: OrderId, qty: Qty) {
-        if let Some(meta) = self.orders.get_mut(&order_id) {
-            meta.remaining = Qty(meta.remaining.0 - qty.0);
-            if meta.remaining.0 == 0 {
-                self.orders.remove(&order_id);
-            }
-        }
-    }
-
-    /// An amendment: the order's lock moves from its old need to its new one (availability was
-    /// checked before the book acted).
-    fn reprice(&mut self, market: MarketId, order_id: OrderId, price: Price, qty: Qty) {
-        let Some(spec) = self.markets.get(&market).map(|m| m.spec) else { return };
-        let Some(meta) = self.orders.get(&order_id).copied() else { return };
-        let (Ok((asset, old)), Ok((_, new))) = (
-            Self::lock_need(&spec, meta.side, meta.price, meta.remaining),
-            Self::lock_need(&spec, meta.side, price, qty),
-        ) else {
-            return;
-        };
-        let bal = self.balance_mut(meta.account, asset);
-        bal.locked = bal.locked - old + new;
-        bal.available = bal.available + old - new;
-        if let Some(m) = self.orders.get_mut(&order_id) {
-            m.price = price;
-            m.remaining = qty;
         }
     }
 
     /// Moves the assets of one fill between maker, taker and the fee account.
-    fn settle_fill(&mut self, market: MarketId, f: &Fill) {
-        let Some((spec, fees)) = self.markets.get(&market).map(|m| (m.spec, m.fees)) else { return };
-        let (Some(maker), Some(taker)) =
-            (self.orders.get(&f.maker_order).copied(), self.orders.get(&f.taker_order).copied())
-        else {
-            debug_assert!(false, "fill of an order the state does not know");
-            return;
-        };
-        let (buyer, seller, buyer_bps, seller_bps) = match f.taker_side {
-            Side::Buy => (taker, maker, fees.taker_bps, fees.maker_bps),
-            Side::Sell => (maker, taker, fees.maker_bps, fees.taker_bps),
+    /// `taker_price` is the taking order's limit price (the maker's is the trade price).
+    fn settle_fill(&mut self, spec: &MarketSpec, fees: FeeSchedule, f: &Fill, taker_price: Price) {
+        // (buyer, its limit price, seller, buyer's fee, seller's fee)
+        let (buyer, buyer_price, seller, buyer_bps, seller_bps) = match f.taker_side {
+            Side::Buy => (f.taker_account, taker_price, f.maker_account, fees.taker_bps, fees.maker_bps),
+            Side::Sell => (f.maker_account, f.price, f.taker_account, fees.maker_bps, fees.taker_bps),
         };
         // Validated at market creation: these amounts and their fees fit.
         let base = spec.base_amount(f.qty).map_or(0, |a| a.0);
         let quote = spec.quote_amount(f.price, f.qty).map_or(0, |a| a.0);
-        let buyer_locked = spec.quote_amount(buyer.price, f.qty).map_or(0, |a| a.0);
+        let buyer_locked = spec.quote_amount(buyer_price, f.qty).map_or(0, |a| a.0);
         let fee_base = fee_atoms(base, buyer_bps).unwrap_or(0);
         let fee_quote = fee_atoms(quote, seller_bps).unwrap_or(0);
         {
-            let b = self.balance_mut(buyer.account, spec.quote_asset);
+            let b = self.balance_mut(buyer, spec.quote_asset);
             b.locked -= buyer_locked;
             b.available += buyer_locked - quote; // price improvement comes back
         }
-        self.balance_mut(buyer.account, spec.base_asset).available += base - fee_base;
-        self.balance_mut(seller.account, spec.base_asset).locked -= base;
-        self.balance_mut(seller.account, spec.quote_asset).available += quote - fee_quote;
+        self.balance_mut(buyer, spec.base_asset).available += base - fee_base;
+        self.balance_mut(seller, spec.base_asset).locked -= base;
+        self.balance_mut(seller, spec.quote_asset).available += quote - fee_quote;
         *self.fees.entry(spec.base_asset).or_insert(0) += fee_base;
         *self.fees.entry(spec.quote_asset).or_insert(0) += fee_quote;
-        self.shrink(f.maker_order, f.qty);
-        self.shrink(f.taker_order, f.qty);
     }
 }

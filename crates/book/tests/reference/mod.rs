@@ -85,6 +85,8 @@ impl RefBook {
             self.ev.push(Event::Expired {
                 order_id: OrderId(o.id),
                 account: AccountId(o.account),
+                side: o.side,
+                price: Price(o.price),
                 remaining: Qty(o.visible + o.reserve),
             });
             self.orders.retain(|x| x.id != o.id);
@@ -149,10 +151,14 @@ impl RefBook {
         Ok(())
     }
 
-    fn cancel_ev(&mut self, id: u64, account: u64, cancelled: u64, remaining: u64, reason: CancelReason) {
+    /// `o` is the order: (id, account, side, limit price).
+    fn cancel_ev(&mut self, o: (u64, u64, Side, i64), cancelled: u64, remaining: u64, reason: CancelReason) {
+        let (id, account, side, price) = o;
         self.ev.push(Event::Cancelled {
             order_id: OrderId(id),
             account: AccountId(account),
+            side,
+            price: Price(price),
             cancelled: Qty(cancelled),
             remaining: Qty(remaining),
             reason,
@@ -195,7 +201,12 @@ impl RefBook {
                         break;
                     }
                     StpMode::CancelOldest | StpMode::CancelBoth => {
-                        self.cancel_ev(m.id, m.account, m.visible + m.reserve, 0, CancelReason::SelfTrade);
+                        self.cancel_ev(
+                            (m.id, m.account, m.side, m.price),
+                            m.visible + m.reserve,
+                            0,
+                            CancelReason::SelfTrade,
+                        );
                         self.orders.remove(i);
                         if t.stp == StpMode::CancelBoth {
                             t.killed = true;
@@ -205,7 +216,12 @@ impl RefBook {
                     StpMode::Decrement => {
                         let total = m.visible + m.reserve;
                         let d = t.remaining.min(total);
-                        self.cancel_ev(m.id, m.account, d, total - d, CancelReason::SelfTrade);
+                        self.cancel_ev(
+                            (m.id, m.account, m.side, m.price),
+                            d,
+                            total - d,
+                            CancelReason::SelfTrade,
+                        );
                         let o = &mut self.orders[i];
                         let r = d.min(o.reserve);
                         o.reserve -= r;
@@ -214,7 +230,12 @@ impl RefBook {
                             self.orders.remove(i);
                         }
                         t.remaining -= d;
-                        self.cancel_ev(t.id, t.account, d, t.remaining, CancelReason::SelfTrade);
+                        self.cancel_ev(
+                            (t.id, t.account, t.side, t.limit),
+                            d,
+                            t.remaining,
+                            CancelReason::SelfTrade,
+                        );
                     }
                 }
                 continue;
@@ -253,7 +274,7 @@ impl RefBook {
         let mut resting = 0;
         if t.remaining > 0 {
             if t.killed {
-                self.cancel_ev(t.id, t.account, t.remaining, 0, CancelReason::SelfTrade);
+                self.cancel_ev((t.id, t.account, t.side, t.limit), t.remaining, 0, CancelReason::SelfTrade);
             } else if can_rest {
                 let visible = if display == 0 { t.remaining } else { display.min(t.remaining) };
                 self.seq += 1;
@@ -273,7 +294,12 @@ impl RefBook {
                 });
                 resting = t.remaining;
             } else {
-                self.cancel_ev(t.id, t.account, t.remaining, 0, CancelReason::ImmediateOrCancel);
+                self.cancel_ev(
+                    (t.id, t.account, t.side, t.limit),
+                    t.remaining,
+                    0,
+                    CancelReason::ImmediateOrCancel,
+                );
             }
         }
         self.ev.push(Event::Done { order_id: OrderId(t.id), filled: Qty(t.filled), resting: Qty(resting) });
@@ -303,7 +329,7 @@ impl RefBook {
             killed: false,
         };
         if o.tif == TimeInForce::Fok && !self.fok_ok(&t) {
-            self.cancel_ev(t.id, t.account, o.qty.0, 0, CancelReason::FillOrKill);
+            self.cancel_ev((t.id, t.account, t.side, t.limit), o.qty.0, 0, CancelReason::FillOrKill);
             self.ev.push(Event::Done { order_id: o.id, filled: Qty(0), resting: Qty(0) });
             return self.ev.clone();
         }
@@ -323,7 +349,12 @@ impl RefBook {
             }
             Some(i) => {
                 let o = self.orders.remove(i);
-                self.cancel_ev(o.id, o.account, o.visible + o.reserve, 0, CancelReason::UserRequested);
+                self.cancel_ev(
+                    (o.id, o.account, o.side, o.price),
+                    o.visible + o.reserve,
+                    0,
+                    CancelReason::UserRequested,
+                );
             }
         }
         self.ev.clone()
@@ -339,7 +370,12 @@ impl RefBook {
             .collect();
         mine.sort_by_key(|o| o.acct_seq);
         for o in mine {
-            self.cancel_ev(o.id, o.account, o.visible + o.reserve, 0, CancelReason::MassCancel);
+            self.cancel_ev(
+                (o.id, o.account, o.side, o.price),
+                o.visible + o.reserve,
+                0,
+                CancelReason::MassCancel,
+            );
             self.orders.retain(|x| x.id != o.id);
         }
         self.ev.clone()
