@@ -9,6 +9,7 @@
 //! simulated while it is built.
 
 use k256::ecdsa::SigningKey;
+use std::collections::BTreeMap;
 use thiserror::Error;
 use zkclob_book::{OrderKind, StpMode, TimeInForce};
 use zkclob_core::{Amount, AssetId, DetRng, MarketId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
@@ -329,6 +330,21 @@ fn uniform_commands(pre: &ExchangeState, wallets: &mut [Wallet], p: &GeneratePar
                 }
             }
         }
+    }
+    // Cancel targets alternate between markets, so that batches of any size name the same
+    // markets (a per-command cost measured by difference must not include a whole extra book).
+    for list in &mut resting {
+        let mut seen_in: BTreeMap<MarketId, usize> = BTreeMap::new();
+        let mut keyed: Vec<(usize, MarketId, OrderId)> = list
+            .iter()
+            .map(|&(m, id)| {
+                let k = seen_in.entry(m).or_insert(0);
+                *k += 1;
+                (*k, m, id)
+            })
+            .collect();
+        keyed.sort();
+        *list = keyed.into_iter().map(|(_, m, id)| (m, id)).collect();
     }
     let mut next = vec![0usize; n];
     (0..p.commands)

@@ -189,10 +189,20 @@ pub fn referenced_markets(commands: &[Command]) -> BTreeSet<MarketId> {
     commands.iter().filter_map(command_market).collect()
 }
 
+/// An account's balance of `asset`, created empty if it has none.
+fn asset_balance(account: &mut Account, asset: AssetId) -> &mut Balance {
+    account.balances.entry(asset).or_default()
+}
+
 /// Atoms of `amount` charged at `bps`, rounded up.
 pub fn fee_atoms(amount: u128, bps: u16) -> Option<u128> {
     let scaled = amount.checked_mul(bps as u128)?;
-    Some(scaled.div_ceil(10_000))
+    // The same quotient; a 64-bit division when it fits (a zkVM guest has no 128-bit divide:
+    // it runs a software routine of ~140 cycles).
+    Some(match u64::try_from(scaled) {
+        Ok(small) => small.div_ceil(10_000) as u128,
+        Err(_) => scaled.div_ceil(10_000),
+    })
 }
 
 impl ExchangeState {
@@ -792,7 +802,7 @@ impl ExchangeState {
 
     fn balance_mut(&mut self, account: AccountId, asset: AssetId) -> &mut Balance {
         self.touch_account(account);
-        self.acct_mut(account).balances.entry(asset).or_default()
+        asset_balance(self.acct_mut(account), asset)
     }
 
     /// Locks what `qty` lots at `price` on `side` need (checked computable and available before
@@ -828,15 +838,39 @@ impl ExchangeState {
         let buyer_locked = spec.quote_amount(buyer_price, f.qty).map_or(0, |a| a.0);
         let fee_base = fee_atoms(base, buyer_bps).unwrap_or(0);
         let fee_quote = fee_atoms(quote, seller_bps).unwrap_or(0);
+        // One account lookup per side of the trade.
+        self.touch_account(buyer);
+        let b = self.acct_mut(buyer);
         {
-            let b = self.balance_mut(buyer, spec.quote_asset);
-            b.locked -= buyer_locked;
-            b.available += buyer_locked - quote; // price improvement comes back
+            let q = asset_balance(b, spec.quote_asset);
+            q.locked -= buyer_locked;
+            q.available += buyer_locked - quote; // price improvement comes back
         }
-        self.balance_mut(buyer, spec.base_asset).available += base - fee_base;
-        self.balance_mut(seller, spec.base_asset).locked -= base;
-        self.balance_mut(seller, spec.quote_asset).available += quote - fee_quote;
+        asset_balance(b, spec.base_asset).available += base - fee_base;
+        self.touch_account(seller);
+        let s = self.acct_mut(seller);
+        asset_balance(s, spec.base_asset).locked -= base;
+        asset_balance(s, spec.quote_asset).available += quote - fee_quote;
         *self.fees.entry(spec.base_asset).or_insert(0) += fee_base;
         *self.fees.entry(spec.quote_asset).or_insert(0) += fee_quote;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fee_atoms;
+
+    #[test]
+    fn fee_atoms_rounds_up_on_both_sides_of_64_bits() {
+        let reference = |amount: u128, bps: u16| amount.checked_mul(bps as u128).map(|s| s.div_ceil(10_000));
+        let edges =
+            [0, 1, 9_999, 10_000, 10_001, u64::MAX as u128 / 7, u64::MAX as u128, u64::MAX as u128 + 1];
+        for amount in edges.into_iter().chain((0..64).map(|k| (1u128 << 64) / 10_000 * k + k)) {
+            for bps in [0, 1, 2, 5, 7, 1_000, 10_000, u16::MAX] {
+                assert_eq!(fee_atoms(amount, bps), reference(amount, bps), "{amount} × {bps}");
+            }
+        }
+        assert_eq!(fee_atoms(u128::MAX, 2), None);
+        assert_eq!(fee_atoms(10_001, 1), Some(2));
     }
 }

@@ -58,8 +58,15 @@ fn xor_lanes(state: &mut [u64; 25], bytes: &[u8]) {
             *lane ^= unsafe { words.add(i).read() };
         }
     } else {
-        for (lane, chunk) in state.iter_mut().zip(bytes.chunks_exact(8)) {
-            *lane ^= u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // Copied into aligned words first: `memcpy` moves a misaligned source a word at a time
+        // (load, shift, merge), about 5 instructions per lane instead of 25.
+        let mut words = [0u64; KECCAK_RATE / 8];
+        let words = &mut words[..lanes];
+        // SAFETY: the words are plain integers, viewed as their `8 * lanes` bytes.
+        let dst = unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr() as *mut u8, 8 * lanes) };
+        dst.copy_from_slice(&bytes[..8 * lanes]);
+        for (lane, word) in state.iter_mut().zip(words.iter()) {
+            *lane ^= *word;
         }
     }
 }
