@@ -15,7 +15,7 @@ n2=${2:-500}
 book=${3:-500}
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cargo build --release --locked --quiet -p zkclob-cli --features sp1,zisk
-bin=target/release/zkclob
+bin="${CARGO_TARGET_DIR:-$root/target}/release/zkclob"
 guests=${ZKCLOB_GUEST_OUT:-$root/target/guests}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -21,7 +21,7 @@ if [ -z "${ZKCLOB_SKIP_BUILD:-}" ]; then
   cargo build --release --locked --quiet -p zkclob-cli --features sp1
 fi
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
-bin=target/release/zkclob
+bin="${CARGO_TARGET_DIR:-$root/target}/release/zkclob"
 $bin batch gen --orders "$orders" --markets 2 --seed 1 --out "$out/batch.bin"
 $bin prove --backend sp1 --mode execute --batch "$out/batch.bin"
 /usr/bin/time -v -o "$out/prove.time" $bin prove --backend sp1 --mode prove --batch "$out/batch.bin" --out "$out/batch.proof" | tee "$out/prove.json"

@@ -30,7 +30,8 @@ cargo test --release --locked -p zkclob-node --features sp1,zisk --test l1 -- --
 step "CLI"
 cargo build --release --locked -p zkclob-cli --features sp1,zisk
 batch="$root/target/zkvm-check-batch.bin"
-target/release/zkclob batch gen --orders 1000 --markets 2 --seed 1 --out "$batch"
-target/release/zkclob prove --backend sp1 --mode execute --batch "$batch"
-target/release/zkclob prove --backend zisk --mode execute --batch "$batch"
+bin="${CARGO_TARGET_DIR:-$root/target}/release/zkclob"
+"$bin" batch gen --orders 1000 --markets 2 --seed 1 --out "$batch"
+"$bin" prove --backend sp1 --mode execute --batch "$batch"
+"$bin" prove --backend zisk --mode execute --batch "$batch"
 step "done"
