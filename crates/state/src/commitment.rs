@@ -174,6 +174,34 @@ impl ExchangeState {
         self.markets.get(&id).map(|m| MarketLeafRef { spec: &m.spec, fees: &m.fees, book: &m.book })
     }
 
+    /// (leaf index, leaf hash) of the global leaf and of the named accounts, markets and address
+    /// buckets as the state holds them now (an absent account or market, or an empty bucket, is
+    /// the empty leaf), in the order named. Market leaves are hashed straight from their books.
+    pub(crate) fn leaf_hashes_of<H: MerkleHasher>(
+        &self,
+        h: &H,
+        accounts: impl ExactSizeIterator<Item = AccountId>,
+        markets: impl ExactSizeIterator<Item = MarketId>,
+        buckets: impl ExactSizeIterator<Item = u32>,
+    ) -> Vec<(u64, Hash)> {
+        let mut leaves = Vec::with_capacity(1 + accounts.len() + markets.len() + buckets.len());
+        leaves.push((global_index(), h.hash_leaf_encoded(&self.global_leaf())));
+        for id in accounts {
+            let leaf = self.account_leaf(id).map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(&l));
+            leaves.push((account_index(id), leaf));
+        }
+        for id in markets {
+            let leaf = self.market_leaf_ref(id).map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(&l));
+            leaves.push((market_index(id), leaf));
+        }
+        for b in buckets {
+            let leaf = self.bucket_leaf(b);
+            let hash = if leaf.entries.is_empty() { EMPTY_LEAF } else { h.hash_leaf_encoded(&leaf) };
+            leaves.push((bucket_index(b), hash));
+        }
+        leaves
+    }
+
     /// The leaf of an address bucket.
     pub fn bucket_leaf(&self, bucket: u32) -> BucketLeaf {
         BucketLeaf { entries: self.buckets.get(&bucket).cloned().unwrap_or_default() }
@@ -222,23 +250,12 @@ impl<H: MerkleHasher> StateCommitment<H> {
         markets: &[MarketId],
         buckets: &[u32],
     ) -> Result<(), MerkleError> {
-        let h = self.tree.hasher();
-        let mut leaves: Vec<(u64, Hash)> =
-            Vec::with_capacity(1 + accounts.len() + markets.len() + buckets.len());
-        leaves.push((global_index(), h.hash_leaf_encoded(&state.global_leaf())));
-        for id in accounts {
-            let leaf = state.account_leaf(*id).map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(&l));
-            leaves.push((account_index(*id), leaf));
-        }
-        for id in markets {
-            let leaf = state.market_leaf_ref(*id).map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(&l));
-            leaves.push((market_index(*id), leaf));
-        }
-        for b in buckets {
-            let leaf = state.bucket_leaf(*b);
-            let hash = if leaf.entries.is_empty() { EMPTY_LEAF } else { h.hash_leaf_encoded(&leaf) };
-            leaves.push((bucket_index(*b), hash));
-        }
+        let leaves = state.leaf_hashes_of(
+            self.tree.hasher(),
+            accounts.iter().copied(),
+            markets.iter().copied(),
+            buckets.iter().copied(),
+        );
         self.tree.set_many_hashes(leaves)
     }
 }

@@ -762,10 +762,8 @@ impl ExchangeState {
         if let Some(log) = &mut self.event_log {
             log.extend(events.iter().map(|e| (market, *e)));
         }
-        let Some(&Market { spec, fees, .. }) = self.markets.get(&market) else {
-            return Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 };
-        };
         let mut applied = Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 };
+        let Some(&Market { spec, fees, .. }) = self.markets.get(&market) else { return applied };
         // The limit price of the order taking liquidity: fills lock and release at it.
         let mut taker_price = Price(0);
         for e in events {

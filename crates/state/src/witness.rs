@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 use borsh::{BorshDeserialize, BorshSerialize};
 use thiserror::Error;
 use zkclob_book::{Book, BookLimits, SnapshotError};
-use zkclob_core::{AccountId, MarketId, Side};
+use zkclob_core::{AccountId, MarketId};
 
 use crate::command::{BatchHeader, Command, Receipt};
 use crate::commitment::{
@@ -453,22 +453,12 @@ fn execute_inner<C: Crypto>(
 /// The leaves of `witness` as `state` now has them: [`Witness::leaf_hashes`] of the witness
 /// `state` would give, without copying its leaves (books are hashed straight from the book).
 fn post_leaf_hashes(state: &ExchangeState, witness: &Witness, h: &impl MerkleHasher) -> Vec<(u64, Hash)> {
-    let mut leaves =
-        Vec::with_capacity(1 + witness.accounts.len() + witness.markets.len() + witness.buckets.len());
-    leaves.push((global_index(), h.hash_leaf_encoded(&state.global_leaf())));
-    for (id, _) in &witness.accounts {
-        let hash = state.account_leaf(*id).map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(&l));
-        leaves.push((account_index(*id), hash));
-    }
-    for (id, _) in &witness.markets {
-        let hash = state.market_leaf_ref(*id).map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(&l));
-        leaves.push((market_index(*id), hash));
-    }
-    for (b, _) in &witness.buckets {
-        let leaf = state.bucket_leaf(*b);
-        let hash = if leaf.entries.is_empty() { EMPTY_LEAF } else { h.hash_leaf_encoded(&leaf) };
-        leaves.push((bucket_index(*b), hash));
-    }
+    let mut leaves = state.leaf_hashes_of(
+        h,
+        witness.accounts.iter().map(|(id, _)| *id),
+        witness.markets.iter().map(|(id, _)| *id),
+        witness.buckets.iter().map(|(b, _)| *b),
+    );
     leaves.sort_unstable_by_key(|(i, _)| *i);
     leaves
 }
@@ -619,12 +609,7 @@ impl ExchangeState {
         let consistent = listed == s.accounts.len()
             && s.by_address.len() == listed
             && s.by_address.iter().all(|(a, id)| s.accounts.get(id).is_some_and(|acc| acc.address == *a))
-            && s.markets.values().all(|m| {
-                [Side::Buy, Side::Sell]
-                    .into_iter()
-                    .flat_map(|side| m.book.orders(side))
-                    .all(|o| s.accounts.contains_key(&o.account) && o.id.0 < s.next_order_id)
-            });
+            && s.unknown_order_owner_or_id().is_none();
         if !consistent {
             return Err(WitnessError::Inconsistent("snapshot accounts, buckets and orders disagree"));
         }
