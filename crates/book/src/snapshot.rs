@@ -75,30 +75,88 @@ pub enum SnapshotError {
     InvalidSpec,
 }
 
-/// Bytes of one [`SnapshotOrder`] in borsh.
-const ORDER_BYTES: usize = 67;
+/// Words of one order in the word encoding ([`Book::write_words`]).
+pub const ORDER_WORDS: usize = 17;
 
-/// The borsh encoding of the [`SnapshotOrder`] of `n`, field by field.
+/// A consumer of 32-bit words: what [`Book::write_words`] and [`BookSnapshot::write_words`]
+/// write a book's word encoding to (a SHA-256 stream in the exchange state's commitment, a
+/// `Vec<u32>` in tests).
+pub trait WordSink {
+    /// Appends `words`.
+    fn put(&mut self, words: &[u32]);
+}
+
+impl WordSink for Vec<u32> {
+    fn put(&mut self, words: &[u32]) {
+        self.extend_from_slice(words);
+    }
+}
+
+/// A 64-bit value as its high and low words.
 #[inline(always)]
-fn encode_order(n: &OrderNode) -> [u8; ORDER_BYTES] {
-    let mut b = [0u8; ORDER_BYTES];
-    b[0..8].copy_from_slice(&n.id.to_le_bytes());
-    b[8..16].copy_from_slice(&n.account.to_le_bytes());
-    b[16] = n.side as u8;
-    b[17..25].copy_from_slice(&n.price.to_le_bytes());
-    b[25..33].copy_from_slice(&n.visible.to_le_bytes());
-    b[33..41].copy_from_slice(&n.reserve.to_le_bytes());
-    b[41..49].copy_from_slice(&n.display.to_le_bytes());
-    b[49..57].copy_from_slice(&n.expires_at.to_le_bytes());
-    b[57..65].copy_from_slice(&n.seq.to_le_bytes());
-    b[65] = match n.stp {
+const fn split(v: u64) -> [u32; 2] {
+    [(v >> 32) as u32, v as u32]
+}
+
+fn stp_code(stp: StpMode) -> u32 {
+    match stp {
         StpMode::CancelNewest => 0,
         StpMode::CancelOldest => 1,
         StpMode::CancelBoth => 2,
         StpMode::Decrement => 3,
-    };
-    b[66] = n.post_only as u8;
-    b
+    }
+}
+
+impl SnapshotOrder {
+    /// The order in the word encoding: id, account, price (two's complement), visible, reserve,
+    /// display, expiry and sequence number, each as its high then low word, then one word of
+    /// flags: side (bit 0: 0 buy, 1 sell), self-trade prevention mode (bits 8–9, in declaration
+    /// order) and post-only (bit 16).
+    #[inline(always)]
+    pub fn words(&self) -> [u32; ORDER_WORDS] {
+        let [id_hi, id_lo] = split(self.id.0);
+        let [acct_hi, acct_lo] = split(self.account.0);
+        let [px_hi, px_lo] = split(self.price.0 as u64);
+        let [vis_hi, vis_lo] = split(self.visible.0);
+        let [res_hi, res_lo] = split(self.reserve.0);
+        let [disp_hi, disp_lo] = split(self.display.0);
+        let [exp_hi, exp_lo] = split(self.expires_at.0);
+        let [seq_hi, seq_lo] = split(self.seq);
+        let flags = (self.side as u32) | stp_code(self.stp) << 8 | (self.post_only as u32) << 16;
+        [
+            id_hi, id_lo, acct_hi, acct_lo, px_hi, px_lo, vis_hi, vis_lo, res_hi, res_lo, disp_hi, disp_lo,
+            exp_hi, exp_lo, seq_hi, seq_lo, flags,
+        ]
+    }
+}
+
+impl BookSnapshot {
+    /// The snapshot's word encoding: the same content as its borsh encoding laid out as 32-bit
+    /// words, each 64-bit value as its high then low word, so that a SHA-256 precompile takes
+    /// it as its message words with no byte shuffling (what a market's commitment leaf hashes):
+    ///
+    /// `now`, `seq` (two words each), the number of orders, each order
+    /// ([`SnapshotOrder::words`], in snapshot order), the number of accounts, then per account
+    /// its id (two words), its number of orders and each order id (two words).
+    ///
+    /// Counts fit a word: a book holds at most [`crate::MAX_ORDERS`] orders. The encoding is
+    /// injective (fixed widths, counts before lists), so its hash commits to the snapshot.
+    pub fn write_words(&self, sink: &mut impl WordSink) {
+        let [now_hi, now_lo] = split(self.now.0);
+        let [seq_hi, seq_lo] = split(self.seq);
+        sink.put(&[now_hi, now_lo, seq_hi, seq_lo, self.orders.len() as u32]);
+        for o in &self.orders {
+            sink.put(&o.words());
+        }
+        sink.put(&[self.accounts.len() as u32]);
+        for (account, ids) in &self.accounts {
+            let [hi, lo] = split(account.0);
+            sink.put(&[hi, lo, ids.len() as u32]);
+            for id in ids {
+                sink.put(&split(id.0));
+            }
+        }
+    }
 }
 
 impl Book {
@@ -132,44 +190,44 @@ impl Book {
         BookSnapshot { now: Timestamp(self.now), seq: self.seq, orders, accounts }
     }
 
-    /// Writes the borsh encoding of [`Book::snapshot`] to `w` without building the snapshot:
-    /// the same bytes, with no allocation per order and one write per order (what hashing a
-    /// market's leaf costs, in a zkVM guest, per resting order).
-    // Out of line: inlined into a caller's loop over leaves (the zkVM guests' post-root) its
-    // per-order loop compiled ~100 SP1 cycles per order slower.
+    /// Writes the word encoding of [`Book::snapshot`] ([`BookSnapshot::write_words`]) to
+    /// `sink` without building the snapshot: the same words, with no allocation per order and
+    /// one write per order (what hashing a market's leaf costs, in a zkVM guest, per resting
+    /// order).
+    // Out of line: inlined into a caller's loop over leaves (the zkVM guests' post-root) the
+    // per-order loop of its byte-oriented predecessor compiled ~100 SP1 cycles per order slower.
     #[inline(never)]
-    pub fn write_snapshot<W: borsh::io::Write>(&self, w: &mut W) -> borsh::io::Result<()> {
-        w.write_all(&self.now.to_le_bytes())?;
-        w.write_all(&self.seq.to_le_bytes())?;
-        w.write_all(&(self.order_count() as u32).to_le_bytes())?;
+    pub fn write_words(&self, sink: &mut impl WordSink) {
+        let [now_hi, now_lo] = split(self.now);
+        let [seq_hi, seq_lo] = split(self.seq);
+        sink.put(&[now_hi, now_lo, seq_hi, seq_lo, self.order_count() as u32]);
         for side in [Side::Buy, Side::Sell] {
             for key in self.side_levels(side).iter().rev() {
                 let mut cur = self.levels[key.level as usize].head;
                 while cur != NIL {
-                    let n = &self.orders[cur as usize];
-                    w.write_all(&encode_order(n))?;
-                    cur = n.next;
+                    sink.put(&self.snapshot_order(cur).words());
+                    cur = self.orders[cur as usize].next;
                 }
             }
         }
         // The account table is a hash table: ascending account id, as in the snapshot.
         let mut accounts: Vec<(u64, u32)> = self.accounts.iter().map(|(&a, &slot)| (a, slot)).collect();
         accounts.sort_unstable_by_key(|(a, _)| *a);
-        w.write_all(&(accounts.len() as u32).to_le_bytes())?;
+        sink.put(&[accounts.len() as u32]);
         for (account, slot) in accounts {
             let entry = &self.account_slots[slot as usize];
-            w.write_all(&account.to_le_bytes())?;
-            w.write_all(&entry.count.to_le_bytes())?;
+            let [hi, lo] = split(account);
+            sink.put(&[hi, lo, entry.count]);
             let mut cur = entry.head;
             while cur != NIL {
                 let n = &self.orders[cur as usize];
-                w.write_all(&n.id.to_le_bytes())?;
+                sink.put(&split(n.id));
                 cur = n.acct_next;
             }
         }
-        Ok(())
     }
 
+    #[inline(always)]
     fn snapshot_order(&self, slot: u32) -> SnapshotOrder {
         let n = &self.orders[slot as usize];
         SnapshotOrder {

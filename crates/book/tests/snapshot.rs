@@ -3,7 +3,8 @@
 //! snapshots are refused.
 
 use zkclob_book::{
-    Book, BookLimits, BookSnapshot, Event, NewOrder, OrderKind, SnapshotError, StpMode, TimeInForce,
+    Book, BookLimits, BookSnapshot, Event, NewOrder, OrderKind, SnapshotError, SnapshotOrder, StpMode,
+    TimeInForce,
 };
 use zkclob_core::codec::{decode, encode};
 use zkclob_core::{AccountId, DetRng, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
@@ -72,7 +73,7 @@ fn restored_book_behaves_exactly_like_the_original() {
         restored.check_invariants().unwrap();
         assert_eq!(restored.snapshot(), snap, "seed {seed}: snapshot of the restored book");
         assert_eq!(decode::<BookSnapshot>(&encode(&snap), 1 << 20).unwrap(), snap);
-        assert_eq!(written(&original), encode(&snap), "seed {seed}: write_snapshot");
+        assert_eq!(written(&original), words(&snap), "seed {seed}: write_words");
         // A book with room reserved behaves the same (reserving changes only the layout).
         restored.reserve(rng.below(500) as usize);
         // Same actions, same events, from here on.
@@ -83,21 +84,29 @@ fn restored_book_behaves_exactly_like_the_original() {
             let b = random_action(&mut r2, &mut restored, &mut n2);
             assert_eq!(a, b, "seed {seed} step {step}");
             if step % 50 == 0 {
-                assert_eq!(written(&restored), encode(&restored.snapshot()), "seed {seed} step {step}");
+                assert_eq!(written(&restored), words(&restored.snapshot()), "seed {seed} step {step}");
             }
         }
         assert_eq!(original.snapshot(), restored.snapshot());
     }
 }
 
-fn written(b: &Book) -> Vec<u8> {
+/// The book's word encoding, written straight from the book.
+fn written(b: &Book) -> Vec<u32> {
     let mut out = Vec::new();
-    b.write_snapshot(&mut out).unwrap();
+    b.write_words(&mut out);
+    out
+}
+
+/// The word encoding of a snapshot.
+fn words(s: &BookSnapshot) -> Vec<u32> {
+    let mut out = Vec::new();
+    s.write_words(&mut out);
     out
 }
 
 #[test]
-fn write_snapshot_gives_the_snapshot_encoding_with_every_option() {
+fn write_words_gives_the_snapshot_encoding_with_every_option() {
     let mut b = Book::new(spec(), BookLimits::default());
     let stps = [StpMode::CancelNewest, StpMode::CancelOldest, StpMode::CancelBoth, StpMode::Decrement];
     for i in 0..24u64 {
@@ -113,17 +122,49 @@ fn write_snapshot_gives_the_snapshot_encoding_with_every_option() {
         b.place(o, Timestamp(1));
     }
     assert_eq!(b.order_count(), 24);
-    assert_eq!(written(&b), encode(&b.snapshot()));
+    assert_eq!(written(&b), words(&b.snapshot()));
     let mut accounts: Vec<OrderId> = b.account_orders(AccountId(2)).map(|o| o.id).collect();
     assert_eq!(accounts, [2, 7, 12, 17, 22].map(OrderId));
     b.cancel(OrderId(7), AccountId(2), Timestamp(2));
     accounts = b.account_orders(AccountId(2)).map(|o| o.id).collect();
     assert_eq!(accounts, [2, 12, 17, 22].map(OrderId));
-    assert_eq!(written(&b), encode(&b.snapshot()));
+    assert_eq!(written(&b), words(&b.snapshot()));
+    let empty = Book::new(spec(), BookLimits::default());
+    assert_eq!(written(&empty), words(&empty.snapshot()));
+    assert_eq!(written(&empty), [0, 0, 0, 0, 0, 0]);
+}
+
+/// The word layout itself, field by field, on one order with every option set (a change of
+/// layout changes every market's commitment leaf, so it must be deliberate).
+#[test]
+fn word_layout_of_one_order() {
+    let o = SnapshotOrder {
+        id: OrderId(0x0102_0304_0506_0708),
+        account: AccountId(9),
+        side: Side::Sell,
+        price: Price(-2),
+        visible: Qty(3),
+        reserve: Qty(1 << 32),
+        display: Qty(3),
+        expires_at: Timestamp(5),
+        seq: 6,
+        stp: StpMode::Decrement,
+        post_only: true,
+    };
     assert_eq!(
-        written(&Book::new(spec(), BookLimits::default())),
-        encode(&Book::new(spec(), BookLimits::default()).snapshot())
+        o.words(),
+        [0x0102_0304, 0x0506_0708, 0, 9, u32::MAX, u32::MAX - 1, 0, 3, 1, 0, 0, 3, 0, 5, 0, 6, 0x0001_0301]
     );
+    let snap = BookSnapshot {
+        now: Timestamp(7),
+        seq: 8,
+        orders: vec![o],
+        accounts: vec![(AccountId(9), vec![OrderId(0x0102_0304_0506_0708)])],
+    };
+    let mut expected = vec![0, 7, 0, 8, 1];
+    expected.extend_from_slice(&o.words());
+    expected.extend_from_slice(&[1, 0, 9, 1, 0x0102_0304, 0x0506_0708]);
+    assert_eq!(words(&snap), expected);
 }
 
 fn sample() -> (BookSnapshot, Book) {

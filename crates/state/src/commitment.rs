@@ -7,11 +7,16 @@
 //! |---|---|---|
 //! | 0 global | 0 | [`GlobalLeaf`]: chain id, operator, batch number and time, order and account counters, fee, deposit and withdrawal totals per asset, the withdrawal hash chain |
 //! | 1 account | account id | [`AccountLeaf`]: address, nonce, balances (available, locked) per asset |
-//! | 2 market | market id | [`MarketLeaf`]: spec, fees, and the book's canonical snapshot (every order) |
+//! | 2 market | market id | [`MarketLeaf`]: spec, fees, and the book's canonical snapshot (every order), as 32-bit words ([`MarketLeaf::hash`]) |
 //! | 3 address bucket | low 28 bits of keccak(address) | [`BucketLeaf`]: the (address, account id) pairs whose address falls in the bucket |
 //!
 //! Buckets let a zkVM guest prove that an address has *no* account (its bucket leaf does not list
 //! it) with one depth-32 path, so a prover cannot hide an account to change a command's outcome.
+//! Leaves are `sha256(0x00 ‖ data)` with `data` the borsh encoding, except market leaves: their
+//! data is a stream of big-endian 32-bit words (see [`MarketLeaf::hash`]), which SHA-256 takes
+//! as its message words. A book is most of what a batch hashes, and a zkVM guest hashes words
+//! several times cheaper than bytes (no encoding to bytes and back per field).
+//!
 //! In this first version a market's whole book is one leaf: a batch that touches a market hashes
 //! its whole snapshot (cost linear in the book's size), and a guest receives the whole book.
 //! Orders get their own leaves once witnesses carry partial books.
@@ -19,13 +24,13 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use borsh::{BorshDeserialize, BorshSerialize};
-use zkclob_book::{Book, BookSnapshot};
+use zkclob_book::BookSnapshot;
 use zkclob_core::{AccountId, AssetId, MarketId, MarketSpec, Timestamp};
 
 use crate::command::FeeSchedule;
 use crate::crypto::{Address, Crypto};
 use crate::exchange::ExchangeState;
-use crate::merkle::{Hash, MerkleError, MerkleHasher, MerkleTree, EMPTY_LEAF};
+use crate::merkle::{Hash, LeafWords, MerkleError, MerkleHasher, MerkleTree, EMPTY_LEAF};
 
 /// Depth of the state tree.
 pub const TREE_DEPTH: u8 = 32;
@@ -103,24 +108,32 @@ pub struct MarketLeaf {
     pub book: BookSnapshot,
 }
 
-/// A [`MarketLeaf`] borrowed from the state: the same borsh bytes, written straight from the
-/// book ([`Book::write_snapshot`]) instead of through a [`BookSnapshot`] copy of it.
-#[derive(Clone, Copy, Debug)]
-pub struct MarketLeafRef<'a> {
-    /// Spec.
-    pub spec: &'a MarketSpec,
-    /// Fees.
-    pub fees: &'a FeeSchedule,
-    /// The book.
-    pub book: &'a Book,
+/// The first word of a market leaf's word stream: the leaf prefix 0x00, then `MK` and the
+/// layout's version (1).
+pub const MARKET_LEAF_TAG: u32 = 0x004D_4B01;
+
+impl MarketLeaf {
+    /// The leaf's hash: [`MerkleHasher::hash_leaf_words`] of [`MARKET_LEAF_TAG`], the borsh
+    /// encoding of `(spec, fees)` as words ([`LeafWords::put_bytes`]: its length, then the bytes
+    /// four to a word) and the book's word encoding ([`BookSnapshot::write_words`]).
+    pub fn hash<H: MerkleHasher>(&self, h: &H) -> Hash {
+        market_leaf_hash(h, &self.spec, &self.fees, |w| self.book.write_words(w))
+    }
 }
 
-impl BorshSerialize for MarketLeafRef<'_> {
-    fn serialize<W: borsh::io::Write>(&self, writer: &mut W) -> borsh::io::Result<()> {
-        self.spec.serialize(writer)?;
-        self.fees.serialize(writer)?;
-        self.book.write_snapshot(writer)
-    }
+/// [`MarketLeaf::hash`] with the book's words written by `book`: straight from a [`zkclob_book::Book`]
+/// ([`zkclob_book::Book::write_words`]) or from a snapshot, the same words either way.
+fn market_leaf_hash<H: MerkleHasher>(
+    h: &H,
+    spec: &MarketSpec,
+    fees: &FeeSchedule,
+    book: impl FnOnce(&mut LeafWords<'_, H>),
+) -> Hash {
+    h.hash_leaf_words(MARKET_LEAF_TAG, |w| {
+        let head = borsh::to_vec(&(spec, fees)).expect("writing to a Vec is infallible");
+        w.put_bytes(&head);
+        book(w);
+    })
 }
 
 /// An address bucket leaf.
@@ -168,10 +181,11 @@ impl ExchangeState {
         Some(MarketLeaf { spec: m.spec, fees: m.fees, book: m.book.snapshot() })
     }
 
-    /// A market's leaf as a view that encodes (borsh) exactly like [`ExchangeState::market_leaf`]
-    /// without copying the book: what the commitment hashes.
-    pub fn market_leaf_ref(&self, id: MarketId) -> Option<MarketLeafRef<'_>> {
-        self.markets.get(&id).map(|m| MarketLeafRef { spec: &m.spec, fees: &m.fees, book: &m.book })
+    /// The hash of a market's leaf ([`MarketLeaf::hash`]), computed straight from its book
+    /// without a snapshot copy: what the commitment hashes.
+    pub fn market_leaf_hash<H: MerkleHasher>(&self, h: &H, id: MarketId) -> Option<Hash> {
+        let m = self.markets.get(&id)?;
+        Some(market_leaf_hash(h, &m.spec, &m.fees, |w| m.book.write_words(w)))
     }
 
     /// (leaf index, leaf hash) of the global leaf and of the named accounts, markets and address
@@ -191,7 +205,7 @@ impl ExchangeState {
             leaves.push((account_index(id), leaf));
         }
         for id in markets {
-            let leaf = self.market_leaf_ref(id).map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(&l));
+            let leaf = self.market_leaf_hash(h, id).unwrap_or(EMPTY_LEAF);
             leaves.push((market_index(id), leaf));
         }
         for b in buckets {

@@ -79,6 +79,18 @@ pub trait Crypto {
         }
     }
 
+    /// [`Crypto::sha256_blocks`] on one block given as its sixteen message words (big-endian
+    /// words of the 64 bytes), which is how SHA-256 reads a block: a word-oriented leaf
+    /// ([`crate::merkle::LeafWords`]) hands its words over with no byte shuffling, and a guest's
+    /// precompile takes them as they are.
+    fn sha256_words(&self, state: &mut [u32; 8], block: &[u32; 16]) {
+        let mut bytes = [0u8; 64];
+        for (chunk, word) in bytes.chunks_exact_mut(4).zip(block) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        self.sha256_blocks(state, &bytes);
+    }
+
     /// Marks the start of a named phase of the transition, for a zkVM's cycle tracker. A no-op
     /// natively; the SP1 guest turns it into a cycle-tracker label.
     fn phase_start(&self, _name: &'static str) {}

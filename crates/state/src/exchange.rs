@@ -11,31 +11,12 @@ use thiserror::Error;
 use zkclob_book::{Book, BookLimits, Event, Fill, NewOrder};
 use zkclob_core::{AccountId, Amount, AssetId, MarketId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
 
+use crate::accounts::{Account, AccountTable, Balance, Balances};
 use crate::command::{
     signing_hash, signing_hash_encoded, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams,
     Receipt, RejectCode, SignedCommand, MAX_BATCH_COMMANDS, MAX_FEE_BPS,
 };
 use crate::crypto::{Address, Crypto};
-
-/// Available and locked atoms of one asset.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Balance {
-    /// Free to trade or withdraw.
-    pub available: u128,
-    /// Held by resting orders.
-    pub locked: u128,
-}
-
-/// One account.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Account {
-    /// Its Ethereum address.
-    pub address: Address,
-    /// The next nonce it must use.
-    pub nonce: u64,
-    /// Balances by asset.
-    pub balances: BTreeMap<AssetId, Balance>,
-}
 
 /// A live order as the state sees it: read from its market's book, which is the only record of
 /// live orders (the book's events carry what settlement needs: fills their maker's and taker's
@@ -122,7 +103,7 @@ pub struct ExchangeState {
     /// The last applied batch's time.
     pub timestamp: Timestamp,
     /// Accounts by id. Natively every account; in a witness-built state only the touched ones.
-    pub(crate) accounts: BTreeMap<AccountId, Account>,
+    pub(crate) accounts: AccountTable,
     /// Accounts ever created: the next account id.
     pub(crate) account_count: u64,
     pub(crate) by_address: BTreeMap<Address, AccountId>,
@@ -191,7 +172,7 @@ pub fn referenced_markets(commands: &[Command]) -> BTreeSet<MarketId> {
 
 /// An account's balance of `asset`, created empty if it has none.
 fn asset_balance(account: &mut Account, asset: AssetId) -> &mut Balance {
-    account.balances.entry(asset).or_default()
+    account.balances.entry(asset)
 }
 
 /// Atoms of `amount` charged at `bps`, rounded up.
@@ -213,7 +194,7 @@ impl ExchangeState {
             operator,
             batch_number: 0,
             timestamp: Timestamp(0),
-            accounts: BTreeMap::new(),
+            accounts: AccountTable::default(),
             account_count: 0,
             by_address: BTreeMap::new(),
             markets: BTreeMap::new(),
@@ -495,7 +476,7 @@ impl ExchangeState {
     fn create_account(&mut self, crypto: &impl Crypto, address: Address) -> AccountId {
         let id = AccountId(self.account_count);
         self.account_count += 1;
-        self.accounts.insert(id, Account { address, nonce: 0, balances: BTreeMap::new() });
+        self.accounts.insert(id, Account { address, nonce: 0, balances: Balances::default() });
         self.by_address.insert(address, id);
         let bucket = crate::commitment::bucket_of(crypto, &address);
         let entries = self.buckets.entry(bucket).or_default();
@@ -539,7 +520,9 @@ impl ExchangeState {
             Some(id) => id,
             None => *self.by_address.get(&address).ok_or(RejectCode::UnknownAccount)?,
         };
-        let expected = self.acct(id).nonce;
+        // Looked up mutably: the account table then tries this account first in the command's
+        // later lookups (balance check, lock, nonce increment).
+        let expected = self.acct_mut(id).nonce;
         if cmd.nonce < expected {
             return Err(RejectCode::NonceReused { expected });
         }

@@ -31,7 +31,7 @@ impl ExchangeState {
     pub fn check_invariants(&self) -> Result<(), StateViolation> {
         let mut held: BTreeMap<AssetId, u128> = BTreeMap::new();
         for a in self.accounts.values() {
-            for (asset, b) in &a.balances {
+            for (asset, b) in a.balances.iter() {
                 *held.entry(*asset).or_insert(0) += b.available + b.locked;
             }
         }
@@ -67,8 +67,8 @@ impl ExchangeState {
                 }
             }
         }
-        for (&account, a) in &self.accounts {
-            for (asset, b) in &a.balances {
+        for (&account, a) in self.accounts.iter() {
+            for (asset, b) in a.balances.iter() {
                 if need.remove(&(account, *asset)).unwrap_or(0) != b.locked {
                     return Err(StateViolation::WrongLock(account, *asset));
                 }

@@ -25,6 +25,7 @@
 
 extern crate alloc;
 
+pub mod accounts;
 pub mod command;
 pub mod commitment;
 pub mod crypto;
@@ -35,13 +36,14 @@ pub mod merkle;
 pub mod withdrawals;
 pub mod witness;
 
+pub use accounts::{Account, Balance, Balances};
 pub use command::{
     signing_hash, signing_hash_encoded, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams,
     Receipt, RejectCode, SignedCommand,
 };
 pub use commitment::StateCommitment;
 pub use crypto::{Address, Crypto, NativeCrypto, PublicKey, Sha256Writer, Signature, SHA256_IV};
-pub use exchange::{Account, Balance, BatchError, ExchangeState, Market, OrderMeta, Withdrawal};
+pub use exchange::{BatchError, ExchangeState, Market, OrderMeta, Withdrawal};
 pub use invariants::StateViolation;
 pub use witness::{
     execute, execute_with_state, PublicOutput, ReceivedBatch, StateSnapshot, Witness, WitnessError,

@@ -52,7 +52,9 @@ use borsh::io::{Error as IoError, ErrorKind, Read};
 use borsh::{BorshDeserialize, BorshSerialize};
 use sha2::{Digest, Sha256};
 
-use crate::crypto::{Crypto, NativeCrypto, Sha256Writer};
+use zkclob_book::WordSink;
+
+use crate::crypto::{Crypto, NativeCrypto, Sha256Writer, SHA256_IV};
 
 /// A 32-byte hash.
 pub type Hash = [u8; 32];
@@ -122,6 +124,122 @@ pub trait MerkleHasher {
         let mut data = Vec::new();
         value.serialize(&mut data).expect("writing to a Vec is infallible");
         self.hash_leaf(&data)
+    }
+    /// SHA-256's compression of one block given as its sixteen message words: what
+    /// [`MerkleHasher::hash_leaf_words`] runs on. Every hasher here is SHA-256 (the default is
+    /// the `sha2` crate); [`crate::witness::CryptoHasher`] calls [`Crypto::sha256_words`].
+    fn compress_words(&self, state: &mut [u32; 8], block: &[u32; 16]) {
+        NativeCrypto.sha256_words(state, block);
+    }
+    /// A leaf written as 32-bit words: `hash_leaf(data)` where `0x00 ‖ data` is the big-endian
+    /// bytes of `first` followed by the words `write` puts ([`LeafWords`]). `first` is below
+    /// 2²⁴, so its top byte is the leaf prefix 0x00 and the rest of it names the leaf's layout.
+    fn hash_leaf_words(&self, first: u32, write: impl FnOnce(&mut LeafWords<'_, Self>)) -> Hash
+    where
+        Self: Sized,
+    {
+        leaf_words(self, first, write)
+    }
+}
+
+/// [`MerkleHasher::hash_leaf_words`].
+fn leaf_words<H: MerkleHasher>(h: &H, first: u32, write: impl FnOnce(&mut LeafWords<'_, H>)) -> Hash {
+    assert!(first >> 24 == 0, "a leaf's first byte is the leaf prefix 0x00");
+    let mut w = LeafWords { hasher: h, state: SHA256_IV, block: [0; 16 + PUT_CHUNK], fill: 1, words: 1 };
+    w.block[0] = first;
+    write(&mut w);
+    w.finish()
+}
+
+/// A SHA-256 stream of 32-bit message words ([`MerkleHasher::hash_leaf_words`]): each word is
+/// stored as SHA-256 reads it, and a full block of sixteen goes to
+/// [`MerkleHasher::compress_words`]. For data laid out in words (a market's book, see
+/// [`zkclob_book::BookSnapshot::write_words`]) this skips the byte encoding and the bytes-to-words
+/// load a byte stream pays twice per word, which in a zkVM guest costs more than the
+/// compression precompile itself.
+pub struct LeafWords<'a, H> {
+    hasher: &'a H,
+    state: [u32; 8],
+    /// The block being filled (words `0..16`) and room for one more put of up to
+    /// [`PUT_CHUNK`] words past it.
+    block: [u32; 16 + PUT_CHUNK],
+    /// Words of `block` in use (always below 16 between calls).
+    fill: usize,
+    /// Words written in all.
+    words: u64,
+}
+
+/// The most words one step of [`LeafWords::put`] copies: a book order's words
+/// ([`zkclob_book::ORDER_WORDS`]), so an order is one straight copy of constant length.
+const PUT_CHUNK: usize = zkclob_book::ORDER_WORDS;
+
+impl<H: MerkleHasher> LeafWords<'_, H> {
+    /// The digest: pads (SHA-256's length is in bits, here a multiple of 32) and compresses
+    /// what is left.
+    fn finish(mut self) -> Hash {
+        let bits = self.words.wrapping_mul(32);
+        self.block[self.fill] = 0x8000_0000;
+        self.block[self.fill + 1..16].fill(0);
+        if self.fill + 1 > 14 {
+            self.compress_first();
+            self.block[..16].fill(0);
+        }
+        self.block[14] = (bits >> 32) as u32;
+        self.block[15] = bits as u32;
+        self.compress_first();
+        let mut out = [0u8; 32];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
+    }
+
+    fn compress_first(&mut self) {
+        let (first, _) = self.block.split_first_chunk::<16>().expect("the block holds 16 words");
+        self.hasher.compress_words(&mut self.state, first);
+    }
+
+    /// Compresses full blocks and moves what was put past them to the front (a put of 17
+    /// words at 15 fills two).
+    #[inline(never)]
+    fn spill(&mut self) {
+        while self.fill >= 16 {
+            self.compress_first();
+            // A constant-length copy: a straight run of loads and stores, whatever `fill` is.
+            self.block.copy_within(16.., 0);
+            self.fill -= 16;
+        }
+    }
+
+    /// Appends `bytes` as words: their length in bytes, then the bytes big-endian four to a
+    /// word, the last word zero-padded (so a byte string of any length has one encoding).
+    pub fn put_bytes(&mut self, bytes: &[u8]) {
+        self.put(&[bytes.len() as u32]);
+        for chunk in bytes.chunks(4) {
+            let mut word = [0u8; 4];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.put(&[u32::from_be_bytes(word)]);
+        }
+    }
+}
+
+impl<H: MerkleHasher> WordSink for LeafWords<'_, H> {
+    /// Inlined, so that a put of a fixed number of words (an order, a count) copies with its
+    /// length known: one run of loads and stores instead of a loop over words.
+    #[inline(always)]
+    fn put(&mut self, mut words: &[u32]) {
+        self.words += words.len() as u64;
+        while !words.is_empty() {
+            let take = words.len().min(PUT_CHUNK);
+            // `fill` < 16, so the copy ends within the block's spare room.
+            let at = self.fill & 15;
+            self.block[at..at + take].copy_from_slice(&words[..take]);
+            self.fill = at + take;
+            if self.fill >= 16 {
+                self.spill();
+            }
+            words = &words[take..];
+        }
     }
 }
 
@@ -197,6 +315,15 @@ impl<H: MerkleHasher> MerkleHasher for CountingHasher<H> {
     fn hash_leaf_encoded<T: BorshSerialize + ?Sized>(&self, value: &T) -> Hash {
         self.leaf_hashes.set(self.leaf_hashes.get().saturating_add(1));
         self.inner.hash_leaf_encoded(value)
+    }
+
+    fn compress_words(&self, state: &mut [u32; 8], block: &[u32; 16]) {
+        self.inner.compress_words(state, block);
+    }
+
+    fn hash_leaf_words(&self, first: u32, write: impl FnOnce(&mut LeafWords<'_, Self>)) -> Hash {
+        self.leaf_hashes.set(self.leaf_hashes.get().saturating_add(1));
+        leaf_words(self, first, write)
     }
 }
 
@@ -953,6 +1080,65 @@ mod tests {
         assert_eq!(bits.bytes, [0b0000_1101, 0b1]);
         assert_eq!(bit(&bits.bytes, 8), Some(true));
         assert_eq!(bit(&bits.bytes, 16), None);
+    }
+
+    /// A word-stream leaf is the byte leaf of the same bytes, for every length around the two
+    /// padding cases (room for the length in the last block or not), split into puts of any
+    /// size, and the counting hasher counts it as one leaf.
+    #[test]
+    fn word_leaves_hash_like_their_bytes() {
+        let first: u32 = 0x00AB_CDEF;
+        for n in 0..50u32 {
+            let words: Vec<u32> = (0..n).map(|i| i.wrapping_mul(0x9E37_79B9) ^ 0x5A5A_0000).collect();
+            let mut bytes = first.to_be_bytes()[1..].to_vec();
+            for w in &words {
+                bytes.extend_from_slice(&w.to_be_bytes());
+            }
+            let expected = Sha256Hasher.hash_leaf(&bytes);
+            let split = (n as usize * 7) % (n as usize + 1);
+            let got = Sha256Hasher.hash_leaf_words(first, |w| {
+                w.put(&words[..split]);
+                w.put(&words[split..]);
+            });
+            assert_eq!(got, expected, "{n} words");
+            let counting = CountingHasher::new(Sha256Hasher);
+            assert_eq!(counting.hash_leaf_words(first, |w| w.put(&words)), expected);
+            assert_eq!(counting.leaf_hashes(), 1);
+        }
+    }
+
+    /// Puts of every size up to past the copy chunk, one after another, from every offset in
+    /// the block.
+    #[test]
+    fn word_leaves_take_puts_of_any_size_at_any_offset() {
+        let mut all = Vec::new();
+        let got = Sha256Hasher.hash_leaf_words(3, |w| {
+            for round in 0..3u32 {
+                for n in 1..=(2 * PUT_CHUNK as u32 + 3) {
+                    let words: Vec<u32> = (0..n).map(|i| round << 24 | n << 8 | i).collect();
+                    w.put(&words);
+                    all.extend(words);
+                }
+            }
+        });
+        let mut bytes = 3u32.to_be_bytes()[1..].to_vec();
+        for w in &all {
+            bytes.extend_from_slice(&w.to_be_bytes());
+        }
+        assert_eq!(got, Sha256Hasher.hash_leaf(&bytes));
+    }
+
+    #[test]
+    fn word_leaves_pad_bytes_to_whole_words_after_their_length() {
+        let got = Sha256Hasher.hash_leaf_words(1, |w| w.put_bytes(&[7, 8, 9, 10, 11]));
+        let data = [0, 0, 1, 0, 0, 0, 5, 7, 8, 9, 10, 11, 0, 0, 0];
+        assert_eq!(got, Sha256Hasher.hash_leaf(&data));
+    }
+
+    #[test]
+    #[should_panic(expected = "leaf prefix")]
+    fn a_word_leaf_cannot_start_with_another_prefix() {
+        Sha256Hasher.hash_leaf_words(0x0100_0000, |_| {});
     }
 
     #[test]

@@ -20,13 +20,14 @@ use thiserror::Error;
 use zkclob_book::{Book, BookLimits, SnapshotError};
 use zkclob_core::{AccountId, MarketId};
 
+use crate::accounts::{Account, Balance};
 use crate::command::{BatchHeader, Command, Receipt};
 use crate::commitment::{
     account_index, bucket_index, bucket_of, global_index, market_index, AccountLeaf, BucketLeaf, GlobalLeaf,
     MarketLeaf,
 };
 use crate::crypto::{Address, Crypto, PublicKey};
-use crate::exchange::{referenced_markets, Account, Balance, BatchError, ExchangeState, Market, Prepared};
+use crate::exchange::{referenced_markets, BatchError, ExchangeState, Market, Prepared};
 use crate::merkle::{Hash, MerkleError, MerkleHasher, MerkleTree, MultiProof, EMPTY_LEAF};
 
 /// The state a batch can reach, with a multiproof against the pre-root.
@@ -109,6 +110,10 @@ impl<C: Crypto> MerkleHasher for CryptoHasher<'_, C> {
 
     fn hash_leaf_encoded<T: BorshSerialize + ?Sized>(&self, value: &T) -> Hash {
         crate::merkle::sha256_leaf_encoded(self.0, value)
+    }
+
+    fn compress_words(&self, state: &mut [u32; 8], block: &[u32; 16]) {
+        self.0.sha256_words(state, block);
     }
 }
 
@@ -296,7 +301,7 @@ impl Witness {
             leaves.push((account_index(*id), hash));
         }
         for (id, leaf) in &self.markets {
-            let hash = leaf.as_ref().map_or(EMPTY_LEAF, |l| h.hash_leaf_encoded(l));
+            let hash = leaf.as_ref().map_or(EMPTY_LEAF, |l| l.hash(h));
             leaves.push((market_index(*id), hash));
         }
         for (b, leaf) in &self.buckets {

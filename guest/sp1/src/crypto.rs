@@ -3,7 +3,8 @@
 //! hold that on every hash and signature of a 1,000-command batch.
 //!
 //! - SHA-256: `syscall_sha256_extend` + `syscall_sha256_compress` per 64-byte block, padding here;
-//!   the Merkle node hash is one such block.
+//!   the Merkle node hash is one such block; word-stream leaves (market books) hand their words
+//!   to the schedule as they are.
 //! - keccak-256: absorption and padding here, `syscall_keccak_permute` per 136-byte block.
 //! - secp256k1 ECDSA: scalars with `k256` (software, cheap), the double scalar multiplication
 //!   u₁·G + u₂·P on SP1's secp256k1 add/double syscalls with Shamir's trick (one doubling per
@@ -193,6 +194,20 @@ impl Crypto for Sp1Crypto {
         let mut wide = state.map(|w| w as u64);
         for block in blocks.chunks_exact(64) {
             sha256_block(&mut wide, block);
+        }
+        *state = wide.map(|w| w as u32);
+    }
+
+    fn sha256_words(&self, state: &mut [u32; 8], block: &[u32; 16]) {
+        let mut wide = state.map(|w| w as u64);
+        // SAFETY: as in `sha256_block`.
+        unsafe {
+            let w = &mut *core::ptr::addr_of_mut!(SCHEDULE);
+            for (slot, word) in w[..16].iter_mut().zip(block) {
+                *slot = *word as u64;
+            }
+            sp1_lib::syscall_sha256_extend(w);
+            sp1_lib::syscall_sha256_compress(w, &mut wide);
         }
         *state = wide.map(|w| w as u32);
     }

@@ -56,6 +56,16 @@ impl Crypto for ZiskCrypto {
         }
     }
 
+    fn sha256_words(&self, state: &mut [u32; 8], block: &[u32; 16]) {
+        #[repr(align(8))]
+        struct Aligned([u8; 64]);
+        let mut aligned = Aligned([0; 64]);
+        for (chunk, word) in aligned.0.chunks_exact_mut(4).zip(block) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        unsafe { zisklib::sha256f_compress_c(state.as_mut_ptr(), aligned.0.as_ptr(), 1) };
+    }
+
     fn keccak256(&self, data: &[u8]) -> [u8; 32] {
         zisklib::keccak256(data)
     }

@@ -1,0 +1,244 @@
+//! The account table and each account's balances: flat, sorted vectors instead of ordered maps.
+//!
+//! A command touches its signer's account four times or more (nonce check, balance check, lock,
+//! nonce increment) and each fill two more. In a zkVM guest an ordered-map lookup costs about 70
+//! cycles and a balance lookup inside the account another 50; these tables make the common
+//! lookups a handful of instructions:
+//!
+//! - [`AccountTable`]: ids ascending beside their accounts. Natively ids are dense (`0..n`, never
+//!   removed), so id `i` sits at index `i` and is found in one comparison; a witness-built state
+//!   holds a sparse set and searches it, but first tries the account last looked up mutably,
+//!   which is the command's signer for most lookups of a command.
+//! - [`Balances`]: an account's (asset, balance) pairs ascending by asset, searched linearly (an
+//!   account holds a few assets).
+//!
+//! Both iterate in ascending key order, as the maps they replace did, so the commitment leaves
+//! and every output are unchanged.
+
+use alloc::vec::Vec;
+use zkclob_core::{AccountId, AssetId};
+
+use crate::crypto::Address;
+
+/// Available and locked atoms of one asset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Balance {
+    /// Free to trade or withdraw.
+    pub available: u128,
+    /// Held by resting orders.
+    pub locked: u128,
+}
+
+/// One account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Its Ethereum address.
+    pub address: Address,
+    /// The next nonce it must use.
+    pub nonce: u64,
+    /// Balances by asset.
+    pub balances: Balances,
+}
+
+/// An account's balances, ascending asset; see the module docs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Balances(Vec<(AssetId, Balance)>);
+
+impl Balances {
+    /// The balance of `asset`, if the account ever held it.
+    #[inline]
+    pub fn get(&self, asset: &AssetId) -> Option<&Balance> {
+        self.0.iter().find(|(a, _)| a == asset).map(|(_, b)| b)
+    }
+
+    /// The balance of `asset`, mutable, if the account ever held it.
+    #[inline]
+    pub fn get_mut(&mut self, asset: &AssetId) -> Option<&mut Balance> {
+        self.0.iter_mut().find(|(a, _)| a == asset).map(|(_, b)| b)
+    }
+
+    /// The balance of `asset`, created empty (in its place in the order) if absent.
+    #[inline]
+    pub fn entry(&mut self, asset: AssetId) -> &mut Balance {
+        let at = match self.0.iter().position(|(a, _)| *a >= asset) {
+            Some(i) if self.0[i].0 == asset => i,
+            Some(i) => {
+                self.0.insert(i, (asset, Balance::default()));
+                i
+            }
+            None => {
+                self.0.push((asset, Balance::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[at].1
+    }
+
+    /// (asset, balance), ascending asset.
+    pub fn iter(&self) -> impl Iterator<Item = (&AssetId, &Balance)> + '_ {
+        self.0.iter().map(|(a, b)| (a, b))
+    }
+
+    /// Assets held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no asset is held.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Collected in any order; a repeated asset keeps its last balance (as collecting into an
+/// ordered map would).
+impl FromIterator<(AssetId, Balance)> for Balances {
+    fn from_iter<I: IntoIterator<Item = (AssetId, Balance)>>(iter: I) -> Self {
+        let mut b = Balances::default();
+        for (asset, balance) in iter {
+            *b.entry(asset) = balance;
+        }
+        b
+    }
+}
+
+/// Accounts by id, ascending; see the module docs.
+#[derive(Clone, Debug, Default)]
+pub struct AccountTable {
+    ids: Vec<AccountId>,
+    accounts: Vec<Account>,
+    /// Index of the last account looked up mutably: tried first by every lookup. Only a hint;
+    /// never changes a result. (A plain index, set only through `&mut self`, so the table stays
+    /// `Sync` for the node's readers.)
+    last: usize,
+}
+
+impl AccountTable {
+    /// The index of `id`, or where it would go.
+    #[inline]
+    fn position(&self, id: AccountId) -> Result<usize, usize> {
+        if self.ids.get(self.last) == Some(&id) {
+            return Ok(self.last);
+        }
+        // Dense ids (every native state): id i is at index i.
+        let dense = id.0 as usize;
+        if self.ids.get(dense) == Some(&id) {
+            return Ok(dense);
+        }
+        self.ids.binary_search(&id)
+    }
+
+    /// The account `id`.
+    #[inline]
+    pub fn get(&self, id: &AccountId) -> Option<&Account> {
+        self.position(*id).ok().map(|i| &self.accounts[i])
+    }
+
+    /// The account `id`, mutable.
+    #[inline]
+    pub fn get_mut(&mut self, id: &AccountId) -> Option<&mut Account> {
+        let i = self.position(*id).ok()?;
+        self.last = i;
+        Some(&mut self.accounts[i])
+    }
+
+    /// Whether `id` is present.
+    pub fn contains_key(&self, id: &AccountId) -> bool {
+        self.position(*id).is_ok()
+    }
+
+    /// Sets account `id` (replacing one already there).
+    pub fn insert(&mut self, id: AccountId, account: Account) {
+        // New accounts take the next id: appending is the common case.
+        if self.ids.last().is_none_or(|last| *last < id) {
+            self.ids.push(id);
+            self.accounts.push(account);
+            return;
+        }
+        match self.position(id) {
+            Ok(i) => self.accounts[i] = account,
+            Err(i) => {
+                self.ids.insert(i, id);
+                self.accounts.insert(i, account);
+            }
+        }
+    }
+
+    /// Accounts held.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Ids, ascending.
+    pub fn keys(&self) -> impl Iterator<Item = &AccountId> + '_ {
+        self.ids.iter()
+    }
+
+    /// Accounts, ascending id.
+    pub fn values(&self) -> impl Iterator<Item = &Account> + '_ {
+        self.accounts.iter()
+    }
+
+    /// (id, account), ascending id.
+    pub fn iter(&self) -> impl Iterator<Item = (&AccountId, &Account)> + '_ {
+        self.ids.iter().zip(self.accounts.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::collections::BTreeMap;
+    use zkclob_core::DetRng;
+
+    fn account(nonce: u64) -> Account {
+        Account { address: Address([nonce as u8; 20]), nonce, balances: Balances::default() }
+    }
+
+    /// Random inserts and lookups, dense and sparse, answer as an ordered map does.
+    #[test]
+    fn the_table_answers_as_an_ordered_map() {
+        let mut rng = DetRng::seed_from_u64(5);
+        for round in 0..50 {
+            let mut table = AccountTable::default();
+            let mut map = BTreeMap::new();
+            let span = if round % 2 == 0 { 40 } else { 1_000_000 };
+            for step in 0..200u64 {
+                let id = AccountId(if rng.chance(1, 3) { map.len() as u64 } else { rng.below(span) });
+                if rng.chance(1, 2) {
+                    table.insert(id, account(step));
+                    map.insert(id, account(step));
+                }
+                let probe = AccountId(rng.below(span));
+                assert_eq!(table.get(&probe), map.get(&probe), "round {round} step {step}");
+                assert_eq!(table.get(&id), map.get(&id), "round {round} step {step}");
+                if let (Some(t), Some(m)) = (table.get_mut(&id), map.get_mut(&id)) {
+                    t.nonce += 1;
+                    m.nonce += 1;
+                }
+            }
+            assert!(table.iter().eq(map.iter()));
+            assert_eq!(table.len(), map.len());
+        }
+    }
+
+    #[test]
+    fn balances_keep_ascending_assets_and_the_last_of_a_repeat() {
+        let b = |n: u128| Balance { available: n, locked: 0 };
+        let mut balances: Balances =
+            [(AssetId(3), b(1)), (AssetId(1), b(2)), (AssetId(3), b(4))].into_iter().collect();
+        assert_eq!(balances.iter().map(|(a, b)| (a.0, b.available)).collect::<Vec<_>>(), [(1, 2), (3, 4)]);
+        balances.entry(AssetId(2)).locked = 7;
+        balances.entry(AssetId(9)).available = 1;
+        let assets: Vec<u32> = balances.iter().map(|(a, _)| a.0).collect();
+        assert_eq!(assets, [1, 2, 3, 9]);
+        assert_eq!(balances.get(&AssetId(2)).map(|b| b.locked), Some(7));
+        assert_eq!(balances.get(&AssetId(5)), None);
+        assert_eq!(balances.len(), 4);
+    }
+}
