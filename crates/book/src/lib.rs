@@ -55,4 +55,4 @@ pub use invariants::InvariantViolation;
 pub use limits::{BookLimits, MAX_LEVELS_PER_SIDE, MAX_ORDERS, MAX_ORDERS_PER_ACCOUNT};
 pub use order::{NewOrder, OrderKind, StpMode, TimeInForce};
 pub use query::{DepthLevel, L3Iter};
-pub use snapshot::{BookSnapshot, SnapshotError, SnapshotOrder, WordSink, ORDER_WORDS};
+pub use snapshot::{BookSnapshot, SnapshotError, SnapshotOrder, WordSink, MAX_SEQ, ORDER_WORDS};

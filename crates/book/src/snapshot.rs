@@ -70,13 +70,21 @@ pub enum SnapshotError {
     /// out of priority order, crossed book).
     #[error("an order is invalid for this market")]
     InvalidOrder,
+    /// The sequence counter is at or above [`MAX_SEQ`].
+    #[error("the sequence counter is out of range")]
+    SeqOutOfRange,
     /// The market spec itself is invalid (zero tick or lot size, empty band, ...).
     #[error("the market spec is invalid")]
     InvalidSpec,
 }
 
-/// Words of one order in the word encoding ([`Book::write_words`]).
-pub const ORDER_WORDS: usize = 17;
+/// Words of one order in the word encoding ([`Book::write_words`]): one SHA-256 block.
+pub const ORDER_WORDS: usize = 16;
+
+/// A book's sequence counter stays below this (2⁵⁶ placements: over 2,000 years at a million per
+/// second), which leaves the top byte of an order's sequence number for its flags in the word
+/// encoding. [`Book::restore`] refuses a snapshot at or above it.
+pub const MAX_SEQ: u64 = 1 << 56;
 
 /// A consumer of 32-bit words: what [`Book::write_words`] and [`BookSnapshot::write_words`]
 /// write a book's word encoding to (a SHA-256 stream in the exchange state's commitment, a
@@ -84,11 +92,22 @@ pub const ORDER_WORDS: usize = 17;
 pub trait WordSink {
     /// Appends `words`.
     fn put(&mut self, words: &[u32]);
+    /// Appends zero words until the stream's length is a multiple of 16 words (a SHA-256 block).
+    fn align_block(&mut self);
+    /// Appends one block of words; called only right after [`WordSink::align_block`] or another
+    /// `put_block`, so a SHA-256 stream can compress it as it is, without copying it.
+    fn put_block(&mut self, words: &[u32; 16]) {
+        self.put(words);
+    }
 }
 
 impl WordSink for Vec<u32> {
     fn put(&mut self, words: &[u32]) {
         self.extend_from_slice(words);
+    }
+
+    fn align_block(&mut self) {
+        self.resize(self.len().next_multiple_of(16), 0);
     }
 }
 
@@ -108,12 +127,14 @@ fn stp_code(stp: StpMode) -> u32 {
 }
 
 impl SnapshotOrder {
-    /// The order in the word encoding: id, account, price (two's complement), visible, reserve,
-    /// display, expiry and sequence number, each as its high then low word, then one word of
-    /// flags: side (bit 0: 0 buy, 1 sell), self-trade prevention mode (bits 8–9, in declaration
-    /// order) and post-only (bit 16).
+    /// The order in the word encoding, one 16-word block: id, account, price (two's complement),
+    /// visible, reserve, display, expiry and sequence number, each as its high then low word,
+    /// with the order's flags in the top byte of the sequence number's high word (below
+    /// [`MAX_SEQ`] that byte is free): side (bit 0: 0 buy, 1 sell), self-trade prevention mode
+    /// (bits 1–2, in declaration order) and post-only (bit 3).
     #[inline(always)]
     pub fn words(&self) -> [u32; ORDER_WORDS] {
+        debug_assert!(self.seq < MAX_SEQ);
         let [id_hi, id_lo] = split(self.id.0);
         let [acct_hi, acct_lo] = split(self.account.0);
         let [px_hi, px_lo] = split(self.price.0 as u64);
@@ -122,10 +143,24 @@ impl SnapshotOrder {
         let [disp_hi, disp_lo] = split(self.display.0);
         let [exp_hi, exp_lo] = split(self.expires_at.0);
         let [seq_hi, seq_lo] = split(self.seq);
-        let flags = (self.side as u32) | stp_code(self.stp) << 8 | (self.post_only as u32) << 16;
+        let flags = (self.side as u32) | stp_code(self.stp) << 1 | (self.post_only as u32) << 3;
         [
-            id_hi, id_lo, acct_hi, acct_lo, px_hi, px_lo, vis_hi, vis_lo, res_hi, res_lo, disp_hi, disp_lo,
-            exp_hi, exp_lo, seq_hi, seq_lo, flags,
+            id_hi,
+            id_lo,
+            acct_hi,
+            acct_lo,
+            px_hi,
+            px_lo,
+            vis_hi,
+            vis_lo,
+            res_hi,
+            res_lo,
+            disp_hi,
+            disp_lo,
+            exp_hi,
+            exp_lo,
+            flags << 24 | seq_hi,
+            seq_lo,
         ]
     }
 }
@@ -135,18 +170,21 @@ impl BookSnapshot {
     /// words, each 64-bit value as its high then low word, so that a SHA-256 precompile takes
     /// it as its message words with no byte shuffling (what a market's commitment leaf hashes):
     ///
-    /// `now`, `seq` (two words each), the number of orders, each order
+    /// `now`, `seq` (two words each), the number of orders, zero words up to a block boundary
+    /// of the stream ([`WordSink::align_block`]), each order as one block
     /// ([`SnapshotOrder::words`], in snapshot order), the number of accounts, then per account
     /// its id (two words), its number of orders and each order id (two words).
     ///
     /// Counts fit a word: a book holds at most [`crate::MAX_ORDERS`] orders. The encoding is
-    /// injective (fixed widths, counts before lists), so its hash commits to the snapshot.
+    /// injective on books (fixed widths, counts before lists, sequence numbers below
+    /// [`MAX_SEQ`]), so its hash commits to the snapshot.
     pub fn write_words(&self, sink: &mut impl WordSink) {
         let [now_hi, now_lo] = split(self.now.0);
         let [seq_hi, seq_lo] = split(self.seq);
         sink.put(&[now_hi, now_lo, seq_hi, seq_lo, self.orders.len() as u32]);
+        sink.align_block();
         for o in &self.orders {
-            sink.put(&o.words());
+            sink.put_block(&o.words());
         }
         sink.put(&[self.accounts.len() as u32]);
         for (account, ids) in &self.accounts {
@@ -201,11 +239,12 @@ impl Book {
         let [now_hi, now_lo] = split(self.now);
         let [seq_hi, seq_lo] = split(self.seq);
         sink.put(&[now_hi, now_lo, seq_hi, seq_lo, self.order_count() as u32]);
+        sink.align_block();
         for side in [Side::Buy, Side::Sell] {
             for key in self.side_levels(side).iter().rev() {
                 let mut cur = self.levels[key.level as usize].head;
                 while cur != NIL {
-                    sink.put(&self.snapshot_order(cur).words());
+                    sink.put_block(&self.snapshot_order(cur).words());
                     cur = self.orders[cur as usize].next;
                 }
             }
@@ -251,6 +290,9 @@ impl Book {
         // Every order is checked against the spec, so the spec must be one a book can run on.
         spec.validate().map_err(|_| SnapshotError::InvalidSpec)?;
         let mut book = Book::new(spec, limits);
+        if snap.seq >= MAX_SEQ {
+            return Err(SnapshotError::SeqOutOfRange);
+        }
         book.now = snap.now.0;
         book.seq = snap.seq;
         let mut by_id: BTreeMap<u64, u32> = BTreeMap::new();

@@ -4,7 +4,7 @@
 
 use zkclob_book::{
     Book, BookLimits, BookSnapshot, Event, NewOrder, OrderKind, SnapshotError, SnapshotOrder, StpMode,
-    TimeInForce,
+    TimeInForce, MAX_SEQ,
 };
 use zkclob_core::codec::{decode, encode};
 use zkclob_core::{AccountId, DetRng, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
@@ -131,7 +131,10 @@ fn write_words_gives_the_snapshot_encoding_with_every_option() {
     assert_eq!(written(&b), words(&b.snapshot()));
     let empty = Book::new(spec(), BookLimits::default());
     assert_eq!(written(&empty), words(&empty.snapshot()));
-    assert_eq!(written(&empty), [0, 0, 0, 0, 0, 0]);
+    // now, seq, no orders, padding to the block, no accounts.
+    let mut expected = vec![0; 16];
+    expected.push(0);
+    assert_eq!(written(&empty), expected);
 }
 
 /// The word layout itself, field by field, on one order with every option set (a change of
@@ -151,9 +154,10 @@ fn word_layout_of_one_order() {
         stp: StpMode::Decrement,
         post_only: true,
     };
+    // Flags (sell 1, decrement 3 << 1, post-only 1 << 3) in the top byte of the sequence number.
     assert_eq!(
         o.words(),
-        [0x0102_0304, 0x0506_0708, 0, 9, u32::MAX, u32::MAX - 1, 0, 3, 1, 0, 0, 3, 0, 5, 0, 6, 0x0001_0301]
+        [0x0102_0304, 0x0506_0708, 0, 9, u32::MAX, u32::MAX - 1, 0, 3, 1, 0, 0, 3, 0, 5, 0x0F00_0000, 6]
     );
     let snap = BookSnapshot {
         now: Timestamp(7),
@@ -162,6 +166,7 @@ fn word_layout_of_one_order() {
         accounts: vec![(AccountId(9), vec![OrderId(0x0102_0304_0506_0708)])],
     };
     let mut expected = vec![0, 7, 0, 8, 1];
+    expected.resize(16, 0);
     expected.extend_from_slice(&o.words());
     expected.extend_from_slice(&[1, 0, 9, 1, 0x0102_0304, 0x0506_0708]);
     assert_eq!(words(&snap), expected);
@@ -204,6 +209,12 @@ fn tampered_snapshots_are_refused() {
     let mut s = snap.clone();
     s.orders[0].seq = s.seq + 1;
     assert_eq!(restore(&s), Err(SnapshotError::InvalidOrder), "sequence from the future");
+    // The top byte of a sequence number carries an order's flags in the word encoding.
+    let mut s = snap.clone();
+    s.seq = MAX_SEQ;
+    assert_eq!(restore(&s), Err(SnapshotError::SeqOutOfRange), "sequence counter out of range");
+    s.seq = MAX_SEQ - 1;
+    assert_eq!(restore(&s), Ok(()), "the largest sequence counter");
     let tight = BookLimits { max_orders: 2, ..BookLimits::default() };
     assert_eq!(
         Book::restore(spec(), tight, &snap).map(|_| ()),

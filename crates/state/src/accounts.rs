@@ -9,8 +9,8 @@
 //!   removed), so id `i` sits at index `i` and is found in one comparison; a witness-built state
 //!   holds a sparse set and searches it, but first tries the account last looked up mutably,
 //!   which is the command's signer for most lookups of a command.
-//! - [`Balances`]: an account's (asset, balance) pairs ascending by asset, searched linearly (an
-//!   account holds a few assets).
+//! - [`AssetMap`] ([`Balances`] of an account, and the exchange's fee, deposit and withdrawal
+//!   totals): (asset, value) pairs ascending by asset, searched linearly (a few assets each).
 //!
 //! Both iterate in ascending key order, as the maps they replace did, so the commitment leaves
 //! and every output are unchanged.
@@ -41,64 +41,80 @@ pub struct Account {
 }
 
 /// An account's balances, ascending asset; see the module docs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Balances(Vec<(AssetId, Balance)>);
+pub type Balances = AssetMap<Balance>;
 
-impl Balances {
-    /// The balance of `asset`, if the account ever held it.
+/// A small map keyed by asset, ascending: a sorted vector searched linearly (an account or the
+/// exchange holds a few assets, and a scan of two or three entries beats any tree). An account's
+/// balances, and the exchange's fee, deposit and withdrawal totals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetMap<V>(Vec<(AssetId, V)>);
+
+impl<V> Default for AssetMap<V> {
+    fn default() -> Self {
+        AssetMap(Vec::new())
+    }
+}
+
+impl<V: Default> AssetMap<V> {
+    /// The value of `asset`, if present.
     #[inline]
-    pub fn get(&self, asset: &AssetId) -> Option<&Balance> {
-        self.0.iter().find(|(a, _)| a == asset).map(|(_, b)| b)
+    pub fn get(&self, asset: &AssetId) -> Option<&V> {
+        self.0.iter().find(|(a, _)| a == asset).map(|(_, v)| v)
     }
 
-    /// The balance of `asset`, mutable, if the account ever held it.
+    /// The value of `asset`, mutable, if present.
     #[inline]
-    pub fn get_mut(&mut self, asset: &AssetId) -> Option<&mut Balance> {
-        self.0.iter_mut().find(|(a, _)| a == asset).map(|(_, b)| b)
+    pub fn get_mut(&mut self, asset: &AssetId) -> Option<&mut V> {
+        self.0.iter_mut().find(|(a, _)| a == asset).map(|(_, v)| v)
     }
 
-    /// The balance of `asset`, created empty (in its place in the order) if absent.
+    /// The value of `asset`, created (in its place in the order) as the default if absent.
     #[inline]
-    pub fn entry(&mut self, asset: AssetId) -> &mut Balance {
-        let at = match self.0.iter().position(|(a, _)| *a >= asset) {
-            Some(i) if self.0[i].0 == asset => i,
-            Some(i) => {
-                self.0.insert(i, (asset, Balance::default()));
-                i
-            }
-            None => {
-                self.0.push((asset, Balance::default()));
-                self.0.len() - 1
-            }
+    pub fn entry(&mut self, asset: AssetId) -> &mut V {
+        let i = match self.0.iter().position(|(a, _)| *a == asset) {
+            Some(i) => i,
+            None => self.insert_default(asset),
         };
-        &mut self.0[at].1
+        &mut self.0[i].1
     }
 
-    /// (asset, balance), ascending asset.
-    pub fn iter(&self) -> impl Iterator<Item = (&AssetId, &Balance)> + '_ {
-        self.0.iter().map(|(a, b)| (a, b))
+    #[cold]
+    fn insert_default(&mut self, asset: AssetId) -> usize {
+        let i = self.0.partition_point(|(a, _)| *a < asset);
+        self.0.insert(i, (asset, V::default()));
+        i
     }
 
-    /// Assets held.
+    /// Sets the value of `asset`.
+    pub fn insert(&mut self, asset: AssetId, value: V) {
+        *self.entry(asset) = value;
+    }
+
+    /// (asset, value), ascending asset.
+    pub fn iter(&self) -> impl Iterator<Item = (&AssetId, &V)> + '_ {
+        self.0.iter().map(|(a, v)| (a, v))
+    }
+
+    /// Entries.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
-    /// Whether no asset is held.
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }
 
-/// Collected in any order; a repeated asset keeps its last balance (as collecting into an
+/// Collected in any order; a repeated asset keeps its last value (as collecting into an
 /// ordered map would).
-impl FromIterator<(AssetId, Balance)> for Balances {
-    fn from_iter<I: IntoIterator<Item = (AssetId, Balance)>>(iter: I) -> Self {
-        let mut b = Balances::default();
-        for (asset, balance) in iter {
-            *b.entry(asset) = balance;
+impl<V: Default> FromIterator<(AssetId, V)> for AssetMap<V> {
+    fn from_iter<I: IntoIterator<Item = (AssetId, V)>>(iter: I) -> Self {
+        let mut m = AssetMap::default();
+        for (asset, value) in iter {
+            m.insert(asset, value);
         }
-        b
+        m
     }
 }
 

@@ -21,12 +21,12 @@
 //! its whole snapshot (cost linear in the book's size), and a guest receives the whole book.
 //! Orders get their own leaves once witnesses carry partial books.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use borsh::{BorshDeserialize, BorshSerialize};
 use zkclob_book::BookSnapshot;
 use zkclob_core::{AccountId, AssetId, MarketId, MarketSpec, Timestamp};
 
+use crate::accounts::AssetMap;
 use crate::command::FeeSchedule;
 use crate::crypto::{Address, Crypto};
 use crate::exchange::ExchangeState;
@@ -143,7 +143,7 @@ pub struct BucketLeaf {
     pub entries: Vec<(Address, AccountId)>,
 }
 
-fn sorted_pairs(m: &BTreeMap<AssetId, u128>) -> Vec<(AssetId, u128)> {
+fn sorted_pairs(m: &AssetMap<u128>) -> Vec<(AssetId, u128)> {
     m.iter().map(|(a, v)| (*a, *v)).collect()
 }
 

@@ -11,7 +11,7 @@ use thiserror::Error;
 use zkclob_book::{Book, BookLimits, Event, Fill, NewOrder};
 use zkclob_core::{AccountId, Amount, AssetId, MarketId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
 
-use crate::accounts::{Account, AccountTable, Balance, Balances};
+use crate::accounts::{Account, AccountTable, AssetMap, Balance, Balances};
 use crate::command::{
     signing_hash, signing_hash_encoded, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams,
     Receipt, RejectCode, SignedCommand, MAX_BATCH_COMMANDS, MAX_FEE_BPS,
@@ -110,9 +110,9 @@ pub struct ExchangeState {
     pub(crate) markets: BTreeMap<MarketId, Market>,
     pub(crate) next_order_id: u64,
     /// Fees collected, by asset.
-    pub(crate) fees: BTreeMap<AssetId, u128>,
-    pub(crate) deposited: BTreeMap<AssetId, u128>,
-    pub(crate) withdrawn: BTreeMap<AssetId, u128>,
+    pub(crate) fees: AssetMap<u128>,
+    pub(crate) deposited: AssetMap<u128>,
+    pub(crate) withdrawn: AssetMap<u128>,
     /// Queued withdrawals: natively all of them; in a witness-built state those of this batch.
     pub(crate) withdrawals: Vec<Withdrawal>,
     /// Withdrawals ever queued.
@@ -199,9 +199,9 @@ impl ExchangeState {
             by_address: BTreeMap::new(),
             markets: BTreeMap::new(),
             next_order_id: 1,
-            fees: BTreeMap::new(),
-            deposited: BTreeMap::new(),
-            withdrawn: BTreeMap::new(),
+            fees: AssetMap::default(),
+            deposited: AssetMap::default(),
+            withdrawn: AssetMap::default(),
             withdrawals: Vec::new(),
             withdrawal_count: 0,
             withdrawal_chain: [0; 32],
@@ -585,7 +585,7 @@ impl ExchangeState {
         let bal = account.balances.get_mut(&asset).ok_or(RejectCode::InsufficientBalance)?;
         bal.available = bal.available.checked_sub(amount.0).ok_or(RejectCode::InsufficientBalance)?;
         let to = account.address;
-        *self.withdrawn.entry(asset).or_insert(0) += amount.0;
+        *self.withdrawn.entry(asset) += amount.0;
         let w = Withdrawal { to, asset, amount };
         let mut link = Vec::with_capacity(32 + 56);
         link.extend_from_slice(&self.withdrawal_chain);
@@ -832,8 +832,8 @@ impl ExchangeState {
         let s = self.acct_mut(seller);
         asset_balance(s, spec.base_asset).locked -= base;
         asset_balance(s, spec.quote_asset).available += quote - fee_quote;
-        *self.fees.entry(spec.base_asset).or_insert(0) += fee_base;
-        *self.fees.entry(spec.quote_asset).or_insert(0) += fee_quote;
+        *self.fees.entry(spec.base_asset) += fee_base;
+        *self.fees.entry(spec.quote_asset) += fee_quote;
     }
 }
 

@@ -35,10 +35,10 @@ impl ExchangeState {
                 *held.entry(*asset).or_insert(0) += b.available + b.locked;
             }
         }
-        for (asset, fee) in &self.fees {
+        for (asset, fee) in self.fees.iter() {
             *held.entry(*asset).or_insert(0) += fee;
         }
-        for (asset, dep) in &self.deposited {
+        for (asset, dep) in self.deposited.iter() {
             let out = self.withdrawn.get(asset).copied().unwrap_or(0);
             if held.remove(asset).unwrap_or(0) != dep - out {
                 return Err(StateViolation::NotConserved(*asset));

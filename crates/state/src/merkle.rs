@@ -169,9 +169,9 @@ pub struct LeafWords<'a, H> {
     words: u64,
 }
 
-/// The most words one step of [`LeafWords::put`] copies: a book order's words
-/// ([`zkclob_book::ORDER_WORDS`]), so an order is one straight copy of constant length.
-const PUT_CHUNK: usize = zkclob_book::ORDER_WORDS;
+/// The most words one step of [`LeafWords::put`] copies: a block, so a block put off a block
+/// boundary is one straight copy of constant length.
+const PUT_CHUNK: usize = 16;
 
 impl<H: MerkleHasher> LeafWords<'_, H> {
     /// The digest: pads (SHA-256's length is in bits, here a multiple of 32) and compresses
@@ -239,6 +239,26 @@ impl<H: MerkleHasher> WordSink for LeafWords<'_, H> {
                 self.spill();
             }
             words = &words[take..];
+        }
+    }
+
+    fn align_block(&mut self) {
+        if self.fill != 0 {
+            self.block[self.fill..16].fill(0);
+            self.words += (16 - self.fill) as u64;
+            self.fill = 16;
+            self.spill();
+        }
+    }
+
+    /// At a block boundary the block is compressed where it lies: no copy into the buffer.
+    #[inline(always)]
+    fn put_block(&mut self, words: &[u32; 16]) {
+        if self.fill == 0 {
+            self.words += 16;
+            self.hasher.compress_words(&mut self.state, words);
+        } else {
+            self.put(words);
         }
     }
 }
@@ -1108,7 +1128,7 @@ mod tests {
     }
 
     /// Puts of every size up to past the copy chunk, one after another, from every offset in
-    /// the block.
+    /// the block, with alignments and whole blocks among them.
     #[test]
     fn word_leaves_take_puts_of_any_size_at_any_offset() {
         let mut all = Vec::new();
@@ -1118,6 +1138,16 @@ mod tests {
                     let words: Vec<u32> = (0..n).map(|i| round << 24 | n << 8 | i).collect();
                     w.put(&words);
                     all.extend(words);
+                    if n % 5 == 0 {
+                        w.align_block();
+                        // The stream counts the first word too.
+                        all.resize((1 + all.len()).next_multiple_of(16) - 1, 0);
+                    }
+                    if n % 3 == 0 {
+                        // At a block boundary after an alignment, anywhere otherwise.
+                        w.put_block(&[n; 16]);
+                        all.extend([n; 16]);
+                    }
                 }
             }
         });

@@ -97,8 +97,9 @@ fn the_root_of_a_fixed_history_is_pinned() {
     assert_eq!(hex::encode(root), PINNED_ROOT, "state commitment format changed");
 }
 
-// Changed in the tenth session: market leaves became word streams (MARKET_LEAF_TAG, layout 1).
-const PINNED_ROOT: &str = "31a0dfefe177c8f0dc0e34f0447433f150b59a4b549465f383059e08441d9882";
+// Changed in the tenth session: market leaves became word streams (MARKET_LEAF_TAG, layout 1,
+// one 16-word block per order).
+const PINNED_ROOT: &str = "922ea25d32b4237c56807bd91f574e6aebd7eb6387eeb8dd2b414e8fd5c7aafe";
 
 #[test]
 fn a_restored_snapshot_has_the_same_root_and_the_same_future() {
