@@ -4,8 +4,8 @@
 //! unchanged, inside the SP1 and ZisK guests. It owns:
 //!
 //! - [`ExchangeState`]: markets (each a [`zkclob_book::Book`] with its spec and fees), accounts
-//!   keyed by Ethereum address with per-asset available and locked balances, live-order metadata,
-//!   the fee account, and the withdrawal queue;
+//!   keyed by Ethereum address with per-asset available and locked balances (flat tables:
+//!   [`accounts`]), the fee totals, and the withdrawal queue; live orders are the books' own;
 //! - commands ([`Command`], [`Action`]) signed with secp256k1 over a canonical encoding with a
 //!   per-account nonce ([`SignedCommand`], [`signing_hash`]);
 //! - [`ExchangeState::apply_batch`]: header checks, time, and one [`Receipt`] per command; a
@@ -17,7 +17,8 @@
 //! - what a guest reads: [`ReceivedBatch`] and its hand-written command decoder ([`decode`],
 //!   equal to borsh's), whose received bytes are what the batch and signing hashes cover.
 //!
-//! It is `#![no_std]` + `alloc`: integers only, `BTreeMap`s only, no clocks. It must never depend
+//! It is `#![no_std]` + `alloc`: integers only, ordered maps and sorted vectors only (no hash
+//! maps), no clocks. It must never depend
 //! on the node, the prover or any research crate.
 #![no_std]
 #![forbid(unsafe_code)]
