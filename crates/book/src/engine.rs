@@ -142,6 +142,14 @@ impl Book {
         &self.events
     }
 
+    /// Swaps the book's event buffer — the events of its last action — with `buf`: the caller
+    /// takes the events without copying them, and the book keeps `buf`'s allocation (its next
+    /// action clears it first, whatever it holds). For a caller that must hold the events while
+    /// it changes other state (the exchange settling them into balances).
+    pub fn swap_events(&mut self, buf: &mut alloc::vec::Vec<Event>) {
+        core::mem::swap(&mut self.events, buf);
+    }
+
     /// Advances the book's time to `now`, expiring due GTD orders. Time never goes backwards:
     /// an earlier `now` than the book has seen is treated as the book's current time.
     pub fn advance_time(&mut self, now: Timestamp) -> &[Event] {

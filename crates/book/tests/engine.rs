@@ -533,3 +533,20 @@ fn depth_and_l3_views_follow_priority() {
     assert_eq!(l3, [2, 1, 3]);
     assert_eq!(b.spread_ticks(), Some(5));
 }
+
+/// Events taken by swapping buffers are the action's events, and the book's next action starts
+/// from an empty buffer whatever it was handed.
+#[test]
+fn swapped_out_events_are_the_actions_and_the_next_action_starts_clean() {
+    let mut b = book();
+    let expected = b.place(limit(1, 1, Side::Sell, 100, 5), Timestamp(1)).to_vec();
+    let mut taken = vec![Event::Rejected { order_id: OrderId(99), reason: RejectReason::UnknownOrder }];
+    b.swap_events(&mut taken);
+    assert_eq!(taken, expected);
+    // The book now holds the stale buffer; its next action clears it.
+    taken.push(Event::Rejected { order_id: OrderId(98), reason: RejectReason::UnknownOrder });
+    b.swap_events(&mut taken);
+    let events = b.place(limit(2, 2, Side::Buy, 100, 2), Timestamp(2)).to_vec();
+    assert!(!events.iter().any(|e| matches!(e, Event::Rejected { .. })));
+    assert_eq!(fills(&events).len(), 1);
+}

@@ -1,22 +1,25 @@
-//! The account table and each account's balances: flat, sorted vectors instead of ordered maps.
+//! The state's tables: accounts, markets and per-asset amounts in flat, sorted vectors instead of
+//! ordered maps.
 //!
 //! A command touches its signer's account four times or more (nonce check, balance check, lock,
-//! nonce increment) and each fill two more. In a zkVM guest an ordered-map lookup costs about 70
-//! cycles and a balance lookup inside the account another 50; these tables make the common
+//! nonce increment), its market four times (time, checks, the book, settlement) and each fill two
+//! accounts more. In a zkVM guest an ordered-map lookup costs tens of cycles (about 70 among 16
+//! accounts) and a balance lookup inside the account another 50; these tables make the common
 //! lookups a handful of instructions:
 //!
-//! - [`AccountTable`]: ids ascending beside their accounts. Natively ids are dense (`0..n`, never
-//!   removed), so id `i` sits at index `i` and is found in one comparison; a witness-built state
-//!   holds a sparse set and searches it, but first tries the account last looked up mutably,
-//!   which is the command's signer for most lookups of a command.
+//! - [`IdTable`] ([`AccountTable`], and the markets'): ids ascending beside their values.
+//!   Natively ids are dense (`0..n`, never removed), so id `i` sits at index `i` and is found in
+//!   one comparison; a witness-built state holds a sparse set and searches it, but first tries
+//!   the entry last looked up mutably — the command's signer, or its market, for most lookups of
+//!   a command.
 //! - [`AssetMap`] ([`Balances`] of an account, and the exchange's fee, deposit and withdrawal
 //!   totals): (asset, value) pairs ascending by asset, searched linearly (a few assets each).
 //!
-//! Both iterate in ascending key order, as the maps they replace did, so the commitment leaves
+//! They iterate in ascending key order, as the maps they replace did, so the commitment leaves
 //! and every output are unchanged.
 
 use alloc::vec::Vec;
-use zkclob_core::{AccountId, AssetId};
+use zkclob_core::{AccountId, AssetId, MarketId};
 
 use crate::crypto::Address;
 
@@ -118,91 +121,121 @@ impl<V: Default> FromIterator<(AssetId, V)> for AssetMap<V> {
     }
 }
 
+/// An id handed out counting up from 0 (accounts, markets): a table of them tries index = id
+/// first.
+pub trait DenseId: Copy + Ord {
+    /// The index the id has in a table holding every id below it.
+    fn index(self) -> usize;
+}
+
+impl DenseId for AccountId {
+    #[inline(always)]
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl DenseId for MarketId {
+    #[inline(always)]
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// Accounts by id, ascending; see the module docs.
-#[derive(Clone, Debug, Default)]
-pub struct AccountTable {
-    ids: Vec<AccountId>,
-    accounts: Vec<Account>,
-    /// Index of the last account looked up mutably: tried first by every lookup. Only a hint;
+pub type AccountTable = IdTable<AccountId, Account>;
+
+/// Values by id, ascending: ids beside their values in two vectors. See the module docs.
+#[derive(Clone, Debug)]
+pub struct IdTable<K, V> {
+    ids: Vec<K>,
+    values: Vec<V>,
+    /// Index of the last value looked up mutably: tried first by every lookup. Only a hint;
     /// never changes a result. (A plain index, set only through `&mut self`, so the table stays
     /// `Sync` for the node's readers.)
     last: usize,
 }
 
-impl AccountTable {
+impl<K, V> Default for IdTable<K, V> {
+    fn default() -> Self {
+        IdTable { ids: Vec::new(), values: Vec::new(), last: 0 }
+    }
+}
+
+impl<K: DenseId, V> IdTable<K, V> {
     /// The index of `id`, or where it would go.
     #[inline]
-    fn position(&self, id: AccountId) -> Result<usize, usize> {
+    fn position(&self, id: K) -> Result<usize, usize> {
         if self.ids.get(self.last) == Some(&id) {
             return Ok(self.last);
         }
         // Dense ids (every native state): id i is at index i.
-        let dense = id.0 as usize;
+        let dense = id.index();
         if self.ids.get(dense) == Some(&id) {
             return Ok(dense);
         }
         self.ids.binary_search(&id)
     }
 
-    /// The account `id`.
+    /// The value of `id`.
     #[inline]
-    pub fn get(&self, id: &AccountId) -> Option<&Account> {
-        self.position(*id).ok().map(|i| &self.accounts[i])
+    pub fn get(&self, id: &K) -> Option<&V> {
+        self.position(*id).ok().map(|i| &self.values[i])
     }
 
-    /// The account `id`, mutable.
+    /// The value of `id`, mutable.
     #[inline]
-    pub fn get_mut(&mut self, id: &AccountId) -> Option<&mut Account> {
+    pub fn get_mut(&mut self, id: &K) -> Option<&mut V> {
         let i = self.position(*id).ok()?;
         self.last = i;
-        Some(&mut self.accounts[i])
+        Some(&mut self.values[i])
     }
 
     /// Whether `id` is present.
-    pub fn contains_key(&self, id: &AccountId) -> bool {
+    pub fn contains_key(&self, id: &K) -> bool {
         self.position(*id).is_ok()
     }
 
-    /// Sets account `id` (replacing one already there).
-    pub fn insert(&mut self, id: AccountId, account: Account) {
-        // New accounts take the next id: appending is the common case.
+    /// Sets the value of `id` (replacing one already there).
+    pub fn insert(&mut self, id: K, value: V) {
+        // New ids count up: appending is the common case.
         if self.ids.last().is_none_or(|last| *last < id) {
             self.ids.push(id);
-            self.accounts.push(account);
+            self.values.push(value);
             return;
         }
         match self.position(id) {
-            Ok(i) => self.accounts[i] = account,
+            Ok(i) => self.values[i] = value,
             Err(i) => {
                 self.ids.insert(i, id);
-                self.accounts.insert(i, account);
+                self.values.insert(i, value);
             }
         }
     }
 
-    /// Accounts held.
+    /// Entries.
     pub fn len(&self) -> usize {
         self.ids.len()
     }
 
-    /// Whether none is held.
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
 
     /// Ids, ascending.
-    pub fn keys(&self) -> impl Iterator<Item = &AccountId> + '_ {
+    pub fn keys(&self) -> impl Iterator<Item = &K> + '_ {
         self.ids.iter()
     }
 
-    /// Accounts, ascending id.
-    pub fn values(&self) -> impl Iterator<Item = &Account> + '_ {
-        self.accounts.iter()
+    /// Values, ascending id.
+    pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
+        self.values.iter()
     }
 
-    /// (id, account), ascending id.
-    pub fn iter(&self) -> impl Iterator<Item = (&AccountId, &Account)> + '_ {
-        self.ids.iter().zip(self.accounts.iter())
+    /// (id, value), ascending id.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
+        self.ids.iter().zip(self.values.iter())
     }
 }
 

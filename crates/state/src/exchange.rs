@@ -11,7 +11,7 @@ use thiserror::Error;
 use zkclob_book::{Book, BookLimits, Event, Fill, NewOrder};
 use zkclob_core::{AccountId, Amount, AssetId, MarketId, MarketSpec, OrderId, Price, Qty, Side, Timestamp};
 
-use crate::accounts::{Account, AccountTable, AssetMap, Balance, Balances};
+use crate::accounts::{Account, AccountTable, AssetMap, Balance, Balances, IdTable};
 use crate::command::{
     signing_hash, signing_hash_encoded, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams,
     Receipt, RejectCode, SignedCommand, MAX_BATCH_COMMANDS, MAX_FEE_BPS,
@@ -107,7 +107,7 @@ pub struct ExchangeState {
     /// Accounts ever created: the next account id.
     pub(crate) account_count: u64,
     pub(crate) by_address: BTreeMap<Address, AccountId>,
-    pub(crate) markets: BTreeMap<MarketId, Market>,
+    pub(crate) markets: IdTable<MarketId, Market>,
     pub(crate) next_order_id: u64,
     /// Fees collected, by asset.
     pub(crate) fees: AssetMap<u128>,
@@ -175,6 +175,17 @@ fn asset_balance(account: &mut Account, asset: AssetId) -> &mut Balance {
     account.balances.entry(asset)
 }
 
+/// What the withdrawal chain hashes to take in `w`: the chain so far, then `w`'s borsh encoding
+/// (address, asset, amount), on the stack.
+fn withdrawal_link(chain: &[u8; 32], w: &Withdrawal) -> [u8; 72] {
+    let mut link = [0u8; 72];
+    link[..32].copy_from_slice(chain);
+    link[32..52].copy_from_slice(&w.to.0);
+    link[52..56].copy_from_slice(&w.asset.0.to_le_bytes());
+    link[56..].copy_from_slice(&w.amount.0.to_le_bytes());
+    link
+}
+
 /// Atoms of `amount` charged at `bps`, rounded up.
 pub fn fee_atoms(amount: u128, bps: u16) -> Option<u128> {
     let scaled = amount.checked_mul(bps as u128)?;
@@ -197,7 +208,7 @@ impl ExchangeState {
             accounts: AccountTable::default(),
             account_count: 0,
             by_address: BTreeMap::new(),
-            markets: BTreeMap::new(),
+            markets: IdTable::default(),
             next_order_id: 1,
             fees: AssetMap::default(),
             deposited: AssetMap::default(),
@@ -587,10 +598,7 @@ impl ExchangeState {
         let to = account.address;
         *self.withdrawn.entry(asset) += amount.0;
         let w = Withdrawal { to, asset, amount };
-        let mut link = Vec::with_capacity(32 + 56);
-        link.extend_from_slice(&self.withdrawal_chain);
-        link.extend_from_slice(&zkclob_core::codec::encode(&w));
-        self.withdrawal_chain = crypto.keccak256(&link);
+        self.withdrawal_chain = crypto.keccak256(&withdrawal_link(&self.withdrawal_chain, &w));
         self.withdrawals.push(w);
         self.withdrawal_count += 1;
         self.touch_account(id);
@@ -674,7 +682,10 @@ impl ExchangeState {
         let m = self.markets.get_mut(&market).ok_or(RejectCode::UnknownMarket)?;
         let mut events = core::mem::take(&mut self.scratch);
         events.clear();
-        events.extend_from_slice(act(&mut m.book, now));
+        act(&mut m.book, now);
+        // The events change hands instead of being copied (a place's three or more events are
+        // ~200 bytes); the book gets this buffer back, empty, for its next action.
+        m.book.swap_events(&mut events);
         // Every book action moves the book's clock (and may expire GTD orders) even when it
         // emits nothing or is rejected: the market's leaf must be re-hashed either way, or the
         // incremental root would miss the change (found by the node's settler: a mass cancel
@@ -839,7 +850,19 @@ impl ExchangeState {
 
 #[cfg(test)]
 mod tests {
-    use super::fee_atoms;
+    use super::{fee_atoms, withdrawal_link, Withdrawal};
+    use crate::crypto::Address;
+    use zkclob_core::{Amount, AssetId};
+
+    #[test]
+    fn a_withdrawal_link_is_the_chain_then_the_borsh_encoding() {
+        let w =
+            Withdrawal { to: Address([7; 20]), asset: AssetId(0x0102_0304), amount: Amount(u128::MAX - 5) };
+        let chain = [9u8; 32];
+        let mut expected = chain.to_vec();
+        expected.extend_from_slice(&zkclob_core::codec::encode(&w));
+        assert_eq!(withdrawal_link(&chain, &w).to_vec(), expected);
+    }
 
     #[test]
     fn fee_atoms_rounds_up_on_both_sides_of_64_bits() {

@@ -37,7 +37,7 @@ pub mod merkle;
 pub mod withdrawals;
 pub mod witness;
 
-pub use accounts::{Account, AssetMap, Balance, Balances};
+pub use accounts::{Account, AccountTable, AssetMap, Balance, Balances, DenseId, IdTable};
 pub use command::{
     signing_hash, signing_hash_encoded, Action, Applied, BatchHeader, Command, FeeSchedule, OrderParams,
     Receipt, RejectCode, SignedCommand,
