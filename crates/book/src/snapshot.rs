@@ -126,6 +126,24 @@ fn stp_code(stp: StpMode) -> u32 {
     }
 }
 
+/// The word encoding's head: `now`, `seq`, the number of orders, then zeros to a block boundary
+/// (both writers of the encoding go through here and [`put_account_words`]).
+fn put_head_words(sink: &mut impl WordSink, now: u64, seq: u64, orders: usize) {
+    let [now_hi, now_lo] = split(now);
+    let [seq_hi, seq_lo] = split(seq);
+    sink.put(&[now_hi, now_lo, seq_hi, seq_lo, orders as u32]);
+    sink.align_block();
+}
+
+/// One account's entry in the word encoding: its id, its number of orders, each order id.
+fn put_account_words(sink: &mut impl WordSink, account: u64, count: u32, ids: impl Iterator<Item = u64>) {
+    let [hi, lo] = split(account);
+    sink.put(&[hi, lo, count]);
+    for id in ids {
+        sink.put(&split(id));
+    }
+}
+
 impl SnapshotOrder {
     /// The order in the word encoding, one 16-word block: id, account, price (two's complement),
     /// visible, reserve, display, expiry and sequence number, each as its high then low word,
@@ -179,20 +197,13 @@ impl BookSnapshot {
     /// injective on books (fixed widths, counts before lists, sequence numbers below
     /// [`MAX_SEQ`]), so its hash commits to the snapshot.
     pub fn write_words(&self, sink: &mut impl WordSink) {
-        let [now_hi, now_lo] = split(self.now.0);
-        let [seq_hi, seq_lo] = split(self.seq);
-        sink.put(&[now_hi, now_lo, seq_hi, seq_lo, self.orders.len() as u32]);
-        sink.align_block();
+        put_head_words(sink, self.now.0, self.seq, self.orders.len());
         for o in &self.orders {
             sink.put_block(&o.words());
         }
         sink.put(&[self.accounts.len() as u32]);
         for (account, ids) in &self.accounts {
-            let [hi, lo] = split(account.0);
-            sink.put(&[hi, lo, ids.len() as u32]);
-            for id in ids {
-                sink.put(&split(id.0));
-            }
+            put_account_words(sink, account.0, ids.len() as u32, ids.iter().map(|id| id.0));
         }
     }
 }
@@ -236,10 +247,7 @@ impl Book {
     // per-order loop of its byte-oriented predecessor compiled ~100 SP1 cycles per order slower.
     #[inline(never)]
     pub fn write_words(&self, sink: &mut impl WordSink) {
-        let [now_hi, now_lo] = split(self.now);
-        let [seq_hi, seq_lo] = split(self.seq);
-        sink.put(&[now_hi, now_lo, seq_hi, seq_lo, self.order_count() as u32]);
-        sink.align_block();
+        put_head_words(sink, self.now, self.seq, self.order_count());
         for side in [Side::Buy, Side::Sell] {
             for key in self.side_levels(side).iter().rev() {
                 let mut cur = self.levels[key.level as usize].head;
@@ -255,14 +263,12 @@ impl Book {
         sink.put(&[accounts.len() as u32]);
         for (account, slot) in accounts {
             let entry = &self.account_slots[slot as usize];
-            let [hi, lo] = split(account);
-            sink.put(&[hi, lo, entry.count]);
-            let mut cur = entry.head;
-            while cur != NIL {
-                let n = &self.orders[cur as usize];
-                sink.put(&split(n.id));
-                cur = n.acct_next;
-            }
+            let ids = core::iter::successors((entry.head != NIL).then_some(entry.head), |&cur| {
+                let next = self.orders[cur as usize].acct_next;
+                (next != NIL).then_some(next)
+            })
+            .map(|cur| self.orders[cur as usize].id);
+            put_account_words(sink, account, entry.count, ids);
         }
     }
 

@@ -170,11 +170,6 @@ pub fn referenced_markets(commands: &[Command]) -> BTreeSet<MarketId> {
     commands.iter().filter_map(command_market).collect()
 }
 
-/// An account's balance of `asset`, created empty if it has none.
-fn asset_balance(account: &mut Account, asset: AssetId) -> &mut Balance {
-    account.balances.entry(asset)
-}
-
 /// What the withdrawal chain hashes to take in `w`: the chain so far, then `w`'s borsh encoding
 /// (address, asset, amount), on the stack.
 fn withdrawal_link(chain: &[u8; 32], w: &Withdrawal) -> [u8; 72] {
@@ -794,7 +789,7 @@ impl ExchangeState {
 
     fn balance_mut(&mut self, account: AccountId, asset: AssetId) -> &mut Balance {
         self.touch_account(account);
-        asset_balance(self.acct_mut(account), asset)
+        self.acct_mut(account).balances.entry(asset)
     }
 
     /// Locks what `qty` lots at `price` on `side` need (checked computable and available before
@@ -834,15 +829,15 @@ impl ExchangeState {
         self.touch_account(buyer);
         let b = self.acct_mut(buyer);
         {
-            let q = asset_balance(b, spec.quote_asset);
+            let q = b.balances.entry(spec.quote_asset);
             q.locked -= buyer_locked;
             q.available += buyer_locked - quote; // price improvement comes back
         }
-        asset_balance(b, spec.base_asset).available += base - fee_base;
+        b.balances.entry(spec.base_asset).available += base - fee_base;
         self.touch_account(seller);
         let s = self.acct_mut(seller);
-        asset_balance(s, spec.base_asset).locked -= base;
-        asset_balance(s, spec.quote_asset).available += quote - fee_quote;
+        s.balances.entry(spec.base_asset).locked -= base;
+        s.balances.entry(spec.quote_asset).available += quote - fee_quote;
         *self.fees.entry(spec.base_asset) += fee_base;
         *self.fees.entry(spec.quote_asset) += fee_quote;
     }

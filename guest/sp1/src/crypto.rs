@@ -32,17 +32,26 @@ pub struct Sp1Crypto;
 /// 512-byte `memset` each time, more than the rest of the block's work.
 static mut SCHEDULE: [u64; 64] = [0; 64];
 
-fn sha256_block(state: &mut [u64; 8], block: &[u8]) {
+/// One SHA-256 compression of `state` (SP1's syscalls keep words in 64-bit slots) with the
+/// message words `fill` writes into the schedule's first sixteen entries.
+#[inline(always)]
+fn compress(state: &mut [u64; 8], fill: impl FnOnce(&mut [u64; 16])) {
     // SAFETY: the guest runs one thread and this function does not re-enter, so nothing else
     // holds a reference to SCHEDULE while it is used here.
     unsafe {
         let w = &mut *core::ptr::addr_of_mut!(SCHEDULE);
-        for (slot, word) in w[..16].iter_mut().zip(block.chunks_exact(4)) {
-            *slot = u32::from_be_bytes([word[0], word[1], word[2], word[3]]) as u64;
-        }
+        fill(w.first_chunk_mut::<16>().expect("64 entries"));
         sp1_lib::syscall_sha256_extend(w);
         sp1_lib::syscall_sha256_compress(w, state);
     }
+}
+
+fn sha256_block(state: &mut [u64; 8], block: &[u8]) {
+    compress(state, |w| {
+        for (slot, word) in w.iter_mut().zip(block.chunks_exact(4)) {
+            *slot = u32::from_be_bytes([word[0], word[1], word[2], word[3]]) as u64;
+        }
+    });
 }
 
 /// XORs `bytes` (a multiple of 8 long, at any alignment) into the first lanes of `state`.
@@ -223,15 +232,11 @@ impl Crypto for Sp1Crypto {
 
     fn sha256_words(&self, state: &mut [u32; 8], block: &[u32; 16]) {
         let mut wide = state.map(|w| w as u64);
-        // SAFETY: as in `sha256_block`.
-        unsafe {
-            let w = &mut *core::ptr::addr_of_mut!(SCHEDULE);
-            for (slot, word) in w[..16].iter_mut().zip(block) {
+        compress(&mut wide, |w| {
+            for (slot, word) in w.iter_mut().zip(block) {
                 *slot = *word as u64;
             }
-            sp1_lib::syscall_sha256_extend(w);
-            sp1_lib::syscall_sha256_compress(w, &mut wide);
-        }
+        });
         *state = wide.map(|w| w as u32);
     }
 

@@ -11,6 +11,10 @@ use zkclob_state::{Crypto, PublicKey, Signature, SHA256_IV};
 const HALF_ORDER: [u64; 4] =
     [0xDFE9_2F46_681B_20A0, 0x5D57_6E73_57A4_501D, 0xFFFF_FFFF_FFFF_FFFF, 0x7FFF_FFFF_FFFF_FFFF];
 
+/// A SHA-256 block 8-byte aligned, as zisklib's compression wants it.
+#[repr(align(8))]
+struct Aligned([u8; 64]);
+
 /// Crypto through ZisK's precompiles.
 pub struct ZiskCrypto;
 
@@ -34,9 +38,6 @@ impl Crypto for ZiskCrypto {
     }
 
     fn sha256_compress(&self, block: &[u8; 64]) -> [u8; 32] {
-        // zisklib wants the block 8-byte aligned.
-        #[repr(align(8))]
-        struct Aligned([u8; 64]);
         let aligned = Aligned(*block);
         let mut state = SHA256_IV;
         unsafe { zisklib::sha256f_compress_c(state.as_mut_ptr(), aligned.0.as_ptr(), 1) };
@@ -48,8 +49,6 @@ impl Crypto for ZiskCrypto {
     }
 
     fn sha256_blocks(&self, state: &mut [u32; 8], blocks: &[u8]) {
-        #[repr(align(8))]
-        struct Aligned([u8; 64]);
         for block in blocks.chunks_exact(64) {
             let aligned = Aligned(block.try_into().expect("64-byte chunk"));
             unsafe { zisklib::sha256f_compress_c(state.as_mut_ptr(), aligned.0.as_ptr(), 1) };
@@ -57,8 +56,6 @@ impl Crypto for ZiskCrypto {
     }
 
     fn sha256_words(&self, state: &mut [u32; 8], block: &[u32; 16]) {
-        #[repr(align(8))]
-        struct Aligned([u8; 64]);
         let mut aligned = Aligned([0; 64]);
         for (chunk, word) in aligned.0.chunks_exact_mut(4).zip(block) {
             chunk.copy_from_slice(&word.to_be_bytes());
