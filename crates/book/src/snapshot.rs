@@ -151,8 +151,11 @@ impl SnapshotOrder {
     /// [`MAX_SEQ`] that byte is free): side (bit 0: 0 buy, 1 sell), self-trade prevention mode
     /// (bits 1–2, in declaration order) and post-only (bit 3).
     #[inline(always)]
+    ///
+    /// Defined for any sequence number, since a snapshot to be hashed may come from outside (a
+    /// witness); it is injective only below [`MAX_SEQ`], which is why [`Book::restore`] refuses
+    /// a book whose counter — and so any of its orders' numbers — is not below it.
     pub fn words(&self) -> [u32; ORDER_WORDS] {
-        debug_assert!(self.seq < MAX_SEQ);
         let [id_hi, id_lo] = split(self.id.0);
         let [acct_hi, acct_lo] = split(self.account.0);
         let [px_hi, px_lo] = split(self.price.0 as u64);

@@ -279,3 +279,64 @@ fn a_received_batch_hashes_its_bytes_as_received_and_equals_execute() {
     assert!(ReceivedBatch::decode(&longer).is_err());
     assert!(ReceivedBatch::decode(&bytes[..bytes.len() - 1]).is_err());
 }
+
+/// A market leaf commits to every field of every order, flags included (they share a word with
+/// the top byte of the sequence number): each change to a book in the witness is refused. A
+/// forged order whose words equal a genuine one's — flags moved into its sequence number — gets
+/// past the root check by design and is refused when the book is restored, as a sequence number
+/// from beyond the book's counter.
+#[test]
+fn a_tampered_book_in_the_witness_is_refused_field_by_field() {
+    let mut s = setup();
+    let params = |side, price, post_only, stp| OrderParams {
+        side,
+        price: Price(price),
+        post_only,
+        stp,
+        tif: TimeInForce::Gtd(Timestamp(5_000)),
+        ..match limit(0, side, price, 3) {
+            Action::Place(p) => p,
+            _ => unreachable!(),
+        }
+    };
+    let (w0, w1) = s.wallets.split_at_mut(1);
+    for (i, (side, price)) in [(Side::Buy, 95), (Side::Buy, 96), (Side::Sell, 105)].into_iter().enumerate() {
+        let stp = if i == 0 { StpMode::Decrement } else { StpMode::CancelNewest };
+        let r = s.world.act(&mut w0[0], Action::Place(params(side, price, i == 0, stp)));
+        assert!(matches!(r, Receipt::Applied(_)), "{r:?}");
+    }
+    let r = s.world.act(&mut w1[0], Action::Place(params(Side::Buy, 97, false, StpMode::CancelNewest)));
+    assert!(matches!(r, Receipt::Applied(_)));
+    s.commitment = StateCommitment::build(Sha256Hasher, &mut s.world.state).unwrap();
+    let w = &mut s.wallets[2];
+    let commands = vec![w.sign_with_nonce(w.nonce, limit(0, Side::Sell, 110, 1))];
+    let h = header(&s, 1_000);
+    let witness = witness_of(&s, &commands);
+    assert!(execute(&NativeCrypto, &h, &witness, &commands).is_ok());
+
+    let tampered = |change: &dyn Fn(&mut zkclob_book::BookSnapshot)| {
+        let mut w = witness.clone();
+        let (_, leaf) = w.markets.iter_mut().find(|(id, _)| *id == MarketId(0)).unwrap();
+        change(&mut leaf.as_mut().unwrap().book);
+        execute(&NativeCrypto, &h, &w, &commands).map(|_| ()).unwrap_err()
+    };
+    // Bids first, best first: the order at 97, then 96, then the post-only decrement one at 95.
+    let root = WitnessError::RootMismatch;
+    assert_eq!(tampered(&|b| b.orders[0].visible = Qty(2)), root, "quantity");
+    assert_eq!(tampered(&|b| b.orders[2].post_only = false), root, "post-only flag");
+    assert_eq!(tampered(&|b| b.orders[2].stp = StpMode::CancelBoth), root, "self-trade prevention mode");
+    assert_eq!(tampered(&|b| b.orders[1].expires_at = Timestamp(6_000)), root, "expiry");
+    assert_eq!(tampered(&|b| b.orders[1].seq -= 1), root, "sequence number");
+    assert_eq!(tampered(&|b| b.orders[0].account.0 ^= 1 << 40), root, "account");
+    assert_eq!(tampered(&|b| b.accounts[0].1.swap(0, 1)), root, "an account's arrival order");
+    assert_eq!(tampered(&|b| b.now.0 += 1), root, "book time");
+    // Flags 0 (buy, cancel-newest, not post-only) with the genuine flags (decrement 3 << 1,
+    // post-only 1 << 3) moved into the sequence number's top byte: the same words.
+    let forged = tampered(&|b| {
+        let o = &mut b.orders[2];
+        o.post_only = false;
+        o.stp = StpMode::CancelNewest;
+        o.seq += 14 << 56;
+    });
+    assert!(matches!(forged, WitnessError::Snapshot(_)), "{forged:?}");
+}
