@@ -100,6 +100,9 @@ pub struct EngineSection {
     pub group_commit_min_us: u64,
     /// Journal segment size, MiB.
     pub segment_mb: u64,
+    /// Zeros written ahead of the journal's last record, KiB (0: none): a group commit then
+    /// changes no file size, and its fdatasync writes the data alone.
+    pub preallocate_kb: u64,
     /// Snapshot every this many batches.
     pub snapshot_every: u64,
     /// Depth levels per side in market data.
@@ -124,6 +127,7 @@ impl Default for EngineSection {
             fsync: true,
             group_commit_min_us: GROUP_COMMIT_MIN_US,
             segment_mb: 64,
+            preallocate_kb: 256,
             snapshot_every: 100,
             depth_levels: 20,
             batched_signature_checks: true,
@@ -404,6 +408,9 @@ impl NodeConfig {
         if e.segment_mb == 0 || e.segment_mb > 1024 {
             return bad("engine.segment_mb must be 1..=1024".into());
         }
+        if e.preallocate_kb > 65_536 {
+            return bad("engine.preallocate_kb must be 0..=65536".into());
+        }
         if !(self.limits.rate_per_sec > 0.0 && self.limits.rate_per_sec.is_finite()) {
             return bad("limits.rate_per_sec must be a positive number".into());
         }
@@ -465,6 +472,7 @@ impl NodeConfig {
         c.fsync = self.engine.fsync;
         c.group_commit_min = std::time::Duration::from_micros(self.engine.group_commit_min_us);
         c.segment_bytes = self.engine.segment_mb << 20;
+        c.preallocate_bytes = self.engine.preallocate_kb << 10;
         c.snapshot_every = self.engine.snapshot_every;
         c.depth_levels = self.engine.depth_levels;
         c

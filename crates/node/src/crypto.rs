@@ -59,6 +59,11 @@ impl Crypto for Verdict {
     fn secp256k1_verify(&self, _: &PublicKey, _: &[u8; 32], _: &Signature) -> bool {
         self.0
     }
+
+    /// The verdict, without computing the hash it would be checked against.
+    fn secp256k1_verify_hashed(&self, _: &PublicKey, _: &Signature, _: impl FnOnce() -> [u8; 32]) -> bool {
+        self.0
+    }
 }
 
 /// Whether a command's signature is valid (deposits carry none: `true`).

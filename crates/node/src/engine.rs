@@ -77,6 +77,9 @@ pub struct EngineConfig {
     pub group_commit_min: Duration,
     /// Journal segment size.
     pub segment_bytes: u64,
+    /// Zeros the journal writes ahead of its last record ([`JournalConfig::preallocate_bytes`]):
+    /// a group commit's `fdatasync` then changes no file size.
+    pub preallocate_bytes: u64,
     /// Write a snapshot every this many batches (0: never, except at shutdown).
     pub snapshot_every: u64,
     /// Depth levels per side in market data.
@@ -107,6 +110,7 @@ impl EngineConfig {
             fsync: true,
             group_commit_min: Duration::ZERO,
             segment_bytes: 64 << 20,
+            preallocate_bytes: 256 << 10,
             snapshot_every: 100,
             depth_levels: 20,
             trade_history: 1_000,
@@ -356,14 +360,59 @@ type ReadFn = Box<dyn FnOnce(&Engine) + Send>;
 // Submissions are nearly all requests; boxing them would add an allocation to each.
 #[allow(clippy::large_enum_variant)]
 enum Request {
-    Submit { command: Command, verified: bool, received_ns: u64, client_id: Option<String>, reply: Reply },
+    Submit(Submission),
+    /// Several submissions with one hand-over (the signature checker's groups), in order.
+    SubmitMany(Vec<Submission>),
     Read(ReadFn),
     Cut(oneshot::Sender<Option<u64>>),
-    Configure { batch_max_commands: usize, batch_max_ms: u64, reply: oneshot::Sender<()> },
-    ProofStatus { batch: u64, status: String },
-    L1Status { batch: u64, status: String },
-    Blobs { batch: u64, blobs: Vec<BlobRef> },
+    Configure {
+        batch_max_commands: usize,
+        batch_max_ms: u64,
+        reply: oneshot::Sender<()>,
+    },
+    ProofStatus {
+        batch: u64,
+        status: String,
+    },
+    L1Status {
+        batch: u64,
+        status: String,
+    },
+    Blobs {
+        batch: u64,
+        blobs: Vec<BlobRef>,
+    },
     Shutdown(oneshot::Sender<()>),
+}
+
+/// A command whose signature passed, for [`EngineHandle::submit_answering`].
+pub struct Answering {
+    /// The command.
+    pub command: Command,
+    /// The client's label for a new order.
+    pub client_id: Option<String>,
+    /// Where the outcome (or the API's refusal) goes.
+    pub answer: oneshot::Sender<Result<Outcome, crate::api::ApiError>>,
+}
+
+/// A command for the engine and where its outcome goes.
+pub(crate) struct Submission {
+    command: Command,
+    verified: bool,
+    received_ns: u64,
+    client_id: Option<String>,
+    reply: Reply,
+}
+
+impl Request {
+    /// Commands it carries (for the queue-depth gauge).
+    fn commands(&self) -> u64 {
+        match self {
+            Request::Submit(_) => 1,
+            Request::SubmitMany(list) => list.len() as u64,
+            _ => 0,
+        }
+    }
 }
 
 struct OpenBatch {
@@ -442,15 +491,15 @@ fn indexed(
     receipt: Receipt,
     client_id: Option<String>,
 ) -> Indexed {
-    let (account, nonce, hash) = match command {
+    let (account, nonce, command) = match command {
+        // The command's hash is computed by the indexer's thread, off the engine's.
         Command::Signed(s) if matches!(receipt, Receipt::Applied(_)) => {
-            let bytes = borsh::to_vec(command).expect("Vec write");
-            (Some(signer), s.nonce, zkclob_state::Crypto::keccak256(&crate::crypto::FastCrypto, &bytes))
+            (Some(signer), s.nonce, Some(command.clone()))
         }
         // Deposits and rejections are not indexed: nothing to look up.
-        _ => (None, 0, [0; 32]),
+        _ => (None, 0, None),
     };
-    Indexed { seq, hash, batch, receipt, account, nonce, client_id }
+    Indexed { seq, command, batch, receipt, account, nonce, client_id }
 }
 
 /// One fill of one account, for the fills query.
@@ -557,6 +606,7 @@ impl Engine {
         }
         let mut jcfg = JournalConfig::new(&jdir);
         jcfg.segment_bytes = cfg.segment_bytes;
+        jcfg.preallocate_bytes = cfg.preallocate_bytes;
         jcfg.fsync = if cfg.fsync { FsyncPolicy::Always } else { FsyncPolicy::Never };
         // A journal created afresh next to a snapshot continues the snapshot's numbering.
         jcfg.first_seq = from;
@@ -962,7 +1012,7 @@ impl Engine {
             self.open_batch(received_ns);
         }
         let t = Instant::now();
-        let receipt = self.state.apply(&Verdict(verified), &command);
+        let receipt = self.state.apply_by(&Verdict(verified), &command, account);
         self.metrics.apply.observe_ns(t.elapsed().as_nanos() as u64);
         let entry = Entry::Command { received_ns, command, client_id };
         let seq = self.append(&entry);
@@ -1267,21 +1317,14 @@ impl Engine {
                     }
                 }
             }
-            self.metrics.queue_depth.fetch_sub(group.len() as u64, Relaxed);
+            self.metrics.queue_depth.fetch_sub(group.iter().map(Request::commands).sum(), Relaxed);
             let mut cuts = Vec::new();
             for req in group.drain(..) {
                 match req {
-                    Request::Submit { command, verified, received_ns, client_id, reply } => {
-                        let out = self.submit_one(command, verified, received_ns, client_id);
-                        match out {
-                            Outcome::Refused(_) => reply.send(out),
-                            Outcome::Journaled { .. } => replies.push((reply, out)),
-                        }
-                        if self.open.as_ref().is_some_and(|o| o.commands.len() >= self.cfg.batch_max_commands)
-                        {
-                            self.commit();
-                            self.release(&mut replies);
-                            self.cut();
+                    Request::Submit(s) => self.submission(s, &mut replies),
+                    Request::SubmitMany(list) => {
+                        for s in list {
+                            self.submission(s, &mut replies);
                         }
                     }
                     Request::Read(f) => reads.push(f),
@@ -1332,6 +1375,22 @@ impl Engine {
             }
         }
         self.shutdown();
+    }
+
+    /// Journals and applies one submitted command; its answer waits in `replies` for the
+    /// group's commit (a refusal goes at once). A full batch is cut here.
+    fn submission(&mut self, s: Submission, replies: &mut Vec<(Reply, Outcome)>) {
+        let Submission { command, verified, received_ns, client_id, reply } = s;
+        let out = self.submit_one(command, verified, received_ns, client_id);
+        match out {
+            Outcome::Refused(_) => reply.send(out),
+            Outcome::Journaled { .. } => replies.push((reply, out)),
+        }
+        if self.open.as_ref().is_some_and(|o| o.commands.len() >= self.cfg.batch_max_commands) {
+            self.commit();
+            self.release(replies);
+            self.cut();
+        }
     }
 
     /// After a commit: answer the submitters and publish.
@@ -1518,9 +1577,9 @@ impl Replay {
                 let state = self.state.as_mut().ok_or_else(|| bad("a command before genesis"))?;
                 let open = self.open.as_mut().ok_or_else(|| bad("a command outside a batch"))?;
                 let verified = verdict.unwrap_or_else(|| verify_command(state.chain_id, &command));
-                let receipt = state.apply(&Verdict(verified), &command);
+                let account = command_account(&command);
+                let receipt = state.apply_by(&Verdict(verified), &command, account);
                 if seq >= self.index_from && matches!(receipt, zkclob_state::Receipt::Applied(_)) {
-                    let account = command_account(&command);
                     self.reindexed.push(indexed(
                         seq,
                         &command,
@@ -1620,34 +1679,51 @@ impl EngineHandle {
     ) -> Result<oneshot::Receiver<Outcome>, SubmitError> {
         let (reply, rx) = oneshot::channel();
         let reply = Reply::Outcome(reply);
-        self.send(Request::Submit { command, verified, received_ns: now_ns(), client_id, reply })?;
+        self.send(Request::Submit(Submission {
+            command,
+            verified,
+            received_ns: now_ns(),
+            client_id,
+            reply,
+        }))?;
         Ok(rx)
     }
 
-    /// [`EngineHandle::submit_labelled`] answering on `answer`: the outcome, or why the command
-    /// could not be queued.
-    pub fn submit_answering(
-        &self,
-        command: Command,
-        verified: bool,
-        client_id: Option<String>,
-        answer: oneshot::Sender<Result<Outcome, crate::api::ApiError>>,
-    ) {
-        let reply = Reply::Answer(answer);
-        let request = Request::Submit { command, verified, received_ns: now_ns(), client_id, reply };
-        let (e, back) = match self.tx.try_send(request) {
+    /// Queues checked commands in order with one hand-over, each answering on its own channel:
+    /// the outcome, or why the group could not be queued.
+    pub fn submit_answering(&self, group: Vec<Answering>) {
+        if group.is_empty() {
+            return;
+        }
+        let received_ns = now_ns();
+        let n = group.len() as u64;
+        let list = group
+            .into_iter()
+            .map(|a| Submission {
+                command: a.command,
+                verified: true,
+                received_ns,
+                client_id: a.client_id,
+                reply: Reply::Answer(a.answer),
+            })
+            .collect();
+        let (e, back) = match self.tx.try_send(Request::SubmitMany(list)) {
             Ok(()) => {
-                self.metrics.queue_depth.fetch_add(1, Relaxed);
+                self.metrics.queue_depth.fetch_add(n, Relaxed);
                 return;
             }
             Err(TrySendError::Full(r)) => {
-                self.metrics.overloaded.fetch_add(1, Relaxed);
+                self.metrics.overloaded.fetch_add(n, Relaxed);
                 (SubmitError::Overloaded, r)
             }
             Err(TrySendError::Disconnected(r)) => (SubmitError::Stopped, r),
         };
-        if let Request::Submit { reply: Reply::Answer(tx), .. } = back {
-            let _ = tx.send(Err(e.into()));
+        if let Request::SubmitMany(list) = back {
+            for s in list {
+                if let Reply::Answer(tx) = s.reply {
+                    let _ = tx.send(Err(e.into()));
+                }
+            }
         }
     }
 

@@ -47,8 +47,9 @@ pub fn valid_client_id(id: &str) -> bool {
 pub struct Indexed {
     /// Journal sequence number.
     pub seq: u64,
-    /// keccak-256 of the command's canonical bytes.
-    pub hash: [u8; 32],
+    /// The applied signed command (`None` for anything not indexed); the index keeps the
+    /// keccak-256 of its canonical bytes, computed when the entry is written.
+    pub command: Option<zkclob_state::Command>,
     /// Its batch.
     pub batch: u64,
     /// Its receipt.
@@ -59,6 +60,12 @@ pub struct Indexed {
     pub nonce: u64,
     /// The client's label, if any.
     pub client_id: Option<String>,
+}
+
+/// keccak-256 of a command's canonical (borsh) bytes: what an ack is looked up by.
+pub fn command_hash(command: &zkclob_state::Command) -> [u8; 32] {
+    let bytes = borsh::to_vec(command).expect("writing to a Vec cannot fail");
+    zkclob_state::Crypto::keccak256(&crate::crypto::FastCrypto, &bytes)
 }
 
 /// An acknowledgement found by hash.
@@ -155,8 +162,9 @@ impl Index {
             for e in entries {
                 let Some(account) = &e.account else { continue };
                 // Only applied commands consume their nonce; a rejected one may be sent again.
-                if let Receipt::Applied(_) = e.receipt {
-                    let v = borsh::to_vec(&(e.hash, e.seq, e.batch, e.receipt)).map_err(err)?;
+                if let (Receipt::Applied(_), Some(c)) = (e.receipt, &e.command) {
+                    let hash = command_hash(c);
+                    let v = borsh::to_vec(&(hash, e.seq, e.batch, e.receipt)).map_err(err)?;
                     acks.insert(&ack_key(account, e.nonce), v.as_slice()).map_err(err)?;
                 }
                 if let (Some(a), Some(id), Receipt::Applied(ap)) = (&e.account, &e.client_id, &e.receipt) {

@@ -562,13 +562,23 @@ fn huge_length_header_in_the_middle_is_corrupt() {
 }
 
 #[test]
-fn zeros_after_last_record_are_a_torn_tail() {
+fn zeros_after_last_record_are_its_end_not_a_torn_tail() {
+    // What `preallocate_bytes` writes ahead; nothing is dropped, and appends go after the
+    // records, into the zeros.
     let tmp = tempfile::tempdir().expect("tempdir");
-    let written = single_segment_journal(tmp.path(), 3, 20);
+    let mut written = single_segment_journal(tmp.path(), 3, 20);
     append_raw(tmp.path(), &[0u8; 4096]);
-    let (_, report) = open(tmp.path(), 1 << 20);
-    assert_eq!(report.truncated_tail.map(|t| t.bytes_dropped), Some(4096));
+    let path = segment_files(tmp.path())[0].clone();
+    let len = fs::metadata(&path).expect("stat").len();
+    let (mut journal, report) = open(tmp.path(), 1 << 20);
+    assert_eq!((report.truncated_tail, report.records, report.next_seq), (None, 3, 4));
     assert_eq!(read_all(tmp.path(), 1), written);
+    written.extend(write_records(&mut journal, 2, 1, |_| 30));
+    drop(journal);
+    assert_eq!(fs::metadata(&path).expect("stat").len(), len, "written into the zeros");
+    assert_eq!(read_all(tmp.path(), 1), written);
+    let (_, report) = open(tmp.path(), 1 << 20);
+    assert_eq!((report.truncated_tail, report.records), (None, 5));
 }
 
 #[test]
@@ -765,16 +775,16 @@ proptest! {
         let in_last = record_bounds_count_before_crash(&written, &last);
         let expected_len = written.len() - in_last + survivors;
 
+        // Torn: what is left of a damaged record. A cut at a record boundary leaves nothing,
+        // and zeros after the last whole record are the journal's end (what it writes ahead
+        // with `preallocate_bytes`), not a torn tail.
+        let last_end = bounds.iter().map(|&(_, _, end)| end).filter(|&end| end <= crash_at).max().unwrap_or(HEADER);
+        let damaged = fs::read(&last).expect("read");
+        let torn = damaged.get(last_end..).is_some_and(|rest| rest.iter().any(|&b| b != 0));
         let (mut journal, report) = open(tmp.path(), segment_bytes);
         let recovered = read_all(tmp.path(), 1);
         prop_assert_eq!(&recovered[..], &written[..expected_len]);
         prop_assert_eq!(report.next_seq, expected_len as u64 + 1);
-        // A cut exactly at a record boundary loses whole records and leaves nothing torn.
-        let at_boundary = crash_at == HEADER || bounds.iter().any(|&(_, _, end)| end == crash_at);
-        let torn = match tail {
-            CrashTail::Truncated => !at_boundary,
-            CrashTail::Zeroed => crash_at < file_len,
-        };
         prop_assert_eq!(report.truncated_tail.is_some(), torn);
         for (seq, path, len_after) in &commits {
             if *path != last || *len_after <= crash_at as u64 {
@@ -858,4 +868,86 @@ fn measure_commit_and_replay_costs() {
         fsync_ns[fsync_ns.len() / 2] / 1000,
         fsync_ns[fsync_ns.len() * 99 / 100] / 1000
     );
+}
+
+fn preallocated(dir: &Path, segment_bytes: u64, ahead: u64) -> (Journal, RecoveryReport) {
+    let mut cfg = config(dir, segment_bytes);
+    cfg.preallocate_bytes = ahead;
+    Journal::open(cfg).expect("journal opens")
+}
+
+/// End of the last record of a segment file (the zeros after it are not records).
+fn records_end(path: &Path) -> usize {
+    record_bounds(path).iter().filter(|(seq, _, _)| *seq != 0).map(|&(_, _, end)| end).max().unwrap_or(HEADER)
+}
+
+#[test]
+fn preallocated_journal_writes_zeros_ahead_and_reopens_without_a_torn_tail() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut journal, _) = preallocated(tmp.path(), 1 << 20, 4096);
+    let mut written = write_records(&mut journal, 10, 3, |_| 50);
+    let path = segment_files(tmp.path())[0].clone();
+    let len = fs::metadata(&path).expect("stat").len() as usize;
+    let end = records_end(&path);
+    assert_eq!(end, HEADER + 10 * (REC + 50));
+    assert!(len > end && len <= end + 4096, "zeros ahead: {len} {end}");
+    assert!(fs::read(&path).expect("read")[end..].iter().all(|&b| b == 0));
+    // Enough records to pass the zeros: the file grows by another stretch of zeros.
+    written.extend(write_records(&mut journal, 100, 7, |_| 50));
+    let end = records_end(&path);
+    let len = fs::metadata(&path).expect("stat").len() as usize;
+    assert!(len > end && len <= end + 4096, "{len} {end}");
+    drop(journal);
+    let (mut journal, report) = preallocated(tmp.path(), 1 << 20, 4096);
+    assert_eq!((report.truncated_tail, report.records, report.next_seq), (None, 110, 111));
+    written.extend(write_records(&mut journal, 5, 2, |_| 50));
+    assert_eq!(read_all(tmp.path(), 1), written);
+    assert_eq!(read_all(tmp.path(), 100), written[99..]);
+}
+
+#[test]
+fn torn_record_before_the_zeros_is_truncated_and_the_zeros_go_with_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut journal, _) = preallocated(tmp.path(), 1 << 20, 4096);
+    let written = write_records(&mut journal, 4, 2, |_| 40);
+    drop(journal);
+    let path = segment_files(tmp.path())[0].clone();
+    let end = records_end(&path);
+    // A half-written fifth record, then the zeros that were already there.
+    let mut buf = fs::read(&path).expect("read");
+    buf[end..end + REC + 10].copy_from_slice(&[0x5A; REC + 10]);
+    fs::write(&path, &buf).expect("write");
+    let mut reader = Journal::read_from(tmp.path(), 1).expect("reader");
+    assert_eq!(reader.by_ref().collect::<Result<Vec<_>, _>>().expect("records"), written);
+    assert_eq!(reader.torn_tail().map(|t| t.seq), Some(5));
+    let (mut journal, report) = preallocated(tmp.path(), 1 << 20, 4096);
+    let torn = report.truncated_tail.expect("torn tail reported");
+    assert_eq!((torn.seq, torn.offset), (5, end as u64));
+    assert_eq!(fs::metadata(&path).expect("stat").len() as usize, end, "cut at the last good record");
+    let more = write_records(&mut journal, 3, 1, |_| 40);
+    assert_eq!(read_all(tmp.path(), 1), [written, more].concat());
+}
+
+#[test]
+fn sealed_segments_keep_no_zeros_and_zeros_in_one_are_corrupt() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut journal, _) = preallocated(tmp.path(), 4096, 1024);
+    let written = write_records(&mut journal, 100, 4, |_| 100);
+    drop(journal);
+    let files = segment_files(tmp.path());
+    assert!(files.len() >= 3, "{files:?}");
+    for sealed in &files[..files.len() - 1] {
+        let len = fs::metadata(sealed).expect("stat").len() as usize;
+        assert_eq!(len, records_end(sealed), "{} ends with its last record", sealed.display());
+    }
+    assert_eq!(read_all(tmp.path(), 1), written);
+    // Zeros after the records of a sealed segment were never written by the journal.
+    let sealed = &files[0];
+    let mut f = OpenOptions::new().append(true).open(sealed).expect("open");
+    std::io::Write::write_all(&mut f, &[0u8; 64]).expect("append");
+    drop(f);
+    match expect_open_error(tmp.path(), 4096) {
+        JournalError::Corrupt { reason: CorruptReason::BadRecordInSealedSegment { .. }, .. } => {}
+        other => panic!("unexpected error {other:?}"),
+    }
 }

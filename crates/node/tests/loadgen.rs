@@ -27,6 +27,9 @@ fn node_config(dir: &std::path::Path) -> NodeConfig {
     if std::env::var("LOADGEN_DIAG_UNBATCHED").is_ok() {
         cfg.engine.batched_signature_checks = false;
     }
+    if let Some(v) = std::env::var("LOADGEN_DIAG_PREALLOCATE_KB").ok().and_then(|v| v.parse().ok()) {
+        cfg.engine.preallocate_kb = v;
+    }
     cfg
 }
 

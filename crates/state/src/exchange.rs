@@ -431,6 +431,14 @@ impl ExchangeState {
         self.apply_prepared(crypto, command, None)
     }
 
+    /// [`ExchangeState::apply`] for a caller that already derived the signer's address of a
+    /// signed command (`signer` must be `crypto.address_of` of its public key; it is ignored for
+    /// a deposit): the address is then not derived again.
+    pub fn apply_by(&mut self, crypto: &impl Crypto, command: &Command, signer: Address) -> Receipt {
+        let prepared = Prepared { address: signer, action: None, account: None };
+        self.apply_prepared(crypto, command, Some(&prepared))
+    }
+
     /// [`ExchangeState::apply`] with what the caller already derived for a signed command (its
     /// signer's address and signing hash; ignored for a deposit). The witness path derives both
     /// once per command (the address while checking the witness, the hash from the received
