@@ -53,6 +53,17 @@
 //!    found, valid data follows the damage: corrupt. Otherwise it is a torn tail: [`Journal::open`]
 //!    truncates the file to `X`, syncs it, and reports it in [`RecoveryReport::truncated_tail`].
 //!
+//! 0. Before these: in the last segment, if every byte from `X` to the end of the file is zero,
+//!    `X` is simply the end of the records. With [`JournalConfig::preallocate_bytes`] the writer
+//!    keeps up to that many zeros written ahead of its last record, so that a commit into them
+//!    changes no file size (its `fdatasync` then writes the data alone); records are written
+//!    over the zeros. Nothing is reported or truncated, and appends continue at `X`. A sealed
+//!    segment is cut back to its last record (and synced) before the next segment exists, so
+//!    zeros there still fall under rule 1. This rule cannot hide an acknowledged record: a
+//!    record that was synced reads back as written, never as zeros; what it gives up is telling
+//!    a crash that left a record's bytes unwritten apart from no record at all — both mean the
+//!    record was not acknowledged.
+//!
 //! Rule 3 is conservative: a crash in the middle of one large unsynced write whose pages reached
 //! the disk out of order can also leave valid records after a damaged one. The journal cannot tell
 //! that apart from damage to acknowledged data, so it refuses to open and the error tells the

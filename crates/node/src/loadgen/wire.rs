@@ -68,8 +68,10 @@ pub struct Conn {
     stream: TcpStream,
     out: Vec<u8>,
     written: usize,
+    /// Read bytes: `parsed..filled` wait to be parsed.
     inbuf: Vec<u8>,
     parsed: usize,
+    filled: usize,
 }
 
 impl Conn {
@@ -87,7 +89,7 @@ impl Conn {
         stream.set_read_timeout(None)?;
         stream.set_nodelay(true)?;
         stream.set_nonblocking(true)?;
-        Ok(Conn { stream, out: Vec::with_capacity(READ_CHUNK), written: 0, inbuf: Vec::new(), parsed: 0 })
+        Ok(Conn { stream, out: Vec::with_capacity(READ_CHUNK), written: 0, inbuf: Vec::new(), parsed: 0, filled: 0 })
     }
 
     /// The socket, for `ppoll`.
@@ -128,30 +130,26 @@ impl Conn {
     /// Reads what the socket has and hands each complete message to `on`; answers pings.
     pub fn read(&mut self, mut on: impl FnMut(Incoming<'_>)) -> Result<(), WireError> {
         loop {
-            let len = self.inbuf.len();
-            self.inbuf.resize(len + READ_CHUNK, 0);
-            let got = match self.stream.read(&mut self.inbuf[len..]) {
-                Ok(0) => {
-                    self.inbuf.truncate(len);
-                    return Err(WireError::Closed);
-                }
+            // Room for a whole chunk after what is buffered; zeroed once, when the buffer grows.
+            if self.inbuf.len() < self.filled + READ_CHUNK {
+                self.inbuf.resize(self.filled + READ_CHUNK, 0);
+            }
+            let got = match self.stream.read(&mut self.inbuf[self.filled..]) {
+                Ok(0) => return Err(WireError::Closed),
                 Ok(n) => n,
-                Err(e) => {
-                    self.inbuf.truncate(len);
-                    match e.kind() {
-                        io::ErrorKind::WouldBlock => break,
-                        io::ErrorKind::Interrupted => continue,
-                        _ => return Err(e.into()),
-                    }
-                }
+                Err(e) => match e.kind() {
+                    io::ErrorKind::WouldBlock => break,
+                    io::ErrorKind::Interrupted => continue,
+                    _ => return Err(e.into()),
+                },
             };
-            self.inbuf.truncate(len + got);
+            self.filled += got;
             if got < READ_CHUNK {
                 break;
             }
         }
         let mut pong = Vec::new();
-        while let Some((opcode, start, end)) = frame_at(&self.inbuf[self.parsed..])? {
+        while let Some((opcode, start, end)) = frame_at(&self.inbuf[self.parsed..self.filled])? {
             let payload = &self.inbuf[self.parsed + start..self.parsed + end];
             match opcode {
                 0x1 => on(Incoming::Text(
@@ -163,11 +161,12 @@ impl Conn {
             }
             self.parsed += end;
         }
-        if self.parsed == self.inbuf.len() {
-            self.inbuf.clear();
+        if self.parsed == self.filled {
             self.parsed = 0;
+            self.filled = 0;
         } else if self.parsed > READ_CHUNK {
-            self.inbuf.drain(..self.parsed);
+            self.inbuf.copy_within(self.parsed..self.filled, 0);
+            self.filled -= self.parsed;
             self.parsed = 0;
         }
         if !pong.is_empty() {
