@@ -386,28 +386,27 @@ fn check_and_queue(api: &Api, command: Command, client_id: Option<String>) -> Re
         }
     }
     let verified = verify_command(api.engine.chain_id(), &command);
-    if let Some(e) = refusal(api, &command, verified) {
-        return Err(e);
-    }
+    admit(api, &command, verified)?;
     Ok(Pending::Queued(api.engine.submit_labelled(command, true, client_id)?))
 }
 
-/// Why a command whose signature check gave `verified` may not be queued: a failed check, or
-/// the account over its rate.
-fn refusal(api: &Api, command: &Command, verified: bool) -> Option<ApiError> {
+/// Whether a command whose signature check gave `verified` may be queued: its signer's address,
+/// or why not (a failed check, or the account over its rate).
+fn admit(api: &Api, command: &Command, verified: bool) -> Result<Address, ApiError> {
     if !verified {
         let (c, m) = reject_text(&RejectCode::BadSignature);
-        return Some(ApiError::new(StatusCode::UNAUTHORIZED, c, m));
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, c, m));
     }
     let Command::Signed(s) = command else { unreachable!("only signed commands are checked") };
-    if !api.allow(&FastCrypto.address_of(&s.signer)) {
-        return Some(ApiError::new(
+    let signer = FastCrypto.address_of(&s.signer);
+    if !api.allow(&signer) {
+        return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "too many commands from this account; slow down",
         ));
     }
-    None
+    Ok(signer)
 }
 
 /// A command on its way to the engine.
@@ -649,13 +648,16 @@ fn hand_on(api: &Api, checked: Vec<(Job, bool)>, order: &Mutex<ArrivalRate>) {
     let mut passed = Vec::with_capacity(checked.len());
     let _order = order.lock().expect("checker order lock");
     for (job, verified) in checked {
-        match refusal(api, &job.command, verified) {
-            Some(e) => {
+        match admit(api, &job.command, verified) {
+            Err(e) => {
                 let _ = job.answer.send(Err(e));
             }
-            None => {
-                passed.push(Answering { command: job.command, client_id: job.client_id, answer: job.answer })
-            }
+            Ok(signer) => passed.push(Answering {
+                command: job.command,
+                signer,
+                client_id: job.client_id,
+                answer: job.answer,
+            }),
         }
     }
     api.engine.submit_answering(passed);

@@ -389,6 +389,8 @@ enum Request {
 pub struct Answering {
     /// The command.
     pub command: Command,
+    /// Its signer's address (derived once, at the API).
+    pub signer: Address,
     /// The client's label for a new order.
     pub client_id: Option<String>,
     /// Where the outcome (or the API's refusal) goes.
@@ -402,6 +404,8 @@ pub(crate) struct Submission {
     received_ns: u64,
     client_id: Option<String>,
     reply: Reply,
+    /// The account it acts for, where the submitter derived it already.
+    account: Option<Address>,
 }
 
 impl Request {
@@ -728,7 +732,7 @@ impl Engine {
             engine.append(&genesis_entry);
             for c in genesis {
                 let verified = verify_command(engine.cfg.chain_id, &c);
-                let out = engine.submit_one(c, verified, now_ns(), None);
+                let out = engine.submit_one(c, verified, now_ns(), None, None);
                 if !matches!(out, Outcome::Journaled { receipt: Receipt::Applied(_), .. }) {
                     return Err(OpenError::Inconsistent {
                         seq: 0,
@@ -1001,9 +1005,10 @@ impl Engine {
         verified: bool,
         received_ns: u64,
         client_id: Option<String>,
+        account: Option<Address>,
     ) -> Outcome {
         // The account a command acts for, computed once for the checks, the audit log and the index.
-        let account = command_account(&command);
+        let account = account.unwrap_or_else(|| command_account(&command));
         if let Err(code) = self.precheck(&command, &account, verified) {
             self.metrics.refused.fetch_add(1, Relaxed);
             return Outcome::Refused(code);
@@ -1380,8 +1385,8 @@ impl Engine {
     /// Journals and applies one submitted command; its answer waits in `replies` for the
     /// group's commit (a refusal goes at once). A full batch is cut here.
     fn submission(&mut self, s: Submission, replies: &mut Vec<(Reply, Outcome)>) {
-        let Submission { command, verified, received_ns, client_id, reply } = s;
-        let out = self.submit_one(command, verified, received_ns, client_id);
+        let Submission { command, verified, received_ns, client_id, reply, account } = s;
+        let out = self.submit_one(command, verified, received_ns, client_id, account);
         match out {
             Outcome::Refused(_) => reply.send(out),
             Outcome::Journaled { .. } => replies.push((reply, out)),
@@ -1685,6 +1690,7 @@ impl EngineHandle {
             received_ns: now_ns(),
             client_id,
             reply,
+            account: None,
         }))?;
         Ok(rx)
     }
@@ -1705,6 +1711,7 @@ impl EngineHandle {
                 received_ns,
                 client_id: a.client_id,
                 reply: Reply::Answer(a.answer),
+                account: Some(a.signer),
             })
             .collect();
         let (e, back) = match self.tx.try_send(Request::SubmitMany(list)) {

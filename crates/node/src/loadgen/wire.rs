@@ -89,7 +89,14 @@ impl Conn {
         stream.set_read_timeout(None)?;
         stream.set_nodelay(true)?;
         stream.set_nonblocking(true)?;
-        Ok(Conn { stream, out: Vec::with_capacity(READ_CHUNK), written: 0, inbuf: Vec::new(), parsed: 0, filled: 0 })
+        Ok(Conn {
+            stream,
+            out: Vec::with_capacity(READ_CHUNK),
+            written: 0,
+            inbuf: Vec::new(),
+            parsed: 0,
+            filled: 0,
+        })
     }
 
     /// The socket, for `ppoll`.
