@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use zkclob_book::Event;
 use zkclob_core::MarketId;
@@ -227,9 +227,10 @@ impl Writer {
 }
 
 /// Starts the audit thread writing under `dir`.
-pub fn start(dir: &Path) -> std::io::Result<(Sender<AuditRecord>, std::thread::JoinHandle<()>)> {
+pub fn start(dir: &Path) -> std::io::Result<(SyncSender<AuditRecord>, std::thread::JoinHandle<()>)> {
     std::fs::create_dir_all(dir)?;
-    let (tx, rx): (Sender<AuditRecord>, Receiver<AuditRecord>) = std::sync::mpsc::channel();
+    let (tx, rx): (SyncSender<AuditRecord>, Receiver<AuditRecord>) =
+        std::sync::mpsc::sync_channel(crate::BACKGROUND_QUEUE);
     let mut w = Writer { dir: dir.to_path_buf(), file: None, written: 0, text: String::new() };
     let thread = std::thread::Builder::new().name("zkclob-audit".into()).spawn(move || {
         crate::background_thread();

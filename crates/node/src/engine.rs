@@ -450,11 +450,11 @@ pub struct Engine {
     fills: std::collections::BTreeMap<Address, VecDeque<FillRecord>>,
     /// Held while the engine lives: the data directory's lock.
     _lock: std::fs::File,
-    index: Option<std::sync::mpsc::Sender<Vec<Indexed>>>,
+    index: Option<std::sync::mpsc::SyncSender<Vec<Indexed>>>,
     index_thread: Option<std::thread::JoinHandle<()>>,
     to_index: Vec<Indexed>,
     order_subscribers: Arc<std::sync::atomic::AtomicI64>,
-    audit: Option<std::sync::mpsc::Sender<AuditRecord>>,
+    audit: Option<std::sync::mpsc::SyncSender<AuditRecord>>,
     audit_thread: Option<std::thread::JoinHandle<()>>,
     audit_pending: AuditRecord,
     recovery: Recovery,

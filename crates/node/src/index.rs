@@ -15,7 +15,7 @@
 //! after it while replaying, so a crash loses nothing the index needs.
 
 use std::path::Path;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -180,8 +180,9 @@ impl Index {
     }
 
     /// Starts the indexer thread; the engine sends it each committed group.
-    pub fn start_writer(&self) -> (Sender<Vec<Indexed>>, std::thread::JoinHandle<()>) {
-        let (tx, rx): (Sender<Vec<Indexed>>, Receiver<Vec<Indexed>>) = std::sync::mpsc::channel();
+    pub fn start_writer(&self) -> (SyncSender<Vec<Indexed>>, std::thread::JoinHandle<()>) {
+        let (tx, rx): (SyncSender<Vec<Indexed>>, Receiver<Vec<Indexed>>) =
+            std::sync::mpsc::sync_channel(crate::BACKGROUND_QUEUE);
         let index = self.clone();
         let thread = std::thread::Builder::new()
             .name("zkclob-index".into())
