@@ -547,6 +547,7 @@ mod tests {
         let p = dir.path().join("c.toml");
         for (text, needle) in [
             ("[engine]\nbatch_max_ms = 0\n", "batch_max_ms"),
+            ("[engine]\npreallocate_kb = 65537\n", "preallocate_kb"),
             ("[engine]\nbatch_max_comands = 5\n", "batch_max_comands"),
             ("[log]\nlevel = \"loud\"\n", "log.level"),
             ("[limits]\nrate_per_sec = -1.0\nburst = 5.0\n", "rate_per_sec"),

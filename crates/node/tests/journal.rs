@@ -505,6 +505,7 @@ fn invalid_config_is_rejected() {
         JournalConfig { max_record_bytes: 0, ..config(tmp.path(), 4096) },
         JournalConfig { first_seq: 0, ..config(tmp.path(), 4096) },
         JournalConfig { max_pending_bytes: 10, ..config(tmp.path(), 4096) },
+        JournalConfig { preallocate_bytes: (64 << 20) + 1, ..config(tmp.path(), 4096) },
     ];
     for cfg in bad {
         assert!(matches!(Journal::open(cfg), Err(JournalError::InvalidConfig { .. })));
