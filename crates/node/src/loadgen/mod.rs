@@ -586,6 +586,7 @@ fn drive(
         for (c, conn) in conns.iter_mut().enumerate() {
             if live[c] && conn.wants_write() && conn.flush().is_err() {
                 live[c] = false;
+                state.lost[c] = true;
             }
         }
         // Read the acks of every connection the last wait saw readable.
@@ -601,10 +602,6 @@ fn drive(
             });
             if read.is_err() {
                 live[c] = false;
-            }
-        }
-        for (c, &alive) in live.iter().enumerate() {
-            if !alive {
                 state.lost[c] = true;
             }
         }
