@@ -552,7 +552,12 @@ struct Reorder {
 impl CheckerThreads {
     fn run(&self) {
         use crate::secp_x8::LANES;
-        crate::precise_sleeps();
+        crate::sched::precise_sleeps();
+        crate::sched::ack_path(
+            self.api.engine.realtime_priority(),
+            "signature checker",
+            self.api.engine.metrics(),
+        );
         let chain_id = self.api.engine.chain_id();
         loop {
             let (ticket, jobs) = {
@@ -960,10 +965,9 @@ async fn faucet(State(api): State<Api>, body: Bytes) -> Result<Response, ApiErro
     })?;
     if let Some(l1) = api.l1.clone() {
         // L1 mode: a real deposit on the in-process L1, credited by the next batch.
-        let deposited =
-            tokio::task::spawn_blocking(move || l1.faucet_deposit(to.0, r.asset, amount))
-                .await
-                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        let deposited = blocking(&api, move || l1.faucet_deposit(to.0, r.asset, amount))
+            .await
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
         return match deposited {
             Ok((index, block)) => Ok((
                 StatusCode::ACCEPTED,
@@ -984,6 +988,19 @@ async fn faucet(State(api): State<Api>, body: Bytes) -> Result<Response, ApiErro
     Ok((status, Json(body)).into_response())
 }
 
+/// Runs `f` on tokio's blocking threads, in the ordinary scheduling class (they may have
+/// started real-time, as the workers do: [`crate::sched`]).
+fn blocking<T: Send + 'static>(
+    api: &Api,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> tokio::task::JoinHandle<T> {
+    let metrics = api.engine.metrics().clone();
+    tokio::task::spawn_blocking(move || {
+        crate::sched::ordinary(&metrics);
+        f()
+    })
+}
+
 fn no_l1() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "l1_off", "this node runs without an L1 (rollup.l1 = \"off\")")
 }
@@ -991,7 +1008,7 @@ fn no_l1() -> ApiError {
 /// L1 mode: the rollup contract's state (proposals, settlements, queues).
 async fn l1_status(State(api): State<Api>) -> Result<Json<Value>, ApiError> {
     let l1 = api.l1.clone().ok_or_else(no_l1)?;
-    let status = tokio::task::spawn_blocking(move || l1.status())
+    let status = blocking(&api, move || l1.status())
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "l1", e.to_string()))?;
@@ -1003,7 +1020,7 @@ async fn l1_status(State(api): State<Api>) -> Result<Json<Value>, ApiError> {
 async fn l1_claims(State(api): State<Api>, Path(who): Path<String>) -> Result<Json<Value>, ApiError> {
     let l1 = api.l1.clone().ok_or_else(no_l1)?;
     let who = address(&who)?;
-    let claims = tokio::task::spawn_blocking(move || l1.claims_of(&who.0))
+    let claims = blocking(&api, move || l1.claims_of(&who.0))
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "l1", e.to_string()))?;

@@ -15,7 +15,6 @@
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender};
 
 use zkclob_book::Event;
 use zkclob_core::MarketId;
@@ -226,15 +225,18 @@ impl Writer {
     }
 }
 
-/// Starts the audit thread writing under `dir`.
-pub fn start(dir: &Path) -> std::io::Result<(SyncSender<AuditRecord>, std::thread::JoinHandle<()>)> {
+/// Starts the audit thread writing under `dir`; `realtime_priority` is the ack path's
+/// ([`crate::sched`]: how the thread catches up when far behind).
+pub(crate) fn start(
+    dir: &Path,
+    realtime_priority: u8,
+) -> std::io::Result<(crate::sched::BackgroundSender<AuditRecord>, std::thread::JoinHandle<()>)> {
     std::fs::create_dir_all(dir)?;
-    let (tx, rx): (SyncSender<AuditRecord>, Receiver<AuditRecord>) =
-        std::sync::mpsc::sync_channel(crate::BACKGROUND_QUEUE);
+    let (tx, mut rx) = crate::sched::background_queue(realtime_priority);
     let mut w = Writer { dir: dir.to_path_buf(), file: None, written: 0, text: String::new() };
     let thread = std::thread::Builder::new().name("zkclob-audit".into()).spawn(move || {
-        crate::background_thread();
-        for r in rx {
+        rx.enter();
+        while let Some(r) = rx.recv() {
             if let Err(e) = w.write(&r) {
                 tracing::error!(error = %e, "audit log write failed; the journal still holds everything");
             }

@@ -80,6 +80,9 @@ pub struct EngineConfig {
     /// Zeros the journal writes ahead of its last record ([`JournalConfig::preallocate_bytes`]):
     /// a group commit's `fdatasync` then changes no file size.
     pub preallocate_bytes: u64,
+    /// Real-time priority (`SCHED_RR`, 1..=99) of the engine thread and the other threads an
+    /// acknowledgement waits for ([`crate::sched`]); 0: ordinary threads.
+    pub realtime_priority: u8,
     /// Write a snapshot every this many batches (0: never, except at shutdown).
     pub snapshot_every: u64,
     /// Depth levels per side in market data.
@@ -111,6 +114,7 @@ impl EngineConfig {
             group_commit_min: Duration::ZERO,
             segment_bytes: 64 << 20,
             preallocate_bytes: 256 << 10,
+            realtime_priority: 0,
             snapshot_every: 100,
             depth_levels: 20,
             trade_history: 1_000,
@@ -450,11 +454,11 @@ pub struct Engine {
     fills: std::collections::BTreeMap<Address, VecDeque<FillRecord>>,
     /// Held while the engine lives: the data directory's lock.
     _lock: std::fs::File,
-    index: Option<std::sync::mpsc::SyncSender<Vec<Indexed>>>,
+    index: Option<crate::sched::BackgroundSender<Vec<Indexed>>>,
     index_thread: Option<std::thread::JoinHandle<()>>,
     to_index: Vec<Indexed>,
     order_subscribers: Arc<std::sync::atomic::AtomicI64>,
-    audit: Option<std::sync::mpsc::SyncSender<AuditRecord>>,
+    audit: Option<crate::sched::BackgroundSender<AuditRecord>>,
     audit_thread: Option<std::thread::JoinHandle<()>>,
     audit_pending: AuditRecord,
     recovery: Recovery,
@@ -714,12 +718,13 @@ impl Engine {
         engine.state.record_events(true);
         if engine.cfg.audit && engine.cfg.create_if_missing {
             let dir = engine.cfg.data_dir.join("audit");
-            let (tx, thread) = crate::audit::start(&dir).map_err(io_err(&dir))?;
+            let (tx, thread) =
+                crate::audit::start(&dir, engine.cfg.realtime_priority).map_err(io_err(&dir))?;
             engine.audit = Some(tx);
             engine.audit_thread = Some(thread);
         }
         if let Some(i) = index {
-            let (tx, thread) = i.start_writer();
+            let (tx, thread) = i.start_writer(engine.cfg.realtime_priority);
             engine.index = Some(tx);
             engine.index_thread = Some(thread);
         }
@@ -1272,15 +1277,20 @@ impl Engine {
         let updates = self.updates.clone();
         let chain_id = self.state.chain_id;
         let order_subscribers = self.order_subscribers.clone();
+        let realtime_priority = self.cfg.realtime_priority;
         let thread = std::thread::Builder::new()
             .name("zkclob-engine".into())
-            .spawn(move || self.run(rx))
+            .spawn(move || {
+                crate::sched::ack_path(realtime_priority, "engine", &self.metrics);
+                self.run(rx)
+            })
             .expect("spawning the engine thread");
         EngineHandle {
             tx,
             metrics,
             updates,
             chain_id,
+            realtime_priority,
             thread: Arc::new(std::sync::Mutex::new(Some(thread))),
             order_subscribers,
         }
@@ -1636,6 +1646,7 @@ pub struct EngineHandle {
     metrics: Arc<Metrics>,
     updates: broadcast::Sender<Arc<Vec<Update>>>,
     chain_id: u64,
+    realtime_priority: u8,
     thread: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
     order_subscribers: Arc<std::sync::atomic::AtomicI64>,
 }
@@ -1644,6 +1655,12 @@ impl EngineHandle {
     /// The chain id commands must be signed for.
     pub fn chain_id(&self) -> u64 {
         self.chain_id
+    }
+
+    /// The real-time priority of the threads an acknowledgement waits for (0: ordinary
+    /// threads; [`crate::sched`]).
+    pub fn realtime_priority(&self) -> u8 {
+        self.realtime_priority
     }
 
     /// The metrics.

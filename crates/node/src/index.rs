@@ -15,7 +15,7 @@
 //! after it while replaying, so a crash loses nothing the index needs.
 
 use std::path::Path;
-use std::sync::mpsc::{Receiver, SyncSender};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -179,15 +179,18 @@ impl Index {
         w.commit().map_err(err)
     }
 
-    /// Starts the indexer thread; the engine sends it each committed group.
-    pub fn start_writer(&self) -> (SyncSender<Vec<Indexed>>, std::thread::JoinHandle<()>) {
-        let (tx, rx): (SyncSender<Vec<Indexed>>, Receiver<Vec<Indexed>>) =
-            std::sync::mpsc::sync_channel(crate::BACKGROUND_QUEUE);
+    /// Starts the indexer thread; the engine sends it each committed group. `realtime_priority`
+    /// is the ack path's ([`crate::sched`]: how the thread catches up when far behind).
+    pub(crate) fn start_writer(
+        &self,
+        realtime_priority: u8,
+    ) -> (crate::sched::BackgroundSender<Vec<Indexed>>, std::thread::JoinHandle<()>) {
+        let (tx, mut rx) = crate::sched::background_queue(realtime_priority);
         let index = self.clone();
         let thread = std::thread::Builder::new()
             .name("zkclob-index".into())
             .spawn(move || {
-                crate::background_thread();
+                rx.enter();
                 let mut last_durable = Instant::now();
                 let mut pending: Vec<Indexed> = Vec::new();
                 loop {
@@ -197,7 +200,7 @@ impl Index {
                     match rx.recv_timeout(Duration::from_millis(200)) {
                         Ok(mut group) => {
                             pending.append(&mut group);
-                            while let Ok(mut more) = rx.try_recv() {
+                            while let Some(mut more) = rx.try_recv() {
                                 pending.append(&mut more);
                             }
                         }

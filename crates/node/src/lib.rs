@@ -13,6 +13,8 @@
 //!   have it), for order entry and recovery;
 //! - the REST/WebSocket API ([`api`]), metrics ([`metrics`]), configuration with hot reload
 //!   ([`config`]), and the whole node put together ([`node`]);
+//! - how its threads are scheduled ([`sched`]): the acknowledgement path (optionally
+//!   real-time), background threads in the idle class that catch up when far behind;
 //! - the client side: signing keys ([`crypto`]) and a small client library ([`client`]).
 //! - with `rollup.l1 = "in-process"`, the L1 side ([`l1`]): the rollup contracts on an
 //!   in-process chain, the queue mirror batches take from, the publisher's proposals and the
@@ -36,40 +38,7 @@ pub mod loadgen;
 pub mod market_data;
 pub mod metrics;
 pub mod node;
+pub mod sched;
 #[cfg(target_arch = "x86_64")]
 pub mod secp_x8;
 pub mod snapshot;
-
-/// Puts the calling thread in the idle scheduling class (`SCHED_IDLE`; nice 10 where that is
-/// refused): for threads off the path of an acknowledgement (the audit log, the index). They
-/// run when a core has nothing else to do and never delay a thread an order waits for — at
-/// 50,000 commands/s on the load bench, p99 3.2 → 2.4 ms against nice 10, and the generator's
-/// own lateness p99 1.2 → 0.4 ms. Their queues are bounded ([`BACKGROUND_QUEUE`]): if the
-/// machine is so busy that they fall that far behind, the engine waits for them, which frees
-/// the cores they need. Best effort: nothing happens where it is not allowed.
-pub(crate) fn background_thread() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: `gettid` has no preconditions; `setpriority` and `sched_setscheduler` on our own
-    // thread (id 0: the caller) only change that thread's scheduling.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
-    }
-}
-
-/// Groups of records the engine may queue for the audit log or the index before it waits for
-/// them (a group is one group commit: at 50,000 commands/s about 16 commands).
-pub(crate) const BACKGROUND_QUEUE: usize = 4_096;
-
-/// Asks the kernel to end the calling thread's sleeps and waits on time (timer slack 1 µs
-/// instead of the default 50 µs): for threads whose waits are a fraction of a millisecond (the
-/// signature checker's, the load generator's). Best effort.
-pub(crate) fn precise_sleeps() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_TIMERSLACK only changes the calling thread's timer slack.
-    unsafe {
-        libc::prctl(libc::PR_SET_TIMERSLACK, 1_000 as libc::c_ulong);
-    }
-}

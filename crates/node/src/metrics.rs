@@ -72,6 +72,8 @@ pub struct Metrics {
     pub prover_backlog: AtomicU64,
     /// Snapshots written.
     pub snapshots: AtomicU64,
+    /// Threads running in the real-time class (`engine.realtime_priority`).
+    pub realtime_threads: AtomicU64,
     /// Blobs packed with a KZG commitment and stored.
     pub blobs: AtomicU64,
     /// Journal group commits.
@@ -119,6 +121,7 @@ impl Default for Metrics {
             batches_proven: AtomicU64::new(0),
             prover_backlog: AtomicU64::new(0),
             snapshots: AtomicU64::new(0),
+            realtime_threads: AtomicU64::new(0),
             blobs: AtomicU64::new(0),
             commits: AtomicU64::new(0),
             committed_records: AtomicU64::new(0),
@@ -200,6 +203,12 @@ impl Metrics {
             self.sig_queue_depth.load(Relaxed),
         );
         counter(&mut out, "zkclob_snapshots_total", "Snapshots written.", &self.snapshots);
+        gauge(
+            &mut out,
+            "zkclob_realtime_threads",
+            "Threads of the acknowledgement path in the real-time class (engine.realtime_priority).",
+            self.realtime_threads.load(Relaxed),
+        );
         counter(&mut out, "zkclob_blobs_total", "EIP-4844 blobs packed, committed and stored.", &self.blobs);
         counter(
             &mut out,

@@ -596,11 +596,17 @@ pub fn start(
     // With the signature checks on a thread of their own, one worker does the rest of order
     // entry with less hand-over between threads; without, two share the checks.
     let api_workers = if batched { 1 } else { 2 };
+    let (realtime, metrics) = (handle.realtime_priority(), handle.metrics().clone());
     let server = std::thread::Builder::new().name("zkclob-api".into()).spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(api_workers)
             .enable_all()
             .thread_name("zkclob-api-worker")
+            // Order entry runs on the workers; tokio's blocking threads start here too, and
+            // what runs on them returns to the ordinary class first (`sched::ordinary`).
+            .on_thread_start(move || {
+                crate::sched::ack_path(realtime, "API worker", &metrics);
+            })
             .build()
             .expect("tokio runtime");
         rt.block_on(async move {

@@ -27,6 +27,10 @@ fn node_config(dir: &std::path::Path) -> NodeConfig {
     if std::env::var("LOADGEN_DIAG_UNBATCHED").is_ok() {
         cfg.engine.batched_signature_checks = false;
     }
+    // The ack path in the real-time class (`engine.realtime_priority`; needs CAP_SYS_NICE).
+    if let Some(p) = std::env::var("LOADGEN_REALTIME_PRIORITY").ok().and_then(|v| v.parse().ok()) {
+        cfg.engine.realtime_priority = p;
+    }
     if let Some(v) = std::env::var("LOADGEN_DIAG_PREALLOCATE_KB").ok().and_then(|v| v.parse().ok()) {
         cfg.engine.preallocate_kb = v;
     }
@@ -205,7 +209,27 @@ fn measure_once(rate: u64, secs: u64, connections: usize) -> serde_json::Value {
         let spent = ticks - before.get(tid).map_or(0, |(_, t)| *t);
         *cpu_s.entry(name.clone()).or_default() += spent as f64 / 100.0;
     }
-    println!("{}", serde_json::json!({ "offered_rate": rate, "cpu_s_by_thread": cpu_s }));
+    let metrics = Client::connect(running.addr).unwrap().get("/metrics").unwrap().body;
+    let metrics = metrics.as_str().unwrap();
+    let realtime: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("zkclob_realtime_threads "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    println!(
+        "{}",
+        serde_json::json!({ "offered_rate": rate, "cpu_s_by_thread": cpu_s, "realtime_threads": realtime })
+    );
+    // Diagnosis: the node's own timings (journal commits, cuts, signature-check groups).
+    if std::env::var("LOADGEN_DIAG_METRICS").is_ok() {
+        let wanted = |l: &&str| {
+            !l.starts_with('#')
+                && (l.contains("_seconds_sum") || l.contains("_seconds_count") || l.contains("sigcheck"))
+        };
+        for l in metrics.lines().filter(wanted) {
+            println!("{l}");
+        }
+    }
     running.stop();
     v
 }

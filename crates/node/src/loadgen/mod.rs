@@ -558,7 +558,7 @@ fn drive(
     clock: Clock,
     progress: bool,
 ) {
-    crate::precise_sleeps();
+    crate::sched::precise_sleeps();
     let shape = state.shape;
     let mut per_account: Vec<std::vec::IntoIter<Vec<u8>>> = frames.into_iter().map(Vec::into_iter).collect();
     let mut live = vec![true; conns.len()];
