@@ -290,7 +290,8 @@ fn catch_up(tid: i32, realtime_priority: u8) {
 /// Whether a refused catch-up was already reported.
 static CATCH_UP_REFUSAL_REPORTED: AtomicBool = AtomicBool::new(false);
 
-/// Whether this process may move a thread out of the idle class (see [`catch_up`]): tried on a
+/// Whether this process may move a thread out of the idle class (as a background thread that
+/// fell behind is): tried on a
 /// short-lived thread of its own.
 pub fn idle_class_can_be_left() -> bool {
     std::thread::spawn(|| {
