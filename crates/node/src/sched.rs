@@ -79,11 +79,30 @@ pub(crate) fn ordinary(metrics: &Metrics) {
 }
 
 fn set_realtime(priority: u8) -> std::io::Result<()> {
+    set_class(0, Class::RoundRobin(priority))
+}
+
+/// A scheduling class and, for the real-time one, its priority.
+#[derive(Clone, Copy)]
+enum Class {
+    RoundRobin(u8),
+    Ordinary,
+    Idle,
+}
+
+/// Puts thread `tid` of this process (0: the caller) in `class`.
+fn set_class(tid: i32, class: Class) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     {
-        let param = libc::sched_param { sched_priority: i32::from(priority) };
-        // SAFETY: sched_setscheduler on the calling thread (id 0) with a valid parameter.
-        if unsafe { libc::sched_setscheduler(0, libc::SCHED_RR, &param) } == 0 {
+        let (policy, priority) = match class {
+            Class::RoundRobin(p) => (libc::SCHED_RR, i32::from(p)),
+            Class::Ordinary => (libc::SCHED_OTHER, 0),
+            Class::Idle => (libc::SCHED_IDLE, 0),
+        };
+        let param = libc::sched_param { sched_priority: priority };
+        // SAFETY: sched_setscheduler on a thread of this process with a valid parameter only
+        // changes that thread's scheduling.
+        if unsafe { libc::sched_setscheduler(tid, policy, &param) } == 0 {
             Ok(())
         } else {
             Err(std::io::Error::last_os_error())
@@ -91,9 +110,20 @@ fn set_realtime(priority: u8) -> std::io::Result<()> {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = priority;
-        Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "real-time threads need Linux"))
+        let _ = (tid, class);
+        Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "scheduling classes need Linux"))
     }
+}
+
+/// Sets the nice value of thread `tid` of this process. Best effort.
+fn set_nice(tid: i32, nice: i32) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on a thread of this process only changes that thread's scheduling.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (tid, nice);
 }
 
 /// Puts the calling thread in the idle scheduling class (`SCHED_IDLE`; nice 10 where that is
@@ -104,15 +134,8 @@ fn set_realtime(priority: u8) -> std::io::Result<()> {
 /// falls far behind leaves the idle class until it catches up ([`BackgroundReceiver`]), and
 /// should it fill all the same, the engine waits for it.
 pub(crate) fn background() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: `gettid` has no preconditions; `setpriority` and `sched_setscheduler` on our own
-    // thread (id 0: the caller) only change that thread's scheduling.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
-    }
+    set_nice(gettid(), 10);
+    let _ = set_class(0, Class::Idle);
 }
 
 /// Groups of records the engine may queue for the audit log or the index before it waits for
@@ -263,27 +286,21 @@ fn catch_up(tid: i32, realtime_priority: u8) {
     if tid == 0 {
         return;
     }
-    #[cfg(target_os = "linux")]
-    // SAFETY: sched_setscheduler and setpriority on a thread of this process with valid
-    // parameters only change that thread's scheduling.
-    unsafe {
-        let rt = libc::sched_param { sched_priority: 1 };
-        if realtime_priority > 0 && libc::sched_setscheduler(tid, libc::SCHED_RR, &rt) == 0 {
-            return;
-        }
-        let param = libc::sched_param { sched_priority: 0 };
-        if libc::sched_setscheduler(tid, libc::SCHED_OTHER, &param) != 0 {
+    if realtime_priority > 0 && set_class(tid, Class::RoundRobin(1)).is_ok() {
+        return;
+    }
+    match set_class(tid, Class::Ordinary) {
+        Ok(()) => set_nice(tid, 0),
+        Err(e) => {
             if !CATCH_UP_REFUSAL_REPORTED.swap(true, Relaxed) {
                 tracing::warn!(
-                    error = %std::io::Error::last_os_error(),
+                    error = %e,
                     queued = CATCH_UP_FROM,
                     "a background thread (audit log or index) fell behind and may not leave the idle \
                      class without CAP_SYS_NICE: if its queue fills, the engine waits for it"
                 );
             }
-            return;
         }
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 0);
     }
 }
 
@@ -291,19 +308,11 @@ fn catch_up(tid: i32, realtime_priority: u8) {
 static CATCH_UP_REFUSAL_REPORTED: AtomicBool = AtomicBool::new(false);
 
 /// Whether this process may move a thread out of the idle class (as a background thread that
-/// fell behind is): tried on a
-/// short-lived thread of its own.
+/// fell behind is): tried on a short-lived thread of its own.
 pub fn idle_class_can_be_left() -> bool {
     std::thread::spawn(|| {
         background();
-        #[cfg(target_os = "linux")]
-        // SAFETY: sched_setscheduler on the calling thread with a valid parameter.
-        unsafe {
-            let param = libc::sched_param { sched_priority: 0 };
-            libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) == 0
-        }
-        #[cfg(not(target_os = "linux"))]
-        false
+        set_class(0, Class::Ordinary).is_ok()
     })
     .join()
     .unwrap_or(false)
@@ -311,15 +320,8 @@ pub fn idle_class_can_be_left() -> bool {
 
 /// The ordinary class at nice 0 for the calling thread.
 fn ordinary_class() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: `gettid` has no preconditions; `sched_setscheduler` and `setpriority` on our own
-    // thread only change that thread's scheduling.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(0, libc::SCHED_OTHER, &param);
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 0);
-    }
+    let _ = set_class(0, Class::Ordinary);
+    set_nice(gettid(), 0);
 }
 
 /// Asks the kernel to end the calling thread's sleeps and waits on time (timer slack 1 µs

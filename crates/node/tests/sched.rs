@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+mod common;
+
 use zkclob_core::MarketId;
 use zkclob_node::client::{Client, Signer};
-use zkclob_node::config::NodeConfig;
 use zkclob_node::crypto::Keypair;
 use zkclob_node::{node, sched};
 use zkclob_state::Action;
@@ -42,11 +43,7 @@ fn metric(c: &mut Client, name: &str) -> u64 {
 #[test]
 fn the_ack_path_runs_real_time_where_allowed_and_ordinary_where_not() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = NodeConfig {
-        data_dir: dir.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..NodeConfig::default()
-    };
+    let mut cfg = common::config(dir.path());
     cfg.engine.realtime_priority = 7;
     // Through the checker threads from the first command, so that they are on the path.
     cfg.engine.batched_signature_checks_from = 0;
