@@ -591,16 +591,8 @@ impl CheckerThreads {
                 (*next_ticket - 1, jobs)
             };
             let n = jobs.len() as u64;
-            let mut checked = Vec::with_capacity(jobs.len());
-            let mut rest = jobs.into_iter();
-            loop {
-                let group: Vec<Job> = rest.by_ref().take(LANES).collect();
-                if group.is_empty() {
-                    break;
-                }
-                let verdicts = check_group(&self.api, chain_id, &group);
-                checked.extend(group.into_iter().zip(verdicts));
-            }
+            let verdicts = check_take(&self.api, chain_id, &jobs);
+            let checked: Vec<(Job, bool)> = jobs.into_iter().zip(verdicts).collect();
             self.api.engine.metrics().sig_queue_depth.fetch_sub(n, Relaxed);
             // Hand on every take that is next in order, this one or those checked ahead of it.
             let mut reorder = self.reorder.lock().expect("checker reorder lock");
@@ -617,33 +609,31 @@ impl CheckerThreads {
     }
 }
 
-/// Checks up to eight signatures together: the verdicts, in order.
+/// Checks a take's signatures in groups of eight that share one scalar inversion
+/// ([`verify_signed`]): the verdicts, in order.
 #[cfg(target_arch = "x86_64")]
-fn check_group(api: &Api, chain_id: u64, group: &[Job]) -> Vec<bool> {
-    let signed: Vec<&SignedCommand> = group
+fn check_take(api: &Api, chain_id: u64, take: &[Job]) -> Vec<bool> {
+    let signed: Vec<&SignedCommand> = take
         .iter()
         .map(|j| match &j.command {
             Command::Signed(c) => c,
             Command::Deposit { .. } => unreachable!("deposits are refused before"),
         })
         .collect();
-    // A fault in the vector code must not take order entry down: that group is then checked
+    // A fault in the vector code must not take order entry down: that take is then checked
     // one by one with libsecp256k1, and the fault is logged.
     let verdicts =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verify_signed(chain_id, &signed)))
             .unwrap_or_else(|_| {
                 tracing::error!(
-                    "signature checker: the eight-lane check panicked; this group is checked one by one"
+                    "signature checker: the eight-lane check panicked; these commands are checked one by one"
                 );
                 signed.iter().map(|c| crate::crypto::verify_one(chain_id, c)).collect()
             });
     let m = api.engine.metrics();
-    let n = group.len() as u64;
-    m.sig_groups.fetch_add(1, Relaxed);
-    m.sig_checked.fetch_add(n, Relaxed);
-    if crate::crypto::checked_together(group.len()) {
-        m.sig_checked_x8.fetch_add(n, Relaxed);
-    }
+    m.sig_groups.fetch_add(take.len().div_ceil(crate::secp_x8::LANES) as u64, Relaxed);
+    m.sig_checked.fetch_add(take.len() as u64, Relaxed);
+    m.sig_checked_x8.fetch_add(crate::crypto::checked_together_of(take.len()) as u64, Relaxed);
     verdicts
 }
 

@@ -97,26 +97,40 @@ pub fn checked_together(n: usize) -> bool {
     }
 }
 
+/// How many of `n` commands [`verify_signed`] checks eight at a time (the first ones): all the
+/// full groups of eight, and the last group too if it has [`X8_MIN_GROUP`] or more.
+pub fn checked_together_of(n: usize) -> usize {
+    let rest = n % 8;
+    if !checked_together(8) {
+        0
+    } else if rest == 0 || checked_together(rest) {
+        n
+    } else {
+        n - rest
+    }
+}
+
 /// Whether each signed command's signature is valid, as [`verify_command`] answers, checking
 /// eight at a time with [`crate::secp_x8`] where this CPU can (about three times faster per
-/// signature) and one by one with libsecp256k1 elsewhere or for groups of fewer than three.
+/// signature) and one by one with libsecp256k1 elsewhere. The commands go in groups of eight;
+/// a last group of fewer than [`X8_MIN_GROUP`] is checked one by one, and all the groups
+/// checked together share one scalar inversion ([`crate::secp_x8::verify_many`]).
 pub fn verify_signed(chain_id: u64, commands: &[&SignedCommand]) -> Vec<bool> {
+    let together = checked_together_of(commands.len());
     let mut out = Vec::with_capacity(commands.len());
-    for group in commands.chunks(8) {
-        #[cfg(target_arch = "x86_64")]
-        if checked_together(group.len()) {
-            let hashes: Vec<[u8; 32]> =
-                group.iter().map(|c| signing_hash(&FastCrypto, chain_id, c.nonce, &c.action)).collect();
-            let items: Vec<crate::secp_x8::Item<'_>> = group
-                .iter()
-                .zip(&hashes)
-                .map(|(c, prehash)| crate::secp_x8::Item { pubkey: &c.signer, prehash, sig: &c.signature })
-                .collect();
-            out.extend_from_slice(&crate::secp_x8::verify(&items)[..group.len()]);
-            continue;
-        }
-        out.extend(group.iter().map(|c| verify_one(chain_id, c)));
+    #[cfg(target_arch = "x86_64")]
+    if together > 0 {
+        let group = &commands[..together];
+        let hashes: Vec<[u8; 32]> =
+            group.iter().map(|c| signing_hash(&FastCrypto, chain_id, c.nonce, &c.action)).collect();
+        let items: Vec<crate::secp_x8::Item<'_>> = group
+            .iter()
+            .zip(&hashes)
+            .map(|(c, prehash)| crate::secp_x8::Item { pubkey: &c.signer, prehash, sig: &c.signature })
+            .collect();
+        out = crate::secp_x8::verify_many(&items);
     }
+    out.extend(commands[together..].iter().map(|c| verify_one(chain_id, c)));
     out
 }
 

@@ -16,14 +16,15 @@
 //!   windows: 252 doublings, 64 additions from a per-lane table of `0..15·P` and 64 from a shared
 //!   table of `0..15·G`, table entries fetched by gathers. The comparison is made projectively
 //!   (`X == r·Z`, or `X == (r+n)·Z` when `r + n < p`), as libsecp256k1 does.
-//! - **Scalars** (mod n) by `k256`, with one inversion per eight signatures (Montgomery's
-//!   trick).
+//! - **Scalars** (mod n) by `k256`, with one inversion per call (Montgomery's trick):
+//!   [`verify_many`] shares it across all the signatures it is given.
 //!
 //! Like libsecp256k1's `verify`, a signature is refused when `r` or `s` is zero or not below
 //! `n`, when `s` is high (`s > n/2`), or when the public key is not a point of the curve with
 //! coordinates below `p`. Verification is variable-time in nothing secret: every input is public.
 //!
-//! [`available`] says whether this CPU has the instructions; [`verify`] checks up to eight.
+//! [`available`] says whether this CPU has the instructions; [`verify`] checks up to eight,
+//! [`verify_many`] any number.
 
 use core::arch::x86_64::*;
 use k256::elliptic_curve::ops::{Invert, Reduce};
@@ -65,44 +66,62 @@ pub fn available() -> bool {
 /// If more than [`LANES`] items are given, or the CPU lacks the instructions ([`available`]).
 pub fn verify(items: &[Item<'_>]) -> [bool; LANES] {
     assert!(items.len() <= LANES, "at most {LANES} signatures per call");
+    let mut out = [false; LANES];
+    out[..items.len()].copy_from_slice(&verify_many(items));
+    out
+}
+
+/// Checks any number of signatures, eight lanes at a time, with one scalar inversion for all
+/// of them (Montgomery's trick across the whole slice: an inversion costs about what 200
+/// scalar products do, 7 µs here, against 45 µs for eight verifications); `out[i]` is whether
+/// `items[i]` verifies. A last group of fewer than eight costs what eight do.
+///
+/// # Panics
+/// If the CPU lacks the instructions ([`available`]).
+pub fn verify_many(items: &[Item<'_>]) -> Vec<bool> {
     assert!(available(), "this CPU lacks AVX-512 IFMA");
-    let mut lanes = Lanes::dummy();
-    let mut ok = [false; LANES];
-    let mut fallback = [false; LANES];
-    let mut s = [Scalar::ONE; LANES];
-    let mut z = [Scalar::ONE; LANES];
-    let mut r = [Scalar::ONE; LANES];
-    for (i, item) in items.iter().enumerate() {
-        let Some(parsed) = parse(item) else { continue };
-        ok[i] = true;
-        (r[i], s[i], z[i]) = (parsed.r, parsed.s, parsed.z);
-        lanes.px[i] = parsed.px;
-        lanes.py[i] = parsed.py;
-        lanes.r[i] = parsed.r_fe;
-        lanes.r_plus_n[i] = parsed.r_plus_n;
-    }
-    // w = 1/s for all lanes with one inversion; u1 = z·w, u2 = r·w.
-    let mut prefix = [Scalar::ONE; LANES];
-    let mut acc = Scalar::ONE;
-    for i in 0..LANES {
-        prefix[i] = acc;
-        acc *= s[i];
-    }
-    // Every s is nonzero (parsed, or the dummy 1), so the product is invertible.
-    let mut inv = Option::<Scalar>::from(acc.invert_vartime()).expect("a product of nonzero scalars");
-    for i in (0..LANES).rev() {
-        let w = inv * prefix[i];
-        inv *= s[i];
-        if i < items.len() && ok[i] && !lanes.set_scalars(i, &(z[i] * w), &(r[i] * w)) {
+    let parsed: Vec<Option<Parsed>> = items.iter().map(parse).collect();
+    // w = 1/s for every parsed signature with one inversion; u1 = z·w, u2 = r·w.
+    let s: Vec<Scalar> = parsed.iter().map(|p| p.as_ref().map_or(Scalar::ONE, |p| p.s)).collect();
+    let w = inverses(&s);
+    let mut out = Vec::with_capacity(items.len());
+    for (start, chunk) in (0..items.len()).step_by(LANES).zip(parsed.chunks(LANES)) {
+        let mut lanes = Lanes::dummy();
+        let mut fallback = [false; LANES];
+        for (i, p) in chunk.iter().enumerate() {
+            let Some(p) = p else { continue };
+            lanes.px[i] = p.px;
+            lanes.py[i] = p.py;
+            lanes.r[i] = p.r_fe;
+            lanes.r_plus_n[i] = p.r_plus_n;
+            let w = &w[start + i];
             // Not expected (the split's halves are proven below 2^128): check this one alone.
-            fallback[i] = true;
+            fallback[i] = !lanes.set_scalars(i, &(p.z * w), &(p.r * w));
+        }
+        // SAFETY: `available()` was asserted above.
+        let verdicts = unsafe { simd::run(&lanes) };
+        for (i, p) in chunk.iter().enumerate() {
+            out.push(p.is_some() && if fallback[i] { libsecp256k1(&items[start + i]) } else { verdicts[i] });
         }
     }
-    // SAFETY: `available()` was asserted above.
-    let verdicts = unsafe { simd::run(&lanes) };
-    let mut out = [false; LANES];
-    for i in 0..items.len() {
-        out[i] = ok[i] && if fallback[i] { libsecp256k1(&items[i]) } else { verdicts[i] };
+    out
+}
+
+/// The inverses of nonzero scalars, with one inversion: the prefix products, the inverse of
+/// their total, then back down the list.
+fn inverses(s: &[Scalar]) -> Vec<Scalar> {
+    let mut prefix = Vec::with_capacity(s.len());
+    let mut acc = Scalar::ONE;
+    for x in s {
+        prefix.push(acc);
+        acc *= x;
+    }
+    // Every scalar is nonzero (parsed, or the filler 1), so the product is invertible.
+    let mut inv = Option::<Scalar>::from(acc.invert_vartime()).expect("a product of nonzero scalars");
+    let mut out = vec![Scalar::ZERO; s.len()];
+    for i in (0..s.len()).rev() {
+        out[i] = inv * prefix[i];
+        inv *= s[i];
     }
     out
 }
@@ -1021,7 +1040,42 @@ mod tests {
             at += group.len();
             size = size % LANES + 1;
         }
+        // The same items through `verify_many`, in runs of other lengths (one inversion each).
+        let mut at = 0;
+        for size in [1, 5, 8, 9, 16, 23, 40].into_iter().cycle() {
+            if at >= items.len() {
+                break;
+            }
+            let run: Vec<Item<'_>> = items[at..(at + size).min(items.len())]
+                .iter()
+                .map(|(pubkey, prehash, sig)| Item { pubkey, prehash, sig })
+                .collect();
+            let got = verify_many(&run);
+            assert_eq!(got.len(), run.len());
+            for (i, item) in run.iter().enumerate() {
+                assert_eq!(got[i], libsecp256k1(item), "item {} of a run of {size} ({:?})", at + i, item);
+            }
+            at += run.len();
+        }
         valid
+    }
+
+    #[test]
+    fn batched_inverses_match_single_ones() {
+        let mut rng = Rng(5);
+        let s: Vec<Scalar> = (0..19)
+            .map(|_| {
+                <Scalar as Reduce<U256>>::reduce_bytes(FieldBytes::from_slice(&rng.bytes32())) + Scalar::ONE
+            })
+            .collect();
+        for n in 0..=s.len() {
+            let got = inverses(&s[..n]);
+            assert_eq!(got.len(), n);
+            for (x, w) in s.iter().zip(&got) {
+                assert_eq!(*x * w, Scalar::ONE);
+                assert_eq!(*w, Option::<Scalar>::from(x.invert()).unwrap());
+            }
+        }
     }
 
     #[test]

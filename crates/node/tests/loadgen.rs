@@ -224,7 +224,10 @@ fn measure_once(rate: u64, secs: u64, connections: usize) -> serde_json::Value {
     if std::env::var("LOADGEN_DIAG_METRICS").is_ok() {
         let wanted = |l: &&str| {
             !l.starts_with('#')
-                && (l.contains("_seconds_sum") || l.contains("_seconds_count") || l.contains("sigcheck"))
+                && (l.contains("_seconds_sum")
+                    || l.contains("_seconds_count")
+                    || l.contains("journal_commit_seconds_bucket")
+                    || l.contains("sigcheck"))
         };
         for l in metrics.lines().filter(wanted) {
             println!("{l}");
