@@ -59,6 +59,9 @@ enum Command {
     StateRoot(node_cmd::StateRootArgs),
     /// Bounded open-loop load generator against a node; prints one JSON object.
     Loadgen(node_cmd::LoadgenArgs),
+    /// Time the node's group commits (journal write + fdatasync) on the disk under a data
+    /// directory and report its write cache; prints one JSON object.
+    DiskCheck(node_cmd::DiskCheckArgs),
     /// Quant calculators: Hawkes processes, Hurst exponents, fractional Brownian motion.
     #[command(flatten)]
     Research(research::ResearchCmd),
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Order(args) => node_cmd::run_order(args),
         Command::StateRoot(args) => node_cmd::run_state_root(args),
         Command::Loadgen(args) => node_cmd::run_loadgen(args),
+        Command::DiskCheck(args) => node_cmd::run_disk_check(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

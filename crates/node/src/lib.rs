@@ -15,7 +15,9 @@
 //!   ([`config`]), and the whole node put together ([`node`]);
 //! - how its threads are scheduled ([`sched`]): the acknowledgement path (optionally
 //!   real-time), background threads in the idle class that catch up when far behind;
-//! - the client side: signing keys ([`crypto`]) and a small client library ([`client`]).
+//! - the client side: signing keys ([`crypto`]) and a small client library ([`client`]);
+//! - `zkclob disk-check` ([`diskcheck`]): what a group commit costs on the disk under a data
+//!   directory, with the node's own journal.
 //! - with `rollup.l1 = "in-process"`, the L1 side ([`l1`]): the rollup contracts on an
 //!   in-process chain, the queue mirror batches take from, the publisher's proposals and the
 //!   settler that follows L1 and settles.
@@ -29,6 +31,7 @@ pub mod audit;
 pub mod client;
 pub mod config;
 pub mod crypto;
+pub mod diskcheck;
 pub mod engine;
 pub mod entry;
 pub mod index;
