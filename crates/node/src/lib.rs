@@ -17,7 +17,7 @@
 //!   real-time), background threads in the idle class that catch up when far behind;
 //! - the client side: signing keys ([`crypto`]) and a small client library ([`client`]);
 //! - `zkclob disk-check` ([`diskcheck`]): what a group commit costs on the disk under a data
-//!   directory, with the node's own journal.
+//!   directory, with the node's own journal;
 //! - with `rollup.l1 = "in-process"`, the L1 side ([`l1`]): the rollup contracts on an
 //!   in-process chain, the queue mirror batches take from, the publisher's proposals and the
 //!   settler that follows L1 and settles.
