@@ -18,8 +18,10 @@
 //! in-memory state is ahead of the disk, and recovery from the journal is the only safe path.
 //!
 //! Every `batch_max_commands` commands or `batch_max_ms` milliseconds the open batch is cut: the
-//! commitment is updated, a [`Entry::Cut`] with the new root is journaled, and the batch goes to
-//! the prover queue. Every `snapshot_every` batches a snapshot is written and journal segments
+//! commitment is updated, a [`Entry::Cut`] with the new root is journaled, and once a commit has
+//! made that record durable the batch is announced and goes to the prover queue. A batch filled
+//! in the middle of a group has its `Cut` record committed with the group (no commit of its
+//! own); one cut by time is committed at once. Every `snapshot_every` batches a snapshot is written and journal segments
 //! before the older kept snapshot are deleted.
 //!
 //! **Recovery** ([`Engine::open`]): the latest valid snapshot, then every journal record after
@@ -462,6 +464,9 @@ pub struct Engine {
     audit_thread: Option<std::thread::JoinHandle<()>>,
     audit_pending: AuditRecord,
     recovery: Recovery,
+    /// Batches cut whose `Cut` record is journaled but not yet committed: they are announced
+    /// and handed on ([`Engine::publish_cuts`]) after the next commit.
+    cuts_pending: Vec<(BatchInfo, CutBatch)>,
 }
 
 /// Takes the data directory's exclusive lock (`<dir>/LOCK`); it is released when the returned
@@ -714,6 +719,7 @@ impl Engine {
             audit_thread: None,
             audit_pending: AuditRecord::default(),
             recovery,
+            cuts_pending: Vec::new(),
         };
         engine.state.record_events(true);
         if engine.cfg.audit && engine.cfg.create_if_missing {
@@ -1048,8 +1054,21 @@ impl Engine {
         Outcome::Journaled { seq, batch: open.header.batch_number, receipt }
     }
 
-    /// Cuts the open batch: commitment, Cut record, prover hand-off, maybe a snapshot.
+    /// Cuts the open batch and makes it durable at once: announced and handed on when this
+    /// returns.
     fn cut(&mut self) -> Option<u64> {
+        let n = self.cut_deferred();
+        self.commit();
+        self.publish_cuts();
+        n
+    }
+
+    /// Cuts the open batch: updates the commitment and journals the `Cut` record, which the next
+    /// group commit makes durable with the commands around it; the batch is announced and handed
+    /// to the prover and publisher only then ([`Engine::publish_cuts`]). A batch due for a
+    /// snapshot is committed, handed on and snapshotted here (a snapshot is of the state at the
+    /// cut, and its `Cut` must be on disk first).
+    fn cut_deferred(&mut self) -> Option<u64> {
         let open = self.open.take()?;
         let t = Instant::now();
         let root = match self.commitment.update(&mut self.state) {
@@ -1058,10 +1077,8 @@ impl Engine {
         };
         let n = open.header.batch_number;
         self.append(&Entry::Cut { batch_number: n, commands: open.commands.len() as u32, root });
-        self.commit();
         self.metrics.cut.observe_ns(t.elapsed().as_nanos() as u64);
         self.root = root;
-        self.metrics.batch_number.store(n, Relaxed);
         let info = BatchInfo {
             batch: n,
             commands: open.commands.len() as u32,
@@ -1077,42 +1094,46 @@ impl Engine {
             l1_taken: open.l1_taken,
             l1: if self.l1.is_some() { "proposing".into() } else { "L1 off".into() },
         };
-        if self.batches.len() == self.cfg.batch_history.max(1) {
-            self.batches.pop_front();
-        }
-        self.batches.push_back(info.clone());
-        let _ = self.updates.send(Arc::new(vec![Update::Batch(info)]));
-        if let Some(tx) = &self.publisher {
-            let batch = CutBatch {
-                header: open.header,
-                commands: open.commands.clone(),
-                post_root: root,
-                l1_commands: open.l1_commands,
-                l1_up_to: self.l1.as_ref().map(|_| self.l1_cursor),
-            };
-            if tx.send(batch).is_err() {
-                self.publisher = None;
-            }
-        }
-        if let Some(tx) = &self.prover {
-            self.metrics.prover_backlog.fetch_add(1, Relaxed);
-            let batch = CutBatch {
-                header: open.header,
-                commands: open.commands,
-                post_root: root,
-                l1_commands: open.l1_commands,
-                l1_up_to: self.l1.as_ref().map(|_| self.l1_cursor),
-            };
-            if tx.send(batch).is_err() {
-                self.prover = None;
-            }
-        }
+        let batch = CutBatch {
+            header: open.header,
+            commands: open.commands,
+            post_root: root,
+            l1_commands: open.l1_commands,
+            l1_up_to: self.l1.as_ref().map(|_| self.l1_cursor),
+        };
+        self.cuts_pending.push((info, batch));
         if self.cfg.snapshot_every > 0 && n % self.cfg.snapshot_every == 0 {
+            self.commit();
+            self.publish_cuts();
             if let Err(e) = self.snapshot() {
                 tracing::error!(error = %e, "snapshot failed; the journal still holds everything");
             }
         }
         Some(n)
+    }
+
+    /// Announces the batches whose `Cut` records the last commit made durable, and hands them to
+    /// the publisher and the prover, in order. Call only right after a commit.
+    fn publish_cuts(&mut self) {
+        for (info, batch) in std::mem::take(&mut self.cuts_pending) {
+            self.metrics.batch_number.store(info.batch, Relaxed);
+            if self.batches.len() == self.cfg.batch_history.max(1) {
+                self.batches.pop_front();
+            }
+            self.batches.push_back(info.clone());
+            let _ = self.updates.send(Arc::new(vec![Update::Batch(info)]));
+            if let Some(tx) = &self.publisher {
+                if tx.send(batch.clone()).is_err() {
+                    self.publisher = None;
+                }
+            }
+            if let Some(tx) = &self.prover {
+                self.metrics.prover_backlog.fetch_add(1, Relaxed);
+                if tx.send(batch).is_err() {
+                    self.prover = None;
+                }
+            }
+        }
     }
 
     /// Writes a snapshot of the state at the last cut, then deletes journal segments no kept
@@ -1371,6 +1392,8 @@ impl Engine {
             if self.commit() {
                 last_commit = Some(Instant::now());
             }
+            // Batches cut in this group (full ones) went to disk with it.
+            self.publish_cuts();
             self.release(&mut replies);
             let due = self.open.as_ref().is_some_and(|o| o.opened.elapsed() >= max_ms);
             if due || !cuts.is_empty() {
@@ -1401,10 +1424,9 @@ impl Engine {
             Outcome::Refused(_) => reply.send(out),
             Outcome::Journaled { .. } => replies.push((reply, out)),
         }
+        // A full batch is cut here; its `Cut` record goes to disk with the rest of the group.
         if self.open.as_ref().is_some_and(|o| o.commands.len() >= self.cfg.batch_max_commands) {
-            self.commit();
-            self.release(replies);
-            self.cut();
+            self.cut_deferred();
         }
     }
 

@@ -184,3 +184,68 @@ fn a_second_process_on_the_same_data_directory_is_refused_plainly() {
     drop(first);
     open(&cfg).expect("free again once the first is gone");
 }
+
+/// A group that fills several batches goes to disk in one commit, `Cut` records and all, and
+/// each of those batches reaches the prover only with its `Cut` record in the journal; a restart
+/// recovers the same root.
+#[test]
+fn batches_filled_mid_group_share_the_group_commit_and_reach_the_prover_after_it() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.engine.batch_max_commands = 10;
+    cfg.engine.batch_max_ms = 60_000;
+    cfg.engine.snapshot_every = 0;
+    let metrics = Arc::new(Metrics::default());
+    let mut engine = node::open_engine(&cfg, metrics.clone(), None).unwrap();
+    let (to_prover, prover) = std::sync::mpsc::channel();
+    engine.set_prover(to_prover);
+    let chain = engine.state().chain_id;
+    let h = engine.start();
+    let key = Keypair::from_seed(b"one group");
+    for asset in [1, 3] {
+        let dep = Command::Deposit {
+            to: key.address(),
+            asset: zkclob_core::AssetId(asset),
+            amount: zkclob_core::Amount(1_000_000_000_000_000),
+        };
+        h.submit(dep, true).unwrap().blocking_recv().unwrap();
+    }
+    let commits_before = metrics.commits.load(Relaxed);
+    // 40 orders in one request: the deposits' batch (two commands so far) fills, then three more.
+    let mut answers = Vec::new();
+    let group: Vec<zkclob_node::engine::Answering> = (0..40u64)
+        .map(|n| {
+            let side = if n % 2 == 0 { Side::Buy } else { Side::Sell };
+            let (answer, rx) = tokio::sync::oneshot::channel();
+            answers.push(rx);
+            zkclob_node::engine::Answering {
+                command: key.sign(chain, n, place(side, 2_000 + (n % 5) as i64 - 2, 1 + n % 3)),
+                signer: key.address(),
+                client_id: None,
+                answer,
+            }
+        })
+        .collect();
+    h.submit_answering(group);
+    for rx in answers {
+        assert!(matches!(rx.blocking_recv().unwrap().unwrap(), Outcome::Journaled { .. }));
+    }
+    assert_eq!(metrics.commits.load(Relaxed) - commits_before, 1, "one commit for the whole group");
+    // The deposits' batch (the first after genesis) and the next three filled up.
+    let mut next = None;
+    for _ in 0..4 {
+        let batch = prover.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+        let want = next.unwrap_or(batch.header.batch_number);
+        assert_eq!(batch.header.batch_number, want, "batches reach the prover in order");
+        next = Some(want + 1);
+        let cut_on_disk = Journal::read_from(&dir.path().join("journal"), 1).unwrap().any(|r| {
+            let entry = Entry::decode(&r.unwrap().1).unwrap();
+            matches!(entry, Entry::Cut { batch_number, .. } if batch_number == want)
+        });
+        assert!(cut_on_disk, "batch {want} reached the prover before its Cut record was written");
+    }
+    h.shutdown();
+    let root = open(&cfg).unwrap().recovery().root.clone();
+    assert_eq!(open(&cfg).unwrap().recovery().root, root);
+}
