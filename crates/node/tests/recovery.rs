@@ -40,20 +40,25 @@ fn populate(cfg: &NodeConfig) -> String {
     open(cfg).unwrap().recovery().root.clone()
 }
 
+/// Deposits both assets of market 1 for `key`, one command at a time.
+fn fund(h: &zkclob_node::engine::EngineHandle, key: &Keypair) {
+    for asset in [1, 3] {
+        let dep = Command::Deposit {
+            to: key.address(),
+            asset: zkclob_core::AssetId(asset),
+            amount: zkclob_core::Amount(1_000_000_000_000_000),
+        };
+        h.submit(dep, true).unwrap().blocking_recv().unwrap();
+    }
+}
+
 /// Runs 300 commands through `engine` (started here) and stops it.
 fn run_commands(engine: Engine) {
     let chain = engine.state().chain_id;
     let h = engine.start();
     let keys: Vec<Keypair> = (0..3u8).map(|i| Keypair::from_seed(&[b'r', i])).collect();
     for k in &keys {
-        for asset in [1, 3] {
-            let dep = Command::Deposit {
-                to: k.address(),
-                asset: zkclob_core::AssetId(asset),
-                amount: zkclob_core::Amount(1_000_000_000_000_000),
-            };
-            h.submit(dep, true).unwrap().blocking_recv().unwrap();
-        }
+        fund(&h, k);
     }
     let mut nonces = [0u64; 3];
     for i in 0..300u64 {
@@ -203,14 +208,7 @@ fn batches_filled_mid_group_share_the_group_commit_and_reach_the_prover_after_it
     let chain = engine.state().chain_id;
     let h = engine.start();
     let key = Keypair::from_seed(b"one group");
-    for asset in [1, 3] {
-        let dep = Command::Deposit {
-            to: key.address(),
-            asset: zkclob_core::AssetId(asset),
-            amount: zkclob_core::Amount(1_000_000_000_000_000),
-        };
-        h.submit(dep, true).unwrap().blocking_recv().unwrap();
-    }
+    fund(&h, &key);
     let commits_before = metrics.commits.load(Relaxed);
     // 40 orders in one request: the deposits' batch (two commands so far) fills, then three more.
     let mut answers = Vec::new();
