@@ -473,8 +473,8 @@ impl ArrivalRate {
 /// [`CHECKER_THREADS`] threads: a thread takes what is queued (up to [`MAX_TAKE`]; under load it
 /// first sleeps until about eight are there, at most [`CHECK_WAIT`]), checks it in groups of up
 /// to eight that share one scalar inversion — a last group of fewer than three one by one with
-/// libsecp256k1, which is then as fast — and hands it to the engine in one request. Takes reach the engine in the order they were
-/// taken, whichever thread finishes first. Under load a check costs about a third of
+/// libsecp256k1, which is then as fast — and hands it to the engine in one request. Takes reach
+/// the engine in the order they were taken, whichever thread finishes first. Under load a check costs about a third of
 /// libsecp256k1's.
 ///
 /// Below `inline_below` commands/s (`engine.batched_signature_checks_from`), when nothing is at

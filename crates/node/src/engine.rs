@@ -21,8 +21,8 @@
 //! commitment is updated, a [`Entry::Cut`] with the new root is journaled, and once a commit has
 //! made that record durable the batch is announced and goes to the prover queue. A batch filled
 //! in the middle of a group has its `Cut` record committed with the group (no commit of its
-//! own); one cut by time is committed at once. Every `snapshot_every` batches a snapshot is written and journal segments
-//! before the older kept snapshot are deleted.
+//! own); one cut by time is committed at once. Every `snapshot_every` batches a snapshot is
+//! written and journal segments before the older kept snapshot are deleted.
 //!
 //! **Recovery** ([`Engine::open`]): the latest valid snapshot, then every journal record after
 //! it — the same `apply` calls in the same order, checking each cut's recorded root. A replay
