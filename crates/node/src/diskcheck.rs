@@ -100,17 +100,11 @@ pub struct Micros {
 }
 
 impl Micros {
-    /// Nearest-rank percentiles of `nanos` (sorted here).
+    /// Nearest-rank percentiles of `nanos` (sorted here), as the load generator reports them.
     fn of(nanos: &mut [u64]) -> Micros {
         nanos.sort_unstable();
-        let at = |per_1000: usize| -> f64 {
-            if nanos.is_empty() {
-                return 0.0;
-            }
-            let rank = (nanos.len() * per_1000).div_ceil(1000).max(1);
-            nanos[rank - 1] as f64 / 1e3
-        };
-        Micros { p50: at(500), p99: at(990), p999: at(999), max: at(1000) }
+        let at = |per_100k| crate::loadgen::percentile(nanos, per_100k) as f64 / 1e3;
+        Micros { p50: at(50_000), p99: at(99_000), p999: at(99_900), max: at(100_000) }
     }
 }
 
@@ -141,10 +135,7 @@ pub struct DiskReport {
 pub fn device_cache(dir: &Path) -> DeviceCache {
     use std::os::unix::fs::MetadataExt;
     let Ok(meta) = std::fs::metadata(dir) else { return DeviceCache::default() };
-    let dev = meta.dev();
-    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
-    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
-    let device = format!("{major}:{minor}");
+    let device = format!("{}:{}", libc::major(meta.dev()), libc::minor(meta.dev()));
     let sys = Path::new("/sys/dev/block").join(&device);
     // A partition has no queue of its own: its disk's is one level up.
     let queue = [sys.join("queue"), sys.join("../queue")].into_iter().find(|q| q.is_dir());
@@ -282,8 +273,8 @@ mod tests {
     }
 
     #[test]
-    fn percentiles_use_the_nearest_rank() {
-        let mut v: Vec<u64> = (1..=1000).map(|i| i * 1000).collect();
+    fn percentiles_are_in_microseconds() {
+        let mut v: Vec<u64> = (1..=1000).rev().map(|i| i * 1000).collect();
         let m = Micros::of(&mut v);
         assert_eq!((m.p50, m.p99, m.p999, m.max), (500.0, 990.0, 999.0, 1000.0));
         assert_eq!(Micros::of(&mut []), Micros::default());

@@ -840,10 +840,10 @@ impl RunState {
 }
 
 /// The nearest-rank percentile of sorted values, `per_100k` in thousandths of a percent;
-/// 0 when there are none.
-fn percentile(sorted: &[u32], per_100k: u64) -> u32 {
+/// zero when there are none.
+pub(crate) fn percentile<T: Copy + Default>(sorted: &[T], per_100k: u64) -> T {
     if sorted.is_empty() {
-        return 0;
+        return T::default();
     }
     let rank = (sorted.len() as u64 * per_100k).div_ceil(100_000).max(1);
     sorted[(rank - 1) as usize]
@@ -886,7 +886,7 @@ mod tests {
         assert_eq!(percentile(&v, 99_000), 990);
         assert_eq!(percentile(&v, 99_900), 999);
         assert_eq!(percentile(&[7], 99_900), 7);
-        assert_eq!(percentile(&[], 50_000), 0);
+        assert_eq!(percentile::<u32>(&[], 50_000), 0);
     }
 
     #[test]
