@@ -134,6 +134,34 @@ pub fn verify_signed(chain_id: u64, commands: &[&SignedCommand]) -> Vec<bool> {
     out
 }
 
+/// Slots in each thread's cache of recent signers' addresses ([`address_of_signer`]).
+const ADDRESS_SLOTS: usize = 256;
+
+thread_local! {
+    /// Recent public keys and their addresses, direct-mapped by the key's first byte.
+    static ADDRESSES: std::cell::RefCell<Vec<Option<(PublicKey, zkclob_state::Address)>>> =
+        std::cell::RefCell::new(vec![None; ADDRESS_SLOTS]);
+}
+
+/// The address of a signer's public key, as [`Crypto::address_of`] gives it, from a small cache
+/// on this thread: an address is a keccak-256 of the key (about 0.5 µs here), and under load
+/// the same accounts sign command after command. The whole key is compared, so a key that
+/// shares a slot with another only misses; the cache is bounded ([`ADDRESS_SLOTS`] per thread).
+pub fn address_of_signer(pubkey: &PublicKey) -> zkclob_state::Address {
+    ADDRESSES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let slot = &mut cache[pubkey[0] as usize % ADDRESS_SLOTS];
+        match slot {
+            Some((k, a)) if k == pubkey => *a,
+            _ => {
+                let a = FastCrypto.address_of(pubkey);
+                *slot = Some((*pubkey, a));
+                a
+            }
+        }
+    })
+}
+
 /// A secp256k1 key pair whose address is an account.
 #[derive(Clone)]
 pub struct Keypair {
@@ -212,6 +240,20 @@ impl Keypair {
 mod tests {
     use super::*;
     use zkclob_core::{Amount, AssetId};
+
+    #[test]
+    fn cached_addresses_are_the_addresses_of_their_keys_even_when_keys_share_a_slot() {
+        // Keys are spread over slots by their first byte: 600 keys share the 256 slots, so many
+        // evict one another; each lookup must still give its own key's address.
+        let keys: Vec<Keypair> = (0u16..600).map(|i| Keypair::from_seed(&i.to_le_bytes())).collect();
+        for round in 0..3 {
+            for (i, k) in keys.iter().enumerate() {
+                let k = if round == 1 { &keys[(i * 7) % keys.len()] } else { k };
+                assert_eq!(address_of_signer(&k.public), FastCrypto.address_of(&k.public));
+                assert_eq!(address_of_signer(&k.public), k.address());
+            }
+        }
+    }
 
     #[test]
     fn verify_signed_answers_as_verify_command_for_every_group_size() {
