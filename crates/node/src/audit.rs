@@ -218,12 +218,27 @@ impl Writer {
             event_line(&mut text, *b, *m, e);
         }
         let f = self.file(first)?;
-        let written = f.write_all(text.as_bytes()).and_then(|()| f.flush());
+        let written = f.write_all(text.as_bytes());
         self.written += text.len() as u64;
         self.text = text;
         written
     }
+
+    /// Hands what is buffered to the kernel, and starts writing it to the disk
+    /// ([`crate::journal::start_writeback`]).
+    fn flush(&mut self) -> std::io::Result<()> {
+        let Some(f) = self.file.as_mut() else { return Ok(()) };
+        f.flush()?;
+        crate::journal::start_writeback(f.get_ref());
+        Ok(())
+    }
 }
+
+/// The audit thread's pause between passes. Each pass writes every record queued meanwhile (at
+/// 50,000 commands/s about 60 groups) with one `write`; the log trails the journal by at most
+/// this much more. Without the pause the thread woke for each group commit — 1,700 times a
+/// second at 50,000/s, each a `futex` wake-up paid by the engine and a write.
+const WRITE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Starts the audit thread writing under `dir`; `realtime_priority` is the ack path's
 /// ([`crate::sched`]: how the thread catches up when far behind).
@@ -236,11 +251,23 @@ pub(crate) fn start(
     let mut w = Writer { dir: dir.to_path_buf(), file: None, written: 0, text: String::new() };
     let thread = std::thread::Builder::new().name("zkclob-audit".into()).spawn(move || {
         rx.enter();
-        while let Some(r) = rx.recv() {
-            if let Err(e) = w.write(&r) {
+        let report = |r: std::io::Result<()>| {
+            if let Err(e) = r {
                 tracing::error!(error = %e, "audit log write failed; the journal still holds everything");
             }
+        };
+        // Everything queued since the last pass, written with one flush; then a pause, so that
+        // under load the engine's sends find this thread asleep rather than waiting in `recv`
+        // and never have to wake it (see `WRITE_INTERVAL`).
+        while let Some(r) = rx.recv() {
+            report(w.write(&r));
+            while let Some(r) = rx.try_recv() {
+                report(w.write(&r));
+            }
+            report(w.flush());
+            std::thread::sleep(WRITE_INTERVAL);
         }
+        report(w.flush());
     })?;
     Ok((tx, thread))
 }

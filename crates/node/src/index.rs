@@ -105,6 +105,9 @@ fn client_key(account: &Address, id: &str) -> Vec<u8> {
 #[derive(Clone)]
 pub struct Index {
     db: Arc<Database>,
+    /// The store's file, opened again to start its writeback after each transaction
+    /// ([`crate::journal::start_writeback`]).
+    file: Option<Arc<std::fs::File>>,
 }
 
 impl Index {
@@ -118,7 +121,8 @@ impl Index {
             w.open_table(META).map_err(err)?;
         }
         w.commit().map_err(err)?;
-        Ok(Index { db: Arc::new(db) })
+        let file = std::fs::File::open(path).ok().map(Arc::new);
+        Ok(Index { db: Arc::new(db), file })
     }
 
     /// The last journal sequence number indexed (0: none).
@@ -215,6 +219,9 @@ impl Index {
                         if let Err(e) = index.write(&pending, durable) {
                             // The journal still has everything; start-up re-indexes.
                             tracing::error!(error = %e, "index write failed");
+                        }
+                        if let Some(f) = &index.file {
+                            crate::journal::start_writeback(f);
                         }
                         pending.clear();
                         if durable {

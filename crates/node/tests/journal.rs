@@ -617,10 +617,13 @@ fn leftover_tmp_segment_and_foreign_files_are_handled() {
     single_segment_journal(tmp.path(), 2, 20);
     let leftover = tmp.path().join("00000000000000000003.wal.tmp");
     fs::write(&leftover, b"ZKJR").expect("write");
+    // A pruned segment a stop left half deleted: never read, removed.
+    let pruned = tmp.path().join("00000000000000000000.wal.pruned");
+    fs::write(&pruned, b"ZKJRNL01 cut short").expect("write");
     fs::write(tmp.path().join("notes.txt"), b"ignored").expect("write");
     let (_, report) = open(tmp.path(), 1 << 20);
-    assert_eq!((report.removed_tmp_files, report.records), (1, 2));
-    assert!(!leftover.exists());
+    assert_eq!((report.removed_tmp_files, report.records), (2, 2));
+    assert!(!leftover.exists() && !pruned.exists());
     fs::write(tmp.path().join("3.wal"), b"x").expect("write");
     assert!(matches!(
         expect_open_error(tmp.path(), 1 << 20),
@@ -674,6 +677,18 @@ fn prune_before_deletes_only_whole_old_segments() {
     assert_eq!(journal.prune_before(4).expect("prune"), 0, "segment 1..=4 still holds seq 4");
     assert_eq!(journal.prune_before(10).expect("prune"), 2);
     assert_eq!(segment_files(tmp.path()), segments[2..]);
+    // Renamed out of the journal at once, deleted by the pruning thread soon after.
+    let pruned = |dir: &std::path::Path| {
+        fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().to_string_lossy().ends_with(".wal.pruned"))
+            .count()
+    };
+    let t0 = std::time::Instant::now();
+    while pruned(tmp.path()) > 0 {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10), "pruned segments were not deleted");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     assert_eq!(journal.first_seq(), 9);
     assert_eq!(journal.prune_before(u64::MAX).expect("prune"), 2, "the segment being written stays");
     assert_eq!(segment_files(tmp.path()), segments[4..]);
