@@ -5,6 +5,8 @@
 # per rate (acked_per_sec, acks_in_window_per_sec, latency_us_p50/p99/p999, errors, ...) and
 # the CPU seconds of each thread. Node and generator share this machine's cores.
 #   LOADGEN_RATES=5000,20000 LOADGEN_SECS=10 LOADGEN_REPEAT=3 scripts/load-bench.sh  (medians at the end)
+#   LOADGEN_RATES=50000 LOADGEN_SECS=40 scripts/load-bench.sh  (the steady state: periodic disk work
+#   such as the index's commits and the audit log's writeback comes due in longer runs only)
 #   LOADGEN_REALTIME_PRIORITY=10 scripts/load-bench.sh  (the node's ack path in SCHED_RR, as
 #   engine.realtime_priority = 10 does; needs CAP_SYS_NICE; each run reports realtime_threads)
 set -euo pipefail
