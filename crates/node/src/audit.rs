@@ -225,13 +225,32 @@ impl Writer {
     }
 
     /// Hands what is buffered to the kernel, and starts writing it to the disk
-    /// ([`crate::journal::start_writeback`]).
+    /// ([`start_writeback`]).
     fn flush(&mut self) -> std::io::Result<()> {
         let Some(f) = self.file.as_mut() else { return Ok(()) };
         f.flush()?;
-        crate::journal::start_writeback(f.get_ref());
+        start_writeback(f.get_ref());
         Ok(())
     }
+}
+
+/// Starts writing `file`'s dirty pages to the device without waiting for them
+/// (`sync_file_range(SYNC_FILE_RANGE_WRITE)`; nothing elsewhere). The audit log calls it after
+/// each pass, so that what it writes reaches the disk in a steady trickle: left to the kernel,
+/// it went in bursts (the flusher writes back pages 30 s old, about 25 MB a second of log at
+/// 50,000 commands/s), and the journal's commits — whose cache flush must carry whatever else
+/// was written before it — waited behind each burst.
+fn start_writeback(file: &std::fs::File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a valid open descriptor; the call only schedules writeback of its pages.
+        unsafe {
+            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
 }
 
 /// The audit thread's pause between passes. Each pass writes every record queued meanwhile (at
@@ -256,18 +275,15 @@ pub(crate) fn start(
                 tracing::error!(error = %e, "audit log write failed; the journal still holds everything");
             }
         };
-        // Everything queued since the last pass, written with one flush; then a pause, so that
-        // under load the engine's sends find this thread asleep rather than waiting in `recv`
-        // and never have to wake it (see `WRITE_INTERVAL`).
-        while let Some(r) = rx.recv() {
-            report(w.write(&r));
-            while let Some(r) = rx.try_recv() {
-                report(w.write(&r));
+        // Everything queued since the last pass, written with one flush; then a pause (see
+        // `WRITE_INTERVAL`).
+        while let Some(records) = rx.next_pass() {
+            for r in &records {
+                report(w.write(r));
             }
             report(w.flush());
             std::thread::sleep(WRITE_INTERVAL);
         }
-        report(w.flush());
     })?;
     Ok((tx, thread))
 }

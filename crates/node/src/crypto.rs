@@ -146,7 +146,7 @@ thread_local! {
 /// The address of a signer's public key, as [`Crypto::address_of`] gives it, from a small cache
 /// on this thread: an address is a keccak-256 of the key (about 0.5 µs here), and under load
 /// the same accounts sign command after command. The whole key is compared, so a key that
-/// shares a slot with another only misses; the cache is bounded ([`ADDRESS_SLOTS`] per thread).
+/// shares a slot with another only misses; the cache is bounded (256 entries per thread).
 pub fn address_of_signer(pubkey: &PublicKey) -> zkclob_state::Address {
     ADDRESSES.with(|cache| {
         let mut cache = cache.borrow_mut();

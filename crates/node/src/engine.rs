@@ -660,7 +660,7 @@ impl Engine {
             });
         }
         if let Some(i) = index {
-            i.write(&engine_state.reindexed, true).map_err(|e| OpenError::Snapshot(e.to_string()))?;
+            i.write(&engine_state.reindexed).map_err(|e| OpenError::Snapshot(e.to_string()))?;
         }
         let (state, commitment, root, open) = match engine_state.finish()? {
             Some(x) => x,

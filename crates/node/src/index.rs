@@ -154,11 +154,11 @@ impl Index {
         Ok(t.get(client_key(account, id).as_slice()).map_err(err)?.map(|v| v.value()))
     }
 
-    /// Writes a group of entries (records after `last_seq` only) in one transaction.
-    pub fn write(&self, entries: &[Indexed], durable: bool) -> Result<(), IndexError> {
+    /// Writes a group of entries (records after `last_seq` only) in one durable transaction.
+    pub fn write(&self, entries: &[Indexed]) -> Result<(), IndexError> {
         let Some(last) = entries.last() else { return Ok(()) };
         let mut w = self.db.begin_write().map_err(err)?;
-        w.set_durability(if durable { Durability::Immediate } else { Durability::None }).map_err(err)?;
+        w.set_durability(Durability::Immediate).map_err(err)?;
         {
             let mut acks = w.open_table(ACKS).map_err(err)?;
             let mut clients = w.open_table(CLIENT_ORDERS).map_err(err)?;
@@ -194,31 +194,15 @@ impl Index {
             .name("zkclob-index".into())
             .spawn(move || {
                 rx.enter();
-                let mut pending: Vec<Indexed> = Vec::new();
-                loop {
-                    // Few, larger transactions: lookups tolerate a lag of a few tens of ms (a
-                    // racing retry waits up to 200 ms for its original).
+                // Few, larger transactions: lookups tolerate a lag of a few tens of ms (a racing
+                // retry waits up to 200 ms for its original).
+                while let Some(groups) = rx.next_pass() {
+                    let pending: Vec<Indexed> = groups.into_iter().flatten().collect();
+                    if let Err(e) = index.write(&pending) {
+                        // The journal still has everything; start-up re-indexes.
+                        tracing::error!(error = %e, "index write failed");
+                    }
                     std::thread::sleep(WRITE_INTERVAL);
-                    match rx.recv_timeout(Duration::from_millis(200)) {
-                        Ok(mut group) => {
-                            pending.append(&mut group);
-                            while let Some(mut more) = rx.try_recv() {
-                                pending.append(&mut more);
-                            }
-                        }
-                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                            let _ = index.write(&pending, true);
-                            return;
-                        }
-                    }
-                    if !pending.is_empty() {
-                        if let Err(e) = index.write(&pending, true) {
-                            // The journal still has everything; start-up re-indexes.
-                            tracing::error!(error = %e, "index write failed");
-                        }
-                        pending.clear();
-                    }
                 }
             })
             .expect("spawning the indexer thread");

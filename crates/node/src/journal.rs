@@ -680,25 +680,6 @@ fn list_dir(dir: &Path) -> Result<(Vec<SegmentFile>, Vec<PathBuf>), JournalError
     Ok((segments, tmp_files))
 }
 
-/// Starts writing `file`'s dirty pages to the device without waiting for them
-/// (`sync_file_range(SYNC_FILE_RANGE_WRITE)`; nothing elsewhere). The audit log calls it after
-/// each pass, so that what it writes reaches the disk in a steady trickle: left to the kernel,
-/// it went in bursts (the flusher writes back pages 30 s old, about 25 MB a second of log at
-/// 50,000 commands/s), and the journal's commits — whose cache flush must carry whatever else
-/// was written before it — waited behind each burst.
-pub(crate) fn start_writeback(file: &File) {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: a valid open descriptor; the call only schedules writeback of its pages.
-        unsafe {
-            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = file;
-}
-
 /// The name ending of a segment [`Journal::prune_before`] dropped and has not yet deleted.
 const PRUNED_SUFFIX: &str = ".wal.pruned";
 
@@ -1315,8 +1296,8 @@ impl Journal {
     /// Returns how many were dropped.
     ///
     /// A dropped segment is renamed out of the journal (`*.wal.pruned`, which no reader opens
-    /// and [`Journal::open`] removes) and deleted by a thread of its own, a megabyte at a time
-    /// ([`Pruner`]): deleting a whole 64 MiB segment at once took 17 ms on the caller's thread
+    /// and [`Journal::open`] removes) and deleted by a thread of its own, a megabyte at a time:
+    /// deleting a whole 64 MiB segment at once took 17 ms on the caller's thread
     /// on this machine's disk (mounted with `discard`, so freeing the blocks trims them), and
     /// the journal's next commits waited behind the trim.
     pub fn prune_before(&mut self, seq: u64) -> Result<usize, JournalError> {

@@ -238,18 +238,20 @@ impl<T> BackgroundReceiver<T> {
         item
     }
 
-    /// The next item, waiting at most `wait`.
-    pub(crate) fn recv_timeout(
-        &mut self,
-        wait: std::time::Duration,
-    ) -> Result<T, std::sync::mpsc::RecvTimeoutError> {
-        let item = self.rx.recv_timeout(wait);
-        self.took(item.is_ok());
-        item
+    /// One pass of a thread that works in passes (the audit log, the index): waits for an item,
+    /// then takes every other one queued, in order; `None` once the sender is gone and nothing
+    /// is left. Between passes such a thread sleeps, so that under load the engine's sends find
+    /// it asleep rather than waiting here, and never have to wake it.
+    pub(crate) fn next_pass(&mut self) -> Option<Vec<T>> {
+        let mut pass = vec![self.recv()?];
+        while let Some(item) = self.try_recv() {
+            pass.push(item);
+        }
+        Some(pass)
     }
 
     /// An item if one waits.
-    pub(crate) fn try_recv(&mut self) -> Option<T> {
+    fn try_recv(&mut self) -> Option<T> {
         let item = self.rx.try_recv().ok();
         self.took(item.is_some());
         item
