@@ -2,13 +2,15 @@
 //! made from fuzzed keys and amounts, then altered by the input: a byte of the signature, the key
 //! or the hash flipped, `s` negated (high-`s`), or left valid. Both must give the same answer
 //! for every lane and every group size, eight at a time (`verify`) and for up to 24 with one
-//! scalar inversion (`verify_many`). Does nothing on a CPU without AVX-512 IFMA.
+//! scalar inversion (`verify_many`), and through a `Verifier` that keeps the tables of keys it has
+//! seen (room for four: it evicts often), twice, so the second pass checks with tables. Does
+//! nothing on a CPU without AVX-512 IFMA.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use zkclob_core::{Amount, AssetId};
 use zkclob_node::crypto::{FastCrypto, Keypair};
-use zkclob_node::secp_x8::{available, verify, verify_many, Item};
+use zkclob_node::secp_x8::{available, verify, verify_many, Item, Verifier};
 use zkclob_state::{signing_hash, Action, Command, Crypto};
 
 /// secp256k1's group order, big-endian.
@@ -53,4 +55,13 @@ fuzz_target!(|data: &[u8]| {
     let got = verify(&items[..first]);
     assert_eq!(got[..first], want[..first], "a group of {first}");
     assert_eq!(verify_many(&items), want, "a run of {}", items.len());
+    thread_local! {
+        static VERIFIER: std::cell::RefCell<Verifier> = std::cell::RefCell::new(Verifier::new(4));
+    }
+    VERIFIER.with(|v| {
+        let mut v = v.borrow_mut();
+        for pass in 0..2 {
+            assert_eq!(v.verify(&items), want, "pass {pass} of a run of {} with key tables", items.len());
+        }
+    });
 });

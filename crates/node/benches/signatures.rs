@@ -1,6 +1,7 @@
 //! Signature checks per second: libsecp256k1 one at a time (the node's `FastCrypto`) against
 //! the eight-lane AVX-512 IFMA verifier (`secp_x8`), on valid signatures of 64 keys: eight at a
-//! time, one lane used, and 64 in one `verify_many` call (one scalar inversion for all).
+//! time, one lane used, and 64 in one `verify_many` call (one scalar inversion for all); and
+//! 64 through a `Verifier` that holds the keys' tables, and one that builds them.
 
 use std::hint::black_box;
 
@@ -42,6 +43,27 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Elements(64));
         group.bench_function("secp_x8_many_64", |b| {
             b.iter(|| assert!(verify_many(black_box(&all)).iter().all(|&v| v)));
+        });
+        // The same take with the 64 keys' tables held (a market maker's keys, signing again).
+        let mut warm = zkclob_node::secp_x8::Verifier::new(zkclob_node::secp_x8::DEFAULT_KEY_TABLES);
+        for _ in 0..2 {
+            warm.verify(&all);
+        }
+        assert_eq!(warm.tables(), 64);
+        group.bench_function("secp_x8_keyed_64", |b| {
+            b.iter(|| assert!(warm.verify(black_box(&all)).iter().all(|&v| v)));
+        });
+        // And what building the 64 tables costs, on top of checking the take with them.
+        group.bench_function("secp_x8_keyed_64_building", |b| {
+            b.iter_batched(
+                || {
+                    let mut v = zkclob_node::secp_x8::Verifier::new(zkclob_node::secp_x8::DEFAULT_KEY_TABLES);
+                    v.verify(&all);
+                    v
+                },
+                |mut v| assert!(v.verify(black_box(&all)).iter().all(|&v| v)),
+                criterion::BatchSize::LargeInput,
+            );
         });
         group.throughput(Throughput::Elements(1));
         group.bench_function("secp_x8_one_lane", |b| {

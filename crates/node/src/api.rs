@@ -31,7 +31,7 @@ use zkclob_core::{AssetId, MarketId};
 use zkclob_state::command::MAX_COMMAND_BYTES;
 use zkclob_state::{Action, Address, Command, Crypto, Receipt, RejectCode, SignedCommand};
 
-use crate::crypto::{verify_command, verify_signed, FastCrypto};
+use crate::crypto::{verify_command, verify_signed_counted, FastCrypto};
 use crate::engine::{Answering, EngineHandle, Outcome, SubmitError, Update};
 use crate::index::{valid_client_id, Index};
 
@@ -129,8 +129,8 @@ impl Api {
     fn duplicate(&self, command: &Command) -> Option<Outcome> {
         let index = self.index.as_ref()?;
         let Command::Signed(s) = command else { return None };
-        let hash = crate::index::command_hash(command);
-        let a = index.ack(&FastCrypto.address_of(&s.signer), s.nonce, &hash).ok()??;
+        // Its signature was checked before the engine refused its nonce.
+        let a = index.ack(&FastCrypto.address_of(&s.signer), s).ok()??;
         Some(Outcome::Journaled { seq: a.seq, batch: a.batch, receipt: a.receipt })
     }
 
@@ -162,6 +162,7 @@ impl Api {
             .route("/v1/l1/claims/{address}", get(l1_claims))
             .route("/v1/ws", get(ws))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(axum::middleware::map_response(too_large_as_json))
             .with_state(self)
     }
 
@@ -297,6 +298,25 @@ enum Route {
     Amend,
     MassCancel,
     Withdraw,
+}
+
+/// The body limit's refusal (axum answers it in plain text) as the API's JSON error, like every
+/// other refusal: `413 too_large`.
+async fn too_large_as_json(r: Response) -> Response {
+    let json = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if r.status() != StatusCode::PAYLOAD_TOO_LARGE || json {
+        return r;
+    }
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the request body is over {MAX_BODY_BYTES} bytes (a command is at most {MAX_COMMAND_BYTES})"),
+    )
+    .into_response()
 }
 
 /// Decodes a request body into one command: raw borsh, or JSON `{"command": "0x.."}`.
@@ -466,10 +486,11 @@ impl ArrivalRate {
 /// Signature checks eight at a time ([`crate::secp_x8`], where the CPU has AVX-512 IFMA) on
 /// [`CHECKER_THREADS`] threads: a thread takes what is queued (up to [`MAX_TAKE`]; under load it
 /// first sleeps until about eight are there, at most [`CHECK_WAIT`]), checks it in groups of up
-/// to eight that share one scalar inversion — a last group of fewer than three one by one with
-/// libsecp256k1, which is then as fast — and hands it to the engine in one request. Takes reach
-/// the engine in the order they were taken, whichever thread finishes first. Under load a check costs about a third of
-/// libsecp256k1's.
+/// to eight that share one scalar inversion, with the tables of keys that sign again
+/// ([`crate::secp_x8::Verifier`]; a group too small to pay is checked one by one with
+/// libsecp256k1), and hands it to the engine in one request. Takes reach the engine in the order
+/// they were taken, whichever thread finishes first. Under load a check of a known key's
+/// signature costs about a sixth of libsecp256k1's.
 ///
 /// Below `inline_below` commands/s (`engine.batched_signature_checks_from`), when nothing is at
 /// the checker, order entry checks a command itself: the checker's groups would be of one or
@@ -711,7 +732,7 @@ impl CheckerThreads {
 }
 
 /// Checks a take's signatures in groups of eight that share one scalar inversion
-/// ([`verify_signed`]): the verdicts, in order.
+/// ([`verify_signed_counted`]): the verdicts, in order.
 #[cfg(target_arch = "x86_64")]
 fn check_take(api: &Api, chain_id: u64, take: &[Job]) -> Vec<bool> {
     let signed: Vec<&SignedCommand> = take
@@ -723,18 +744,20 @@ fn check_take(api: &Api, chain_id: u64, take: &[Job]) -> Vec<bool> {
         .collect();
     // A fault in the vector code must not take order entry down: that take is then checked
     // one by one with libsecp256k1, and the fault is logged.
-    let verdicts =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verify_signed(chain_id, &signed)))
+    let (verdicts, counts) =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verify_signed_counted(chain_id, &signed)))
             .unwrap_or_else(|_| {
                 tracing::error!(
                     "signature checker: the eight-lane check panicked; these commands are checked one by one"
                 );
-                signed.iter().map(|c| crate::crypto::verify_one(chain_id, c)).collect()
+                let verdicts = signed.iter().map(|c| crate::crypto::verify_one(chain_id, c)).collect();
+                (verdicts, Default::default())
             });
     let m = api.engine.metrics();
     m.sig_groups.fetch_add(take.len().div_ceil(crate::secp_x8::LANES) as u64, Relaxed);
     m.sig_checked.fetch_add(take.len() as u64, Relaxed);
-    m.sig_checked_x8.fetch_add(crate::crypto::checked_together_of(take.len()) as u64, Relaxed);
+    m.sig_checked_x8.fetch_add(counts.in_lanes, Relaxed);
+    m.sig_checked_keyed.fetch_add(counts.keyed, Relaxed);
     verdicts
 }
 

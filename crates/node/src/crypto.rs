@@ -80,58 +80,64 @@ pub(crate) fn verify_one(chain_id: u64, c: &SignedCommand) -> bool {
     FastCrypto.secp256k1_verify(&c.signer, &hash, &c.signature)
 }
 
-/// The smallest group [`verify_signed`] checks with all eight lanes: they cost the same however
-/// many are used (~55 µs), and three cost about what libsecp256k1 takes for three (~75 µs).
-pub const X8_MIN_GROUP: usize = 3;
-
-/// Whether [`verify_signed`] checks a group of `n` signatures (at most eight) together here.
-pub fn checked_together(n: usize) -> bool {
+/// Whether [`verify_signed`] checks signatures eight at a time on this CPU
+/// ([`crate::secp_x8`]: AVX-512 IFMA).
+pub fn checks_in_lanes() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        n >= X8_MIN_GROUP && crate::secp_x8::available()
+        crate::secp_x8::available()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = n;
         false
     }
 }
 
-/// How many of `n` commands [`verify_signed`] checks eight at a time (the first ones): all the
-/// full groups of eight, and the last group too if it has [`X8_MIN_GROUP`] or more.
-pub fn checked_together_of(n: usize) -> usize {
-    let rest = n % 8;
-    if !checked_together(8) {
-        0
-    } else if rest == 0 || checked_together(rest) {
-        n
-    } else {
-        n - rest
-    }
+#[cfg(target_arch = "x86_64")]
+thread_local! {
+    /// Each thread's eight-lane verifier, with the tables of the keys it has seen sign again.
+    static VERIFIER: std::cell::RefCell<crate::secp_x8::Verifier> =
+        std::cell::RefCell::new(crate::secp_x8::Verifier::new(crate::secp_x8::DEFAULT_KEY_TABLES));
+}
+
+/// How [`verify_signed_counted`] checked the signatures it was given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckCounts {
+    /// Checked eight at a time (with or without the key's table).
+    pub in_lanes: u64,
+    /// Of those, with a table of the signer's key.
+    pub keyed: u64,
 }
 
 /// Whether each signed command's signature is valid, as [`verify_command`] answers, checking
 /// eight at a time with [`crate::secp_x8`] where this CPU can (about three times faster per
-/// signature) and one by one with libsecp256k1 elsewhere. The commands go in groups of eight;
-/// a last group of fewer than [`X8_MIN_GROUP`] is checked one by one, and all the groups
-/// checked together share one scalar inversion ([`crate::secp_x8::verify_many`]).
+/// signature, and about six times for keys that sign again: the thread keeps
+/// their tables, [`crate::secp_x8::Verifier`]) and one by one with libsecp256k1 elsewhere.
 pub fn verify_signed(chain_id: u64, commands: &[&SignedCommand]) -> Vec<bool> {
-    let together = checked_together_of(commands.len());
-    let mut out = Vec::with_capacity(commands.len());
+    verify_signed_counted(chain_id, commands).0
+}
+
+/// [`verify_signed`], and how the signatures were checked.
+pub fn verify_signed_counted(chain_id: u64, commands: &[&SignedCommand]) -> (Vec<bool>, CheckCounts) {
     #[cfg(target_arch = "x86_64")]
-    if together > 0 {
-        let group = &commands[..together];
+    if checks_in_lanes() {
         let hashes: Vec<[u8; 32]> =
-            group.iter().map(|c| signing_hash(&FastCrypto, chain_id, c.nonce, &c.action)).collect();
-        let items: Vec<crate::secp_x8::Item<'_>> = group
+            commands.iter().map(|c| signing_hash(&FastCrypto, chain_id, c.nonce, &c.action)).collect();
+        let items: Vec<crate::secp_x8::Item<'_>> = commands
             .iter()
             .zip(&hashes)
             .map(|(c, prehash)| crate::secp_x8::Item { pubkey: &c.signer, prehash, sig: &c.signature })
             .collect();
-        out = crate::secp_x8::verify_many(&items);
+        return VERIFIER.with(|v| {
+            let mut v = v.borrow_mut();
+            let before = v.counts();
+            let out = v.verify(&items);
+            let after = v.counts();
+            let keyed = after.keyed - before.keyed;
+            (out, CheckCounts { in_lanes: keyed + after.lanes - before.lanes, keyed })
+        });
     }
-    out.extend(commands[together..].iter().map(|c| verify_one(chain_id, c)));
-    out
+    (commands.iter().map(|c| verify_one(chain_id, c)).collect(), CheckCounts::default())
 }
 
 /// Slots in each thread's cache of recent signers' addresses ([`address_of_signer`]).

@@ -504,15 +504,14 @@ fn indexed(
     receipt: Receipt,
     client_id: Option<String>,
 ) -> Indexed {
-    let (account, nonce, command) = match command {
-        // The command's hash is computed by the indexer's thread, off the engine's.
+    let (account, nonce, signature) = match command {
         Command::Signed(s) if matches!(receipt, Receipt::Applied(_)) => {
-            (Some(signer), s.nonce, Some(command.clone()))
+            (Some(signer), s.nonce, Some(s.signature))
         }
         // Deposits and rejections are not indexed: nothing to look up.
         _ => (None, 0, None),
     };
-    Indexed { seq, command, batch, receipt, account, nonce, client_id }
+    Indexed { seq, signature, batch, receipt, account, nonce, client_id }
 }
 
 /// One fill of one account, for the fills query.

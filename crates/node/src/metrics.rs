@@ -88,6 +88,8 @@ pub struct Metrics {
     pub sig_checked: AtomicU64,
     /// Of those, checked eight at a time (`secp_x8`) rather than one by one.
     pub sig_checked_x8: AtomicU64,
+    /// Of those, checked with a table of the signer's key ([`crate::secp_x8::Verifier`]).
+    pub sig_checked_keyed: AtomicU64,
     /// Commands waiting for the checker thread.
     pub sig_queue_depth: AtomicU64,
     /// L1 mode: commands taken from the L1 queues (deposits, forced commands).
@@ -129,6 +131,7 @@ impl Default for Metrics {
             sig_groups: AtomicU64::new(0),
             sig_checked: AtomicU64::new(0),
             sig_checked_x8: AtomicU64::new(0),
+            sig_checked_keyed: AtomicU64::new(0),
             sig_queue_depth: AtomicU64::new(0),
             l1_commands: AtomicU64::new(0),
             l1_proposed: AtomicU64::new(0),
@@ -195,6 +198,12 @@ impl Metrics {
             "zkclob_sigcheck_signatures_x8_total",
             "Signatures checked eight at a time (AVX-512 IFMA) rather than one by one.",
             &self.sig_checked_x8,
+        );
+        counter(
+            &mut out,
+            "zkclob_sigcheck_signatures_keyed_total",
+            "Of those, signatures checked with a table of the signer's key (keys that sign again).",
+            &self.sig_checked_keyed,
         );
         gauge(
             &mut out,

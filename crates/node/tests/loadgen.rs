@@ -103,7 +103,7 @@ fn acks_match_nonces(through_checker: bool) {
             "account {i}: nonce moved {moved}, {json}"
         );
     }
-    if through_checker && zkclob_node::crypto::checked_together(8) {
+    if through_checker && zkclob_node::crypto::checks_in_lanes() {
         let m = c.get("/metrics").unwrap().body;
         let checked: u64 = m
             .as_str()

@@ -136,6 +136,7 @@ fn bad_requests(batched: bool) {
     // Oversized bodies, and a JSON body with an unknown field.
     let r = c.request("POST", "/v1/commands", "application/octet-stream", &vec![1u8; 3_000]).unwrap();
     assert_eq!(r.status, 413, "{r}");
+    assert_eq!(r.body["error"]["code"], "too_large", "{r}");
     let r = c
         .request(
             "POST",
