@@ -125,7 +125,12 @@ impl Api {
         self
     }
 
-    /// The original outcome of an identical command already journaled, if any.
+    /// The original outcome of an identical command already journaled, if any: a command whose
+    /// nonce is already used may be a retry (a client that timed out and sent it again). The
+    /// engine answers a used nonce only once the group holding it is handed to the index, and
+    /// the original was journaled before it, so one lookup settles it, however far behind the
+    /// index's writer is. Looked up only after the engine refused the nonce, so the common path
+    /// never touches the index.
     fn duplicate(&self, command: &Command) -> Option<Outcome> {
         let index = self.index.as_ref()?;
         let Command::Signed(s) = command else { return None };
@@ -790,23 +795,9 @@ async fn check_and_submit(
     let retry = api.index.is_some().then(|| command.clone());
     let out = check_and_queue(api, command, client_id)?.outcome().await?;
     Ok(match (out, retry) {
-        (Outcome::Refused(RejectCode::NonceReused { .. }), Some(c)) => original(api, &c).await.unwrap_or(out),
+        (Outcome::Refused(RejectCode::NonceReused { .. }), Some(c)) => api.duplicate(&c).unwrap_or(out),
         _ => out,
     })
-}
-
-/// A command whose nonce is already used may be a retry of one already journaled (a client that
-/// timed out and sent it again): if so, its original answer. The index is written just after
-/// each group commit, so a retry racing its original waits a little for it. Looked up only
-/// after the engine refused the nonce, so the common path never touches the index.
-async fn original(api: &Api, command: &Command) -> Option<Outcome> {
-    for _ in 0..10 {
-        if let Some(o) = api.duplicate(command) {
-            return Some(o);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    None
 }
 
 async fn submit(State(api): State<Api>, headers: HeaderMap, body: Bytes, route: Route) -> Response {
@@ -1310,7 +1301,7 @@ fn queue_ack(api: &Api, id: Option<u64>, command: Command, acks: &mut Acks) -> O
         match pending.outcome().await {
             Ok(Outcome::Refused(RejectCode::NonceReused { expected })) => {
                 let o = match retry {
-                    Some(c) => original(&api, &c).await,
+                    Some(c) => api.duplicate(&c),
                     None => None,
                 };
                 ack_text(id, &o.unwrap_or(Outcome::Refused(RejectCode::NonceReused { expected })))

@@ -456,7 +456,7 @@ pub struct Engine {
     fills: std::collections::BTreeMap<Address, VecDeque<FillRecord>>,
     /// Held while the engine lives: the data directory's lock.
     _lock: std::fs::File,
-    index: Option<crate::sched::BackgroundSender<Vec<Indexed>>>,
+    index: Option<crate::index::IndexSender>,
     index_thread: Option<std::thread::JoinHandle<()>>,
     to_index: Vec<Indexed>,
     order_subscribers: Arc<std::sync::atomic::AtomicI64>,
@@ -1415,11 +1415,17 @@ impl Engine {
     }
 
     /// Journals and applies one submitted command; its answer waits in `replies` for the
-    /// group's commit (a refusal goes at once). A full batch is cut here.
+    /// group's commit (a refusal goes at once, but for a used nonce's with an index). A full
+    /// batch is cut here.
     fn submission(&mut self, s: Submission, replies: &mut Vec<(Reply, Outcome)>) {
         let Submission { command, verified, received_ns, client_id, reply, account } = s;
         let out = self.submit_one(command, verified, received_ns, client_id, account);
         match out {
+            // A used nonce may be a retry of a command in this very group: its answer waits
+            // for the group's hand-over to the index, where the API looks the original up.
+            Outcome::Refused(RejectCode::NonceReused { .. }) if self.index.is_some() => {
+                replies.push((reply, out))
+            }
             Outcome::Refused(_) => reply.send(out),
             Outcome::Journaled { .. } => replies.push((reply, out)),
         }

@@ -20,8 +20,16 @@
 //! says how far it got. At start-up the engine re-indexes every journal record after it while
 //! replaying, so a crash loses nothing the index needs. Stores written before runs keep their
 //! acks in the table `acks` (one entry per command), which lookups still read.
+//!
+//! Lookups never wait for the writer. The engine hands each committed group over *before* it
+//! answers any command of the group, and lookups read the groups handed over and not yet
+//! written as well as the store. The writer runs in the idle class, and on a machine with every
+//! core busy (a zkVM executing a settlement next to the node) it may get no core for seconds;
+//! a retry that waited for it was answered `nonce_reused` instead of its original ack.
 
+use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::Mutex;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,6 +147,27 @@ fn client_key(account: &Address, id: &str) -> Vec<u8> {
 #[derive(Clone)]
 pub struct Index {
     db: Arc<Database>,
+    /// Groups the engine handed over that the writer has not committed yet, oldest first.
+    unwritten: Arc<Mutex<VecDeque<Arc<Vec<Indexed>>>>>,
+}
+
+/// What the index keeps of an entry as an ack: its account and run entry. Only applied commands
+/// consume their nonce; a rejected one may be sent again.
+fn ack_of(e: &Indexed) -> Option<(&Address, RunEntry)> {
+    match (&e.account, e.receipt, e.signature) {
+        (Some(account), Receipt::Applied(_), Some(signature)) => {
+            Some((account, (e.nonce, signature, e.seq, e.batch, e.receipt)))
+        }
+        _ => None,
+    }
+}
+
+/// What the index keeps of an entry under its client order id: account, id, order id.
+fn client_order_of(e: &Indexed) -> Option<(&Address, &str, u64)> {
+    match (&e.account, &e.client_id, &e.receipt) {
+        (Some(account), Some(id), Receipt::Applied(ap)) => ap.order_id.map(|o| (account, id.as_str(), o.0)),
+        _ => None,
+    }
 }
 
 impl Index {
@@ -153,7 +182,13 @@ impl Index {
             w.open_table(META).map_err(err)?;
         }
         w.commit().map_err(err)?;
-        Ok(Index { db: Arc::new(db) })
+        Ok(Index { db: Arc::new(db), unwritten: Default::default() })
+    }
+
+    /// The groups handed over and not yet written (their handles: the lock is held only to copy
+    /// them, never while they are read).
+    fn unwritten(&self) -> Vec<Arc<Vec<Indexed>>> {
+        self.unwritten.lock().expect("index hand-over lock").iter().cloned().collect()
     }
 
     /// The last journal sequence number indexed (0: none).
@@ -171,6 +206,14 @@ impl Index {
         command: &zkclob_state::SignedCommand,
     ) -> Result<Option<StoredAck>, IndexError> {
         let nonce = command.nonce;
+        // Handed over, not yet written (read first: the writer drops a group only once it is
+        // committed, so one missed here is in the store read next).
+        for group in self.unwritten() {
+            let found = group.iter().filter_map(ack_of).find(|(a, e)| *a == account && e.0 == nonce);
+            if let Some((_, (_, signature, seq, batch, receipt))) = found {
+                return Ok((signature == command.signature).then_some(StoredAck { seq, batch, receipt }));
+            }
+        }
         let r = self.db.begin_read().map_err(err)?;
         // The last run of this account that starts at or below `nonce`.
         let runs = r.open_table(ACK_RUNS).map_err(err)?;
@@ -194,6 +237,12 @@ impl Index {
 
     /// The order an account labelled `id`.
     pub fn client_order(&self, account: &Address, id: &str) -> Result<Option<u64>, IndexError> {
+        // The latest label wins, as in the store.
+        let unwritten = self.unwritten();
+        let mut latest = unwritten.iter().rev().flat_map(|g| g.iter().rev().filter_map(client_order_of));
+        if let Some((_, _, order)) = latest.find(|(a, i, _)| *a == account && *i == id) {
+            return Ok(Some(order));
+        }
         let r = self.db.begin_read().map_err(err)?;
         let t = r.open_table(CLIENT_ORDERS).map_err(err)?;
         Ok(t.get(client_key(account, id).as_slice()).map_err(err)?.map(|v| v.value()))
@@ -201,7 +250,12 @@ impl Index {
 
     /// Writes a group of entries (records after `last_seq` only) in one durable transaction.
     pub fn write(&self, entries: &[Indexed]) -> Result<(), IndexError> {
-        let Some(last) = entries.last() else { return Ok(()) };
+        self.write_all(entries.iter())
+    }
+
+    /// [`Index::write`] of entries in journal order, however they are held.
+    fn write_all<'a>(&self, entries: impl Iterator<Item = &'a Indexed> + Clone) -> Result<(), IndexError> {
+        let Some(last) = entries.clone().last() else { return Ok(()) };
         let mut w = self.db.begin_write().map_err(err)?;
         w.set_durability(Durability::Immediate).map_err(err)?;
         {
@@ -209,15 +263,11 @@ impl Index {
             let mut runs: std::collections::BTreeMap<Address, Vec<RunEntry>> = Default::default();
             let mut clients = w.open_table(CLIENT_ORDERS).map_err(err)?;
             for e in entries {
-                let Some(account) = &e.account else { continue };
-                // Only applied commands consume their nonce; a rejected one may be sent again.
-                if let (Receipt::Applied(_), Some(signature)) = (e.receipt, e.signature) {
-                    runs.entry(*account).or_default().push((e.nonce, signature, e.seq, e.batch, e.receipt));
+                if let Some((account, ack)) = ack_of(e) {
+                    runs.entry(*account).or_default().push(ack);
                 }
-                if let (Some(id), Receipt::Applied(ap)) = (&e.client_id, &e.receipt) {
-                    if let Some(o) = ap.order_id {
-                        clients.insert(client_key(account, id).as_slice(), o.0).map_err(err)?;
-                    }
+                if let Some((account, id, order)) = client_order_of(e) {
+                    clients.insert(client_key(account, id).as_slice(), order).map_err(err)?;
                 }
             }
             let mut table = w.open_table(ACK_RUNS).map_err(err)?;
@@ -235,29 +285,49 @@ impl Index {
 
     /// Starts the indexer thread; the engine sends it each committed group. `realtime_priority`
     /// is the ack path's ([`crate::sched`]: how the thread catches up when far behind).
-    pub(crate) fn start_writer(
-        &self,
-        realtime_priority: u8,
-    ) -> (crate::sched::BackgroundSender<Vec<Indexed>>, std::thread::JoinHandle<()>) {
-        let (tx, mut rx) = crate::sched::background_queue(realtime_priority);
+    pub(crate) fn start_writer(&self, realtime_priority: u8) -> (IndexSender, std::thread::JoinHandle<()>) {
+        let (tx, mut rx) = crate::sched::background_queue::<Arc<Vec<Indexed>>>(realtime_priority);
         let index = self.clone();
         let thread = std::thread::Builder::new()
             .name("zkclob-index".into())
             .spawn(move || {
                 rx.enter();
-                // Few, larger transactions: lookups tolerate a lag of a few tens of ms (a racing
-                // retry waits up to 200 ms for its original).
+                // Few, larger transactions: lookups read what is not yet written from the
+                // hand-over, so the store may lag.
                 while let Some(groups) = rx.next_pass() {
-                    let pending: Vec<Indexed> = groups.into_iter().flatten().collect();
-                    if let Err(e) = index.write(&pending) {
+                    if let Err(e) = index.write_all(groups.iter().flat_map(|g| g.iter())) {
                         // The journal still has everything; start-up re-indexes.
                         tracing::error!(error = %e, "index write failed");
                     }
+                    // Written (or failed, as before lookups read what was handed over): the
+                    // oldest groups handed over are these.
+                    let mut unwritten = index.unwritten.lock().expect("index hand-over lock");
+                    let written = groups.len().min(unwritten.len());
+                    unwritten.drain(..written);
+                    drop(unwritten);
                     std::thread::sleep(WRITE_INTERVAL);
                 }
             })
             .expect("spawning the indexer thread");
-        (tx, thread)
+        (IndexSender { tx, index: self.clone() }, thread)
+    }
+}
+
+/// The engine's side of the index: hands each committed group over.
+pub(crate) struct IndexSender {
+    tx: crate::sched::BackgroundSender<Arc<Vec<Indexed>>>,
+    index: Index,
+}
+
+impl IndexSender {
+    /// Hands `group` over: lookups find it from now on, and the writer writes it. Waits while
+    /// the writer's queue is full (the engine's backpressure).
+    pub(crate) fn send(&self, group: Vec<Indexed>) -> Result<(), ()> {
+        let group = Arc::new(group);
+        self.index.unwritten.lock().expect("index hand-over lock").push_back(group.clone());
+        self.tx.send(group).map_err(|_| {
+            self.index.unwritten.lock().expect("index hand-over lock").pop_back();
+        })
     }
 }
 
@@ -269,8 +339,12 @@ mod tests {
     use zkclob_core::{Amount, AssetId, Qty};
     use zkclob_state::{Action, Applied, Command, RejectCode, SignedCommand};
 
+    fn applied_fields() -> Applied {
+        Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 }
+    }
+
     fn applied() -> Receipt {
-        Receipt::Applied(Applied { order_id: None, filled: Qty(0), resting: Qty(0), fills: 0 })
+        Receipt::Applied(applied_fields())
     }
 
     /// Account `a`'s command with `nonce`, journaled at `seq`.
@@ -347,6 +421,73 @@ mod tests {
         assert_eq!(index.ack(&addr, &other(nonces[*a] + 1)).unwrap(), None);
         // Nor is the same command under another account.
         assert_eq!(index.ack(&keys[(*a + 1) % 3].address(), &command_of(&keys, *a, e)).unwrap(), None);
+    }
+
+    /// Lookups read what the engine handed over before the writer writes it (here there is no
+    /// writer thread at all), then find the same in the store; the latest client label wins.
+    #[test]
+    fn groups_handed_over_are_found_before_the_writer_writes_them_and_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(&dir.path().join("index.redb")).unwrap();
+        let keys = keys(2);
+        let placed = |order| {
+            Receipt::Applied(Applied { order_id: Some(zkclob_core::OrderId(order)), ..applied_fields() })
+        };
+        let mut first = entry(&keys, 0, 1, 1, placed(7));
+        first.client_id = Some("mine".into());
+        let refused = entry(&keys, 1, 1, 2, Receipt::Rejected(RejectCode::BadSignature));
+        let mut relabel = entry(&keys, 0, 2, 3, placed(9));
+        relabel.client_id = Some("mine".into());
+        let (tx, mut rx) = crate::sched::background_queue(0);
+        let sender = IndexSender { tx, index: index.clone() };
+        sender.send(vec![first.clone(), refused.clone()]).unwrap();
+        let me = keys[0].address();
+        let check = |relabelled: bool| {
+            assert_eq!(found(&index, &keys, 0, &first).map(|a| a.seq), Some(1));
+            assert_eq!(found(&index, &keys, 1, &refused), None);
+            let want = if relabelled { 9 } else { 7 };
+            assert_eq!(index.client_order(&me, "mine").unwrap(), Some(want));
+            assert_eq!(index.client_order(&me, "other").unwrap(), None);
+        };
+        assert_eq!(index.last_seq().unwrap(), 0, "nothing written yet");
+        check(false);
+        sender.send(vec![relabel.clone()]).unwrap();
+        check(true);
+        // Written as the writer does (the first group only), then dropped from the hand-over.
+        let group = rx.next_pass().unwrap();
+        index.write_all(group[0].iter()).unwrap();
+        index.unwritten.lock().unwrap().pop_front();
+        check(true);
+        index.write_all(group[1].iter()).unwrap();
+        index.unwritten.lock().unwrap().pop_front();
+        assert_eq!(index.last_seq().unwrap(), 3);
+        check(true);
+        assert_eq!(found(&index, &keys, 0, &relabel).map(|a| a.seq), Some(3));
+    }
+
+    /// The writer thread writes every group handed to it and lets go of each.
+    #[test]
+    fn the_writer_writes_every_group_and_lets_go_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(&dir.path().join("index.redb")).unwrap();
+        let keys = keys(2);
+        let (sender, thread) = index.start_writer(0);
+        let groups: Vec<Vec<Indexed>> = (0..5u64)
+            .map(|g| {
+                (1..=3).map(|i| entry(&keys, (i % 2) as usize, g * 3 + i, g * 3 + i, applied())).collect()
+            })
+            .collect();
+        for g in &groups {
+            sender.send(g.clone()).unwrap();
+        }
+        drop(sender);
+        thread.join().unwrap();
+        assert!(index.unwritten.lock().unwrap().is_empty());
+        assert_eq!(index.last_seq().unwrap(), 15);
+        for e in groups.iter().flatten() {
+            let a = keys.iter().position(|k| Some(k.address()) == e.account).unwrap();
+            assert_eq!(found(&index, &keys, a, e).map(|a| a.seq), Some(e.seq), "{e:?}");
+        }
     }
 
     #[test]

@@ -221,6 +221,53 @@ fn a_retried_command_gets_its_original_ack_and_client_ids_find_orders_across_res
     running.stop();
 }
 
+/// With every core busy, the index's writer thread (idle class) may not run for seconds: a retry
+/// still gets its original ack, and a client order id finds its order as soon as the order is
+/// acknowledged: lookups also read what the engine handed the index and it has not yet written.
+#[test]
+fn retries_and_client_ids_are_answered_at_once_while_the_index_writer_gets_no_core() {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let running = node::start(config(dir.path()), None, None).unwrap();
+    let mut c = Client::connect(running.addr).unwrap();
+    let k = Keypair::from_seed(b"busy retrier");
+    c.faucet(&k.address(), 3, 1_000_000_000_000).unwrap();
+    let mut s = Signer::for_account(&mut c, k.clone()).unwrap();
+    // Ordinary-class threads spinning on every core.
+    let stop = Arc::new(AtomicBool::new(false));
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let hogs: Vec<_> = (0..cores)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    for i in 0..8 {
+        let id = format!("busy-{i}");
+        let body = borsh::to_vec(&s.sign(place(1, Side::Buy, 1_400 + i, 1))).unwrap();
+        let first = req_with_header(&mut c, &body, &id);
+        assert_eq!(first["status"], "applied", "{first}");
+        let again = req_with_header(&mut c, &body, &id);
+        assert_eq!(first, again, "a retry gets the original ack");
+        let path = format!("/v1/accounts/{}/orders/by-client-id/{id}", k.address());
+        let found = c.get(&path).unwrap();
+        assert_eq!(found.body["order_id"], first["order_id"], "{found}");
+    }
+    // A different command under a used nonce is still refused.
+    let used = s.nonce - 1;
+    let other = Signer::new(k, c.chain_id().unwrap(), used).sign(place(1, Side::Buy, 1_300, 1));
+    let r = c.submit(&other).unwrap();
+    assert_eq!(r.body["error"]["code"], "nonce_reused", "{r}");
+    stop.store(true, Relaxed);
+    hogs.into_iter().for_each(|h| h.join().unwrap());
+    running.stop();
+}
+
 /// POST /v1/orders with an `X-Client-Order-Id` header, by hand.
 fn req_with_header(c: &mut Client, body: &[u8], id: &str) -> Value {
     use std::io::{Read, Write};
