@@ -110,18 +110,27 @@ impl Sp1Backend {
         client
             .verify(&proof, pk.verifying_key(), None)
             .map_err(|e| ProverError::Backend(format!("the fresh proof does not verify: {e}")))?;
-        let path = tempdir()?.join("proof.bin");
-        proof.save(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
-        let bytes = std::fs::read(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
+        let dir = tempdir()?;
+        let path = dir.join("proof.bin");
+        let saved = proof.save(&path).map_err(|e| ProverError::Backend(e.to_string()));
+        let bytes =
+            saved.and_then(|()| std::fs::read(&path).map_err(|e| ProverError::Backend(e.to_string())));
+        std::fs::remove_dir_all(&dir).ok();
+        let bytes = bytes?;
         Ok((bytes, proof.public_values.as_slice().to_vec()))
     }
 
     /// Loads a proof file's bytes and verifies it against this ELF; returns its public values.
     fn verify_bytes(&self, proof_bytes: &[u8]) -> Result<Vec<u8>, ProverError> {
-        let path = tempdir()?.join("proof-to-verify.bin");
-        std::fs::write(&path, proof_bytes).map_err(|e| ProverError::Backend(e.to_string()))?;
-        let proof = SP1ProofWithPublicValues::load(&path)
-            .map_err(|e| ProverError::Backend(format!("not an SP1 proof: {e}")))?;
+        let dir = tempdir()?;
+        let path = dir.join("proof-to-verify.bin");
+        let written = std::fs::write(&path, proof_bytes).map_err(|e| ProverError::Backend(e.to_string()));
+        let proof = written.and_then(|()| {
+            SP1ProofWithPublicValues::load(&path)
+                .map_err(|e| ProverError::Backend(format!("not an SP1 proof: {e}")))
+        });
+        std::fs::remove_dir_all(&dir).ok();
+        let proof = proof?;
         let client = ProverClient::builder().cpu().build();
         let pk =
             client.setup(Elf::from(self.elf.clone())).map_err(|e| ProverError::Backend(e.to_string()))?;
@@ -142,8 +151,11 @@ fn check_exit(exit_code: u64) -> Result<(), ProverError> {
     }
 }
 
+/// A directory of its own for each proof file (parallel proofs and checks never share one).
 fn tempdir() -> Result<std::path::PathBuf, ProverError> {
-    let dir = std::env::temp_dir().join(format!("zkclob-sp1-{}", std::process::id()));
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("zkclob-sp1-{}-{run}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| ProverError::Backend(e.to_string()))?;
     Ok(dir)
 }

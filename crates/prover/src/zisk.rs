@@ -48,7 +48,11 @@ impl ZiskBackend {
     }
 
     fn run(&self, tag: &str, bytes: &[u8]) -> Result<(Vec<u8>, String), ProverError> {
-        let dir = std::env::temp_dir().join(format!("zkclob-zisk-{}-{tag}", std::process::id()));
+        // One directory per run: runs in parallel (tests, several provers) never share one, or
+        // one run's clean-up removes another's files mid-run.
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("zkclob-zisk-{}-{run}-{tag}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| ProverError::Backend(e.to_string()))?;
         let (input, output) = (dir.join("input.bin"), dir.join("output.bin"));
         std::fs::write(&input, bytes).map_err(|e| ProverError::Backend(e.to_string()))?;
