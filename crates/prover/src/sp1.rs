@@ -111,26 +111,19 @@ impl Sp1Backend {
             .verify(&proof, pk.verifying_key(), None)
             .map_err(|e| ProverError::Backend(format!("the fresh proof does not verify: {e}")))?;
         let dir = tempdir()?;
-        let path = dir.join("proof.bin");
-        let saved = proof.save(&path).map_err(|e| ProverError::Backend(e.to_string()));
-        let bytes =
-            saved.and_then(|()| std::fs::read(&path).map_err(|e| ProverError::Backend(e.to_string())));
-        std::fs::remove_dir_all(&dir).ok();
-        let bytes = bytes?;
+        let path = dir.path().join("proof.bin");
+        proof.save(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
+        let bytes = std::fs::read(&path).map_err(|e| ProverError::Backend(e.to_string()))?;
         Ok((bytes, proof.public_values.as_slice().to_vec()))
     }
 
     /// Loads a proof file's bytes and verifies it against this ELF; returns its public values.
     fn verify_bytes(&self, proof_bytes: &[u8]) -> Result<Vec<u8>, ProverError> {
         let dir = tempdir()?;
-        let path = dir.join("proof-to-verify.bin");
-        let written = std::fs::write(&path, proof_bytes).map_err(|e| ProverError::Backend(e.to_string()));
-        let proof = written.and_then(|()| {
-            SP1ProofWithPublicValues::load(&path)
-                .map_err(|e| ProverError::Backend(format!("not an SP1 proof: {e}")))
-        });
-        std::fs::remove_dir_all(&dir).ok();
-        let proof = proof?;
+        let path = dir.path().join("proof-to-verify.bin");
+        std::fs::write(&path, proof_bytes).map_err(|e| ProverError::Backend(e.to_string()))?;
+        let proof = SP1ProofWithPublicValues::load(&path)
+            .map_err(|e| ProverError::Backend(format!("not an SP1 proof: {e}")))?;
         let client = ProverClient::builder().cpu().build();
         let pk =
             client.setup(Elf::from(self.elf.clone())).map_err(|e| ProverError::Backend(e.to_string()))?;
@@ -151,13 +144,10 @@ fn check_exit(exit_code: u64) -> Result<(), ProverError> {
     }
 }
 
-/// A directory of its own for each proof file (parallel proofs and checks never share one).
-fn tempdir() -> Result<std::path::PathBuf, ProverError> {
-    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("zkclob-sp1-{}-{run}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| ProverError::Backend(e.to_string()))?;
-    Ok(dir)
+/// A directory of its own for each proof file (parallel proofs and checks never share one),
+/// removed when dropped.
+fn tempdir() -> Result<tempfile::TempDir, ProverError> {
+    tempfile::Builder::new().prefix("zkclob-sp1-").tempdir().map_err(|e| ProverError::Backend(e.to_string()))
 }
 
 impl Prover for Sp1Backend {

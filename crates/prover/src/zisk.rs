@@ -48,12 +48,19 @@ impl ZiskBackend {
     }
 
     fn run(&self, tag: &str, bytes: &[u8]) -> Result<(Vec<u8>, String), ProverError> {
-        // One directory per run: runs in parallel (tests, several provers) never share one, or
-        // one run's clean-up removes another's files mid-run.
-        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("zkclob-zisk-{}-{run}-{tag}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| ProverError::Backend(e.to_string()))?;
+        // A directory of its own per run: runs in parallel (tests, several provers) never share
+        // one, so one run's clean-up cannot remove another's files mid-run. Removed when
+        // dropped, unless ZKCLOB_ZISK_KEEP=1 keeps the input, output and stats files.
+        let keep = std::env::var_os("ZKCLOB_ZISK_KEEP").is_some();
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!("zkclob-zisk-{tag}-"))
+            .disable_cleanup(keep)
+            .tempdir()
+            .map_err(|e| ProverError::Backend(e.to_string()))?;
+        let dir = tmp.path();
+        if keep {
+            eprintln!("ziskemu's files are kept in {}", dir.display());
+        }
         let (input, output) = (dir.join("input.bin"), dir.join("output.bin"));
         std::fs::write(&input, bytes).map_err(|e| ProverError::Backend(e.to_string()))?;
         let out = Command::new(&self.ziskemu)
@@ -77,10 +84,7 @@ impl ZiskBackend {
             return Err(ProverError::Backend(format!("ziskemu failed ({}): {stderr}{stdout}", out.status)));
         }
         let committed = std::fs::read(&output).map_err(|e| ProverError::Backend(e.to_string()))?;
-        // ZKCLOB_ZISK_KEEP=1 keeps the input, output and stats files for inspection.
-        if std::env::var_os("ZKCLOB_ZISK_KEEP").is_none() {
-            std::fs::remove_dir_all(&dir).ok();
-        } else {
+        if keep {
             std::fs::write(dir.join("stdout.txt"), &stdout).ok();
         }
         Ok((committed, stdout))
