@@ -1415,8 +1415,8 @@ impl Engine {
     }
 
     /// Journals and applies one submitted command; its answer waits in `replies` for the
-    /// group's commit (a refusal goes at once, but for a used nonce's with an index). A full
-    /// batch is cut here.
+    /// group's commit. A refusal goes at once, except a used nonce's when there is an index: it
+    /// waits for the group's hand-over to the index. A full batch is cut here.
     fn submission(&mut self, s: Submission, replies: &mut Vec<(Reply, Outcome)>) {
         let Submission { command, verified, received_ns, client_id, reply, account } = s;
         let out = self.submit_one(command, verified, received_ns, client_id, account);

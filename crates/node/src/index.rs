@@ -209,8 +209,9 @@ impl Index {
         // Handed over, not yet written (read first: the writer drops a group only once it is
         // committed, so one missed here is in the store read next).
         for group in self.unwritten() {
-            let found = group.iter().filter_map(ack_of).find(|(a, e)| *a == account && e.0 == nonce);
-            if let Some((_, (_, signature, seq, batch, receipt))) = found {
+            let mut of_account =
+                group.iter().filter(|e| e.nonce == nonce && e.account.as_ref() == Some(account));
+            if let Some((_, (_, signature, seq, batch, receipt))) = of_account.find_map(ack_of) {
                 return Ok((signature == command.signature).then_some(StoredAck { seq, batch, receipt }));
             }
         }
@@ -254,8 +255,12 @@ impl Index {
     }
 
     /// [`Index::write`] of entries in journal order, however they are held.
-    fn write_all<'a>(&self, entries: impl Iterator<Item = &'a Indexed> + Clone) -> Result<(), IndexError> {
-        let Some(last) = entries.clone().last() else { return Ok(()) };
+    fn write_all<'a>(&self, entries: impl IntoIterator<Item = &'a Indexed>) -> Result<(), IndexError> {
+        let mut entries = entries.into_iter().peekable();
+        if entries.peek().is_none() {
+            return Ok(());
+        }
+        let mut last_seq = 0;
         let mut w = self.db.begin_write().map_err(err)?;
         w.set_durability(Durability::Immediate).map_err(err)?;
         {
@@ -263,6 +268,7 @@ impl Index {
             let mut runs: std::collections::BTreeMap<Address, Vec<RunEntry>> = Default::default();
             let mut clients = w.open_table(CLIENT_ORDERS).map_err(err)?;
             for e in entries {
+                last_seq = e.seq;
                 if let Some((account, ack)) = ack_of(e) {
                     runs.entry(*account).or_default().push(ack);
                 }
@@ -278,7 +284,7 @@ impl Index {
                 }
             }
             let mut meta = w.open_table(META).map_err(err)?;
-            meta.insert("last_seq", last.seq).map_err(err)?;
+            meta.insert("last_seq", last_seq).map_err(err)?;
         }
         w.commit().map_err(err)
     }
@@ -299,8 +305,8 @@ impl Index {
                         // The journal still has everything; start-up re-indexes.
                         tracing::error!(error = %e, "index write failed");
                     }
-                    // Written (or failed, as before lookups read what was handed over): the
-                    // oldest groups handed over are these.
+                    // These are the oldest groups handed over; lookups find them in the store
+                    // now (after a failed write, not until start-up re-indexes them).
                     let mut unwritten = index.unwritten.lock().expect("index hand-over lock");
                     let written = groups.len().min(unwritten.len());
                     unwritten.drain(..written);
