@@ -576,13 +576,12 @@ pub fn start(
     let (api, batched) = if cfg.engine.batched_signature_checks {
         api.with_batched_checks(cfg.engine.batched_signature_checks_from)
     } else {
-        (api, false)
+        (api, None)
     };
-    if batched {
+    if let Some(from) = batched {
         tracing::info!(
-            from_per_sec = cfg.engine.batched_signature_checks_from,
-            "signature checks: eight at a time (AVX-512 IFMA) from {} commands/s, one by one below",
-            cfg.engine.batched_signature_checks_from
+            from_per_sec = from,
+            "signature checks: eight at a time (AVX-512 IFMA) from {from} commands/s, one by one below"
         );
     } else {
         tracing::info!("signature checks: libsecp256k1, one per command");
@@ -595,7 +594,7 @@ pub fn start(
     let mut live = Live { current: cfg.clone(), version: 0, limits, log, engine: handle.clone() };
     // With the signature checks on a thread of their own, one worker does the rest of order
     // entry with less hand-over between threads; without, two share the checks.
-    let api_workers = if batched { 1 } else { 2 };
+    let api_workers = if batched.is_some() { 1 } else { 2 };
     let (realtime, metrics) = (handle.realtime_priority(), handle.metrics().clone());
     let server = std::thread::Builder::new().name("zkclob-api".into()).spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -24,6 +24,9 @@ fn node_config(dir: &std::path::Path) -> NodeConfig {
     if let Some(us) = std::env::var("LOADGEN_DIAG_GROUP_US").ok().and_then(|v| v.parse().ok()) {
         cfg.engine.group_commit_min_us = us;
     }
+    if let Some(r) = std::env::var("LOADGEN_DIAG_BATCHED_FROM").ok().and_then(|v| v.parse().ok()) {
+        cfg.engine.batched_signature_checks_from = Some(r);
+    }
     if std::env::var("LOADGEN_DIAG_UNBATCHED").is_ok() {
         cfg.engine.batched_signature_checks = false;
     }
@@ -53,7 +56,7 @@ fn acks_match_nonces(through_checker: bool) {
     let dir = tempfile::tempdir().unwrap();
     let mut node_cfg = node_config(dir.path());
     if through_checker {
-        node_cfg.engine.batched_signature_checks_from = 0;
+        node_cfg.engine.batched_signature_checks_from = Some(0);
     }
     let running = node::start(node_cfg, None, None).unwrap();
     let mut cfg = LoadgenConfig::new(running.addr, 2_000, Duration::from_secs(2));

@@ -46,7 +46,7 @@ fn the_ack_path_runs_real_time_where_allowed_and_ordinary_where_not() {
     let mut cfg = common::config(dir.path());
     cfg.engine.realtime_priority = 7;
     // Through the checker threads from the first command, so that they are on the path.
-    cfg.engine.batched_signature_checks_from = 0;
+    cfg.engine.batched_signature_checks_from = Some(0);
     let allowed = sched::realtime_allowed(7);
     let running = node::start(cfg, None, None).unwrap();
 

@@ -61,7 +61,7 @@ fn bad_requests(batched: bool) {
     };
     cfg.engine.batched_signature_checks = batched;
     // Every command through the checker thread, however light the traffic.
-    cfg.engine.batched_signature_checks_from = 0;
+    cfg.engine.batched_signature_checks_from = Some(0);
     let running = node::start(cfg, None, None).unwrap();
     let addr = running.addr;
     let mut c = Client::connect(addr).unwrap();
