@@ -19,12 +19,17 @@ use core::fmt;
 pub struct Address(pub [u8; 20]);
 
 impl fmt::Debug for Address {
+    /// `0x` and 40 lowercase hex digits, in one write (the audit log and the API write one per
+    /// command; a `{:02x}` per byte was most of the audit thread's formatting).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("0x")?;
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 42];
+        text[..2].copy_from_slice(b"0x");
+        for (i, b) in self.0.iter().enumerate() {
+            text[2 + 2 * i] = HEX[usize::from(b >> 4)];
+            text[3 + 2 * i] = HEX[usize::from(b & 15)];
         }
-        Ok(())
+        f.write_str(core::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -254,6 +259,23 @@ impl Crypto for NativeCrypto {
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    #[test]
+    fn an_address_reads_as_0x_and_forty_lowercase_hex_digits() {
+        let mut bytes = [0u8; 20];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(37) ^ 0xa5;
+        }
+        let want: alloc::string::String = "0x"
+            .chars()
+            .chain(
+                bytes.iter().flat_map(|b| alloc::format!("{b:02x}").chars().collect::<alloc::vec::Vec<_>>()),
+            )
+            .collect();
+        assert_eq!(Address(bytes).to_string(), want);
+        assert_eq!(alloc::format!("{:?}", Address([0xff; 20])), alloc::format!("0x{}", "f".repeat(40)));
+        assert_eq!(Address([0; 20]).to_string(), alloc::format!("0x{}", "0".repeat(40)));
+    }
 
     #[test]
     fn one_compression_of_the_padded_block_is_sha256() {
