@@ -1141,20 +1141,6 @@ mod simd {
         })
     }
 
-    /// Each lane's entry `entries[lane]` of a shared table: (x, y), or (β·x, y) with `beta`.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
-    fn lookup_g(table: &[u64; G_TABLE], entries: &[u64; LANES], beta: bool) -> Aff {
-        let v: [u64; LANES] = core::array::from_fn(|lane| entries[lane] * 15);
-        // SAFETY: eight u64; unaligned load.
-        let idx = unsafe { _mm512_loadu_si512(v.as_ptr().cast()) };
-        let base = table.as_ptr() as *const i64;
-        let x0 = if beta { 5 } else { 0 };
-        // SAFETY: entry < 256 and limb k < 15, so entry·15 + k < G_TABLE.
-        let g = |k: usize| unsafe { _mm512_i64gather_epi64::<8>(idx, base.add(k)) };
-        Aff { x: Fe(core::array::from_fn(|k| g(x0 + k))), y: Fe(core::array::from_fn(|k| g(10 + k))) }
-    }
-
     /// The lanes whose digit is nonzero.
     fn nonzero(digits: &[u64; LANES]) -> u8 {
         digits.iter().enumerate().fold(0, |m, (lane, &d)| m | ((d != 0) as u8) << lane)
@@ -1216,8 +1202,8 @@ mod simd {
             // Byte j is worth 2^(8j): it goes in where 8j doublings remain, at nibble w = 2j.
             if w % 2 == 0 {
                 for (t, half) in [(tg, &lanes.g_lo), (tg128, &lanes.g_hi)] {
-                    let b = bytes(half, w / 2);
-                    acc.add(&lookup_g(t, &b, false), nonzero(&b));
+                    let l = Lookup::shared(t, &bytes(half, w / 2), false, 0);
+                    acc.add(&gather(&l), l.nonzero);
                 }
             }
         }
@@ -1334,8 +1320,8 @@ mod simd {
         })
     }
 
-    /// One table lookup of a keyed check: every lane's entry, as a word offset from `base`
-    /// (an entry is 15 words: x, β·x, y), and what to do with it.
+    /// One table lookup in a key table or a shared G table: every lane's entry, as a word offset
+    /// from `base` (an entry is 15 words: x, β·x, y), and what to do with it.
     struct Lookup {
         base: *const u64,
         at: [i64; LANES],
@@ -1349,6 +1335,15 @@ mod simd {
         double_first: bool,
     }
 
+    impl Lookup {
+        /// Entries `digits[lane]` of a shared table (G's multiples), read as (β·x, y) with
+        /// `beta` and y negated in the lanes of `neg`.
+        fn shared(table: &[u64; G_TABLE], digits: &[u64; LANES], beta: bool, neg: u8) -> Lookup {
+            let at = core::array::from_fn(|lane| digits[lane] as i64 * 15);
+            Lookup { base: table.as_ptr(), at, beta, neg, nonzero: nonzero(digits), double_first: false }
+        }
+    }
+
     /// The lookup's entries.
     #[inline]
     #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
@@ -1357,7 +1352,8 @@ mod simd {
         let idx = unsafe { _mm512_loadu_si512(l.at.as_ptr().cast()) };
         let x0 = if l.beta { 5 } else { 0 };
         // SAFETY: each lane reads words `at[lane] + k` for k < 15: its own entry, inside its
-        // table ([`lookups`]). `base.add(k)` stays inside the table at `base`.
+        // table (a key table's entry is below KEY_CHUNKS·16 ([`lookups`]), a shared table's
+        // below 256, a byte). `base.add(k)` stays inside the table at `base`.
         let g = |k: usize| unsafe { _mm512_i64gather_epi64::<8>(idx, (l.base as *const i64).add(k)) };
         Aff {
             x: Fe(core::array::from_fn(|k| g(x0 + k))),
@@ -1437,16 +1433,7 @@ mod simd {
             if step % 2 == 0 {
                 for (i, t) in tg.iter().enumerate() {
                     for (a, beta, neg) in [(&lanes.a1, false, lanes.nega1), (&lanes.a2, true, lanes.nega2)] {
-                        let b = bytes(a, 4 * i + step / 2);
-                        let at = core::array::from_fn(|lane| b[lane] as i64 * 15);
-                        plan.push(Lookup {
-                            base: t.as_ptr(),
-                            at,
-                            beta,
-                            neg,
-                            nonzero: nonzero(&b),
-                            double_first: false,
-                        });
+                        plan.push(Lookup::shared(t, &bytes(a, 4 * i + step / 2), beta, neg));
                     }
                 }
             }
