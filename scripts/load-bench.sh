@@ -9,7 +9,14 @@
 #   such as the index's commits and the audit log's writeback comes due in longer runs only)
 #   LOADGEN_REALTIME_PRIORITY=10 scripts/load-bench.sh  (the node's ack path in SCHED_RR, as
 #   engine.realtime_priority = 10 does; needs CAP_SYS_NICE; each run reports realtime_threads)
+# Then the machine's own floor, with no node running (crates/node/tests/platform.rs: wake-ups
+# across cores, stalls of busy cores, fdatasync with the cores idle and busy; PLATFORM_SECS=2
+# each here); LOADGEN_NO_PLATFORM=1 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LOADGEN_RATES="${LOADGEN_RATES:-2000,5000,10000,20000,30000,50000}"
 cargo test --release -p zkclob-node --test loadgen measure_offered_rates -- --ignored --nocapture 2>&1 | grep -E '^\{'
+if [ -z "${LOADGEN_NO_PLATFORM:-}" ]; then
+  PLATFORM_SECS="${PLATFORM_SECS:-2}" cargo test --release -p zkclob-node --test platform measure_platform \
+    -- --ignored --nocapture 2>&1 | grep -E '^\{'
+fi
