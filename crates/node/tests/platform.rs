@@ -88,7 +88,8 @@ fn wake_round_trip_us(a: usize, b: usize, for_secs: f64) -> f64 {
     std::thread::sleep(Duration::from_millis(10));
     let mut batches = Vec::new();
     let end = Instant::now() + Duration::from_secs_f64(for_secs);
-    while Instant::now() < end {
+    // At least one batch, however late this thread runs.
+    while batches.is_empty() || Instant::now() < end {
         let t = Instant::now();
         for i in 0..100 {
             to_b.send(i).expect("echo thread");
@@ -161,7 +162,7 @@ fn fdatasync_us(dir: &std::path::Path, for_secs: f64, size: u64) -> Vec<f64> {
     let mut at = 0;
     let mut out = Vec::new();
     let end = Instant::now() + Duration::from_secs_f64(for_secs);
-    while Instant::now() < end {
+    while out.is_empty() || Instant::now() < end {
         file.write_all_at(&page, at).unwrap();
         at = (at + 4096) % size;
         let t = Instant::now();
