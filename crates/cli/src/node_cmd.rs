@@ -365,6 +365,10 @@ pub struct DiskCheckArgs {
     /// Zeros written ahead of the last record, as `engine.preallocate_kb` (KiB).
     #[arg(long, default_value_t = 256)]
     preallocate_kb: u64,
+    /// Keep every core busy meanwhile (threads at nice 19), as a node under load does: on a
+    /// virtual machine the host may then stall the vCPUs and their I/O.
+    #[arg(long)]
+    busy_cores: bool,
 }
 
 /// Times group commits with the node's journal on the disk under `--data`; prints one JSON object.
@@ -374,6 +378,7 @@ pub fn run_disk_check(args: DiskCheckArgs) -> anyhow::Result<()> {
         records_per_commit: args.records_per_commit,
         record_bytes: args.record_bytes,
         preallocate_bytes: args.preallocate_kb.saturating_mul(1024),
+        busy_cores: args.busy_cores,
     };
     let report = zkclob_node::diskcheck::run(&args.data, &check)?;
     println!("{}", serde_json::to_string(&report)?);

@@ -27,6 +27,22 @@ fn times_commits_in_the_data_directory_and_cleans_up() {
     assert!(v["cache"]["device"].as_str().unwrap().contains(':'), "{v}");
     assert!(!v["note"].as_str().unwrap().is_empty());
     assert_eq!(std::fs::read_dir(data.path()).unwrap().count(), 0, "nothing left behind");
+    assert_eq!(v["busy_threads"], 0, "the cores are left idle unless asked");
+}
+
+#[test]
+fn busy_cores_keeps_every_core_busy_during_the_check() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let (ok, out, err) = zkclob(&["disk-check", "--data", dir, "--commits", "10", "--busy-cores"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(v["busy_threads"], cores, "{v}");
+    assert_eq!(std::fs::read_dir(data.path()).unwrap().count(), 0, "nothing left behind");
+    let (ok, _, err) = zkclob(&["disk-check", "--data", dir, "--busy-cores=maybe"]);
+    assert!(!ok);
+    assert!(err.contains("--busy-cores"), "{err}");
 }
 
 #[test]

@@ -115,8 +115,8 @@ fn set_class(tid: i32, class: Class) -> std::io::Result<()> {
     }
 }
 
-/// Sets the nice value of thread `tid` of this process. Best effort.
-fn set_nice(tid: i32, nice: i32) {
+/// Sets the nice value of thread `tid` of this process (0: the caller). Best effort.
+pub(crate) fn set_nice(tid: i32, nice: i32) {
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority on a thread of this process only changes that thread's scheduling.
     unsafe {

@@ -12,9 +12,9 @@
 //! - `stalls`: threads that only read the clock, one per core: how long they go without
 //!   running (gaps of more than 100 µs; on a virtual machine, the host running something else
 //!   on the vCPU). Alone on one core, then on both at once, as the node under load keeps them.
-//! - `fdatasync`: a 4 KiB write and its `fdatasync`, back to back (the journal's group commit),
-//!   with the cores idle and then with every core kept busy by threads at nice 19 (they give
-//!   way at once, so what is left is the platform's, not this guest's scheduling).
+//! - `commits`: `zkclob disk-check` (the node's journal: 10,000 group commits with `fdatasync`)
+//!   with the cores idle, then with its `busy_cores` (every core kept busy by threads at nice 19
+//!   that give way at once, so what is left is the platform's, not this guest's scheduling).
 //!
 //! Also a quick test (not ignored) that the probes measure what they say.
 
@@ -22,6 +22,12 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use serde_json::json;
+use zkclob_node::diskcheck::{self, DiskCheck, DiskReport};
+
+/// Group commits per disk probe (16 records of 150 bytes each, as at 50,000/s).
+const PLATFORM_COMMITS: u64 = 10_000;
 
 fn secs() -> f64 {
     std::env::var("PLATFORM_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0)
@@ -45,14 +51,6 @@ fn pin(core: usize) -> bool {
         let _ = core;
         false
     }
-}
-
-/// Value at `q` (0..=1) of sorted samples (nearest rank).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
 }
 
 /// Keeps `core` busy until `stop` (a thread that only spins, pinned there; at nice 19 when
@@ -100,7 +98,7 @@ fn wake_round_trip_us(a: usize, b: usize, for_secs: f64) -> f64 {
     drop(to_b);
     echo.join().expect("echo thread");
     batches.sort_by(f64::total_cmp);
-    quantile(&batches, 0.5)
+    batches[batches.len() / 2]
 }
 
 /// What a clock-reading thread on each of `on` saw over `for_secs`: gaps between two readings.
@@ -148,98 +146,65 @@ fn stalls(on: &[usize], for_secs: f64) -> Vec<Stalls> {
     threads.into_iter().map(|t| t.join().expect("clock thread")).collect()
 }
 
-/// Microsecond latencies of `fdatasync` after a 4 KiB write, back to back in a file of `size`
-/// bytes written ahead in `dir` (as the journal's are), for `for_secs` (sorted).
-fn fdatasync_us(dir: &std::path::Path, for_secs: f64, size: u64) -> Vec<f64> {
-    use std::os::unix::fs::FileExt;
-    let path = dir.join("probe.bin");
-    let file =
-        std::fs::OpenOptions::new().create(true).truncate(true).read(true).write(true).open(&path).unwrap();
-    file.set_len(size).unwrap();
-    file.write_all_at(&vec![0u8; size as usize], 0).unwrap();
-    file.sync_all().unwrap();
-    let page = vec![0x5au8; 4096];
-    let mut at = 0;
-    let mut out = Vec::new();
-    let end = Instant::now() + Duration::from_secs_f64(for_secs);
-    while out.is_empty() || Instant::now() < end {
-        file.write_all_at(&page, at).unwrap();
-        at = (at + 4096) % size;
-        let t = Instant::now();
-        file.sync_data().unwrap();
-        out.push(t.elapsed().as_secs_f64() * 1e6);
-    }
-    std::fs::remove_file(&path).unwrap();
-    out.sort_by(f64::total_cmp);
-    out
+/// `zkclob disk-check` on the file system of the current directory (where a node's `./data`
+/// would be): `commits` group commits of the node's journal, the cores idle or kept busy.
+fn disk(commits: u64, busy_cores: bool) -> DiskReport {
+    let dir = tempfile::tempdir_in(".").expect("a temporary directory here");
+    diskcheck::run(dir.path(), &DiskCheck { commits, busy_cores, ..DiskCheck::default() })
+        .expect("disk check")
 }
 
-fn fdatasync_json(label: &str, sorted: &[f64]) -> String {
-    format!(
-        r#"{{"probe":"fdatasync","cores_busy":"{label}","samples":{},"p50_us":{:.0},"p99_us":{:.0},"p999_us":{:.0},"max_us":{:.0},"over_2ms":{},"over_5ms":{}}}"#,
-        sorted.len(),
-        quantile(sorted, 0.5),
-        quantile(sorted, 0.99),
-        quantile(sorted, 0.999),
-        sorted.last().copied().unwrap_or(0.0),
-        sorted.iter().filter(|&&x| x > 2_000.0).count(),
-        sorted.iter().filter(|&&x| x > 5_000.0).count(),
-    )
-}
-
-fn stalls_json(label: &str, s: &[Stalls], for_secs: f64) -> String {
-    let per_core: Vec<String> = s
+fn stalls_json(label: &str, s: &[Stalls], for_secs: f64) -> serde_json::Value {
+    let per_core: Vec<_> = s
         .iter()
         .map(|s| {
-            format!(
-                r#"{{"over_100us":{},"over_1ms":{},"over_5ms":{},"max_us":{:.0},"lost_percent":{:.2}}}"#,
-                s.over_100us, s.over_1ms, s.over_5ms, s.max_us, s.lost_percent
-            )
+            json!({
+                "over_100us": s.over_100us,
+                "over_1ms": s.over_1ms,
+                "over_5ms": s.over_5ms,
+                "max_us": s.max_us.round(),
+                "lost_percent": (s.lost_percent * 100.0).round() / 100.0,
+            })
         })
         .collect();
-    format!(
-        r#"{{"probe":"stalls","cores_busy":"{label}","secs":{for_secs},"per_core":[{}]}}"#,
-        per_core.join(",")
-    )
+    json!({"probe": "stalls", "cores_busy": label, "secs": for_secs, "per_core": per_core})
 }
 
 /// Prints the machine's floor (see the module doc).
 #[test]
-#[ignore = "a measurement: run with --ignored --nocapture (about 7 probes of PLATFORM_SECS)"]
+#[ignore = "a measurement: run with --ignored --nocapture (about 6 probes of PLATFORM_SECS, then two disk checks)"]
 fn measure_platform() {
     let s = secs();
     let n = cores();
     let same = wake_round_trip_us(0, 0, s);
-    let (mut idle, mut busy) = ("null".to_string(), "null".to_string());
+    let (mut idle, mut busy) = (None, None);
     if n >= 2 {
-        idle = format!("{:.1}", wake_round_trip_us(0, 1, s));
+        idle = Some(wake_round_trip_us(0, 1, s));
         // The second core kept from idling by a thread that gives way to the echo at once.
         let stop = Arc::new(AtomicBool::new(false));
         let spin = spinner(1, stop.clone(), true);
-        busy = format!("{:.1}", wake_round_trip_us(0, 1, s));
+        busy = Some(wake_round_trip_us(0, 1, s));
         stop.store(true, Relaxed);
         spin.join().unwrap();
     }
-    let read = |p: &str| std::fs::read_to_string(p).map_or("null".to_string(), |v| format!("{:?}", v.trim()));
+    let read = |p: &str| std::fs::read_to_string(p).ok().map(|v| v.trim().to_string());
     println!(
-        r#"{{"probe":"wake","cores":{n},"round_trip_us_one_core":{same:.1},"round_trip_us_two_cores_idle":{idle},"round_trip_us_two_cores_busy":{busy},"cpuidle_driver":{},"guest_halt_poll_ns":{}}}"#,
-        read("/sys/devices/system/cpu/cpuidle/current_driver"),
-        read("/sys/module/haltpoll/parameters/guest_halt_poll_ns"),
+        "{}",
+        json!({
+            "probe": "wake",
+            "cores": n,
+            "round_trip_us_one_core": same,
+            "round_trip_us_two_cores_idle": idle,
+            "round_trip_us_two_cores_busy": busy,
+            "cpuidle_driver": read("/sys/devices/system/cpu/cpuidle/current_driver"),
+            "guest_halt_poll_ns": read("/sys/module/haltpoll/parameters/guest_halt_poll_ns"),
+        })
     );
     println!("{}", stalls_json("one", &stalls(&[0], s), s));
     let all: Vec<usize> = (0..n).collect();
     println!("{}", stalls_json("all", &stalls(&all, s), s));
-    // The probe's file sits where the node's data would: the current directory's file system.
-    let dir = tempfile::tempdir_in(".").expect("a temporary directory here");
-    println!("{}", fdatasync_json("none", &fdatasync_us(dir.path(), s, 64 << 20)));
-    let stop = Arc::new(AtomicBool::new(false));
-    // Busy cores that give way at once: what is left is the platform's, not this guest's
-    // scheduling.
-    let spinners: Vec<_> = (0..n).map(|c| spinner(c, stop.clone(), true)).collect();
-    println!("{}", fdatasync_json("all", &fdatasync_us(dir.path(), s, 64 << 20)));
-    stop.store(true, Relaxed);
-    for t in spinners {
-        t.join().unwrap();
+    for busy_cores in [false, true] {
+        println!("{}", json!({"probe": "commits", "disk_check": disk(PLATFORM_COMMITS, busy_cores)}));
     }
 }
 
@@ -252,12 +217,6 @@ fn the_probes_measure_what_they_say() {
     assert_eq!(s.len(), 1);
     assert!(s[0].over_1ms <= s[0].over_100us && s[0].over_5ms <= s[0].over_1ms);
     assert!(s[0].lost_percent <= 100.0 + 1e-9);
-    let dir = tempfile::tempdir().unwrap();
-    let f = fdatasync_us(dir.path(), 0.05, 1 << 20);
-    assert!(!f.is_empty(), "no fdatasync in 50 ms");
-    assert!(f.windows(2).all(|w| w[0] <= w[1]), "sorted");
-    assert!(!dir.path().join("probe.bin").exists(), "the probe removes its file");
-    let j = fdatasync_json("none", &f);
-    let v: serde_json::Value = serde_json::from_str(&j).expect("the line is JSON");
-    assert_eq!(v["samples"].as_u64(), Some(f.len() as u64));
+    let j = stalls_json("one", &s, 0.05);
+    assert_eq!(j["per_core"][0]["over_100us"].as_u64(), Some(s[0].over_100us));
 }
