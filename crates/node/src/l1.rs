@@ -604,7 +604,8 @@ pub fn propose_batch(bridge: &L1Bridge, handle: &EngineHandle, batch: &CutBatch,
 }
 
 /// The settler: follows L1 every `interval`, and settles each derived batch whose root equals
-/// the node's. Stops on `stop`, on a root mismatch, or on a failed settlement.
+/// the node's. Stops on `stop` (between two batches: the rest wait for the next start), on a
+/// root mismatch, or on a failed settlement.
 pub fn settler_thread(
     bridge: Arc<L1Bridge>,
     handle: EngineHandle,
@@ -635,6 +636,11 @@ pub fn settler_thread(
             };
             let settled = bridge.settled().unwrap_or(u64::MAX);
             for batch in batches {
+                // Stopping: the rest are settled after the next start (as proposals that arrive
+                // while it sleeps are), instead of holding the shutdown for the whole backlog.
+                if stop.load(Relaxed) {
+                    break;
+                }
                 let n = batch.derived.header.batch_number;
                 if batch.proposal < settled {
                     // Settled before a restart: only learn its withdrawals.
